@@ -1,0 +1,163 @@
+import { z } from "zod";
+import { AWS_REGION_PATTERN, HOSTNAME_PATTERN, IPV4_CIDR_PATTERN, SEMVER_PATTERN, SIZES, TIERS } from "../tenants/schema";
+
+/** Config namespace of every key below: `tenancy:<key>` in `Pulumi.<stack>.yaml`. */
+export const CONFIG_NAMESPACE = "tenancy";
+
+/** Keys whose values are secrets: read with `getSecret`, shown as `[secret]` offline. */
+export const SECRET_CONFIG_KEYS = ["appSecretKey"] as const;
+
+/** Retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const int = (min: number, max: number) =>
+    z.int("must be a whole number").min(min, `must be ${min} to ${max}`).max(max, `must be ${min} to ${max}`);
+
+const SizePresetSchema = z.strictObject({
+    /** RDS instance class of hybrid and dedicated databases. */
+    dbInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium"),
+    allocatedStorageGb: int(20, 65536),
+    /** Storage autoscaling ceiling. */
+    maxAllocatedStorageGb: int(20, 65536),
+    /** Fargate task CPU units and memory (MiB) of a dedicated service. */
+    cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096), z.literal(8192), z.literal(16384)], {
+        error: "must be a Fargate CPU value (256, 512, 1024, 2048, 4096, 8192, 16384)",
+    }),
+    memory: int(512, 122880),
+    /** Autoscaling bounds of a dedicated service. */
+    minTasks: int(1, 100),
+    maxTasks: int(1, 100),
+}).refine((s) => s.maxAllocatedStorageGb >= s.allocatedStorageGb, {
+    message: "maxAllocatedStorageGb must be at least allocatedStorageGb", path: ["maxAllocatedStorageGb"],
+}).refine((s) => s.maxTasks >= s.minTasks, { message: "maxTasks must be at least minTasks", path: ["maxTasks"] });
+
+export type SizePreset = z.output<typeof SizePresetSchema>;
+
+const SharedDatabaseSchema = z.strictObject({
+    /** Aurora PostgreSQL engine version. */
+    engineVersion: z.string().regex(/^\d+\.\d+$/, "must be an Aurora PostgreSQL version such as 16.6").default("16.6"),
+    /** Serverless v2 capacity range in ACUs; mutually exclusive with instanceClass. */
+    minCapacity: z.number().min(0, "must be 0 to 256 ACUs").max(256, "must be 0 to 256 ACUs").optional(),
+    maxCapacity: z.number().min(1, "must be 1 to 256 ACUs").max(256, "must be 1 to 256 ACUs").optional(),
+    /** Provisioned instance class, e.g. db.r6g.large; mutually exclusive with the capacity range. */
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.r6g.large").optional(),
+    /** Reader instances in addition to the writer, each in another AZ. */
+    readers: int(0, 15).default(0),
+    /** Name of the application database inside the cluster. */
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a-z, 0-9, '_'").default("tenancy"),
+    /**
+     * Host the PostgreSQL provider connects to, instead of the cluster endpoint: for an SSM tunnel
+     * (`localhost`) or an in-VPC runner. Port likewise.
+     */
+    adminHost: z.string().min(1).optional(),
+    adminPort: int(1, 65535).optional(),
+    /** Connections kept back from tenants for the platform itself (migrations, reporting, admin). */
+    reservedConnections: int(0, 5000).default(50),
+    /** Default connection limit and statement timeout of a shared tenant's runtime role. */
+    tenantConnectionLimit: int(1, 500).default(20),
+    tenantStatementTimeoutSeconds: int(1, 3600).default(30),
+    /** Backup retention of the shared cluster and default for hybrid and dedicated databases. */
+    backupRetentionDays: int(7, 35).default(7),
+}).superRefine((d, ctx) => {
+    const serverless = d.minCapacity !== undefined || d.maxCapacity !== undefined;
+    if (serverless && d.instanceClass) {
+        ctx.addIssue({ code: "custom", path: ["instanceClass"], message: "set either instanceClass or minCapacity/maxCapacity, not both" });
+    }
+    if (!serverless && !d.instanceClass) {
+        ctx.addIssue({ code: "custom", path: ["maxCapacity"], message: "set minCapacity and maxCapacity (Serverless v2 ACUs) or instanceClass" });
+    }
+    if (serverless && (d.minCapacity === undefined || d.maxCapacity === undefined)) {
+        ctx.addIssue({ code: "custom", path: [d.minCapacity === undefined ? "minCapacity" : "maxCapacity"], message: "minCapacity and maxCapacity go together" });
+    }
+    if (d.minCapacity !== undefined && d.maxCapacity !== undefined && d.minCapacity > d.maxCapacity) {
+        ctx.addIssue({ code: "custom", path: ["minCapacity"], message: `must not exceed maxCapacity (${d.maxCapacity})` });
+    }
+    for (const k of ["minCapacity", "maxCapacity"] as const) {
+        const v = d[k];
+        if (v !== undefined && (v * 2) % 1 !== 0) ctx.addIssue({ code: "custom", path: [k], message: "must be a multiple of 0.5 ACU" });
+    }
+});
+
+const SharedSchema = z.strictObject({
+    /** CIDR of the shared VPC. */
+    vpcCidr: z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.0.0.0/16"),
+    /** Availability zones the shared VPC spans (3 recommended in prod). */
+    availabilityZones: int(2, 3).default(2),
+    /** NAT gateways: one for the VPC (`single`, cheaper) or one per AZ (`perAz`, survives an AZ outage). */
+    natGateways: z.enum(["single", "perAz"]).default("single"),
+    database: SharedDatabaseSchema,
+    app: z.strictObject({
+        cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)], {
+            error: "must be a Fargate CPU value (256, 512, 1024, 2048, 4096)",
+        }).default(512),
+        memory: int(512, 30720).default(1024),
+        desiredCount: int(1, 100).default(2),
+        containerPort: int(1024, 65535).default(8080),
+        healthCheckPath: z.string().regex(/^\/\S*$/, "must be a path starting with /").default("/healthz"),
+        /** Docker build context of the app; when set, the image is built and pushed with @pulumi/docker. */
+        buildContext: z.string().min(1).optional(),
+    }).default({ cpu: 512, memory: 1024, desiredCount: 2, containerPort: 8080, healthCheckPath: "/healthz" }),
+});
+
+const DEFAULT_SIZES: Record<(typeof SIZES)[number], SizePreset> = {
+    small: { dbInstanceClass: "db.t4g.medium", allocatedStorageGb: 20, maxAllocatedStorageGb: 100, cpu: 512, memory: 1024, minTasks: 1, maxTasks: 3 },
+    medium: { dbInstanceClass: "db.r6g.large", allocatedStorageGb: 100, maxAllocatedStorageGb: 500, cpu: 1024, memory: 2048, minTasks: 2, maxTasks: 6 },
+    large: { dbInstanceClass: "db.r6g.xlarge", allocatedStorageGb: 200, maxAllocatedStorageGb: 2000, cpu: 2048, memory: 4096, minTasks: 3, maxTasks: 12 },
+};
+
+/** `tenancy:*` keys of `Pulumi.<stack>.yaml`. */
+export const StackConfigSchema = z.strictObject({
+    /** Tenants are served at `<subdomain>.<domain>`. */
+    domain: z.string().regex(HOSTNAME_PATTERN, "must be a lower-case domain name such as saas.example.com"),
+    /** Route 53 hosted zone of `domain`. */
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ"),
+    /** Regions dedicated tenants may use; the stack's own `aws:region` is always allowed. */
+    regions: z.array(z.string().regex(AWS_REGION_PATTERN, "must be an AWS region code such as eu-west-1")).default([]),
+    tiers: z.strictObject({
+        /** Tiers this stack allows: shared-only, mixed, or dedicated-only platforms. */
+        allowed: z.array(z.enum(TIERS)).min(1, "must name at least one tier"),
+        /** Tier of tenants that name none; must be allowed. */
+        default: z.enum(TIERS),
+    }).refine((t) => t.allowed.includes(t.default), { message: "must be one of tiers.allowed", path: ["default"] }),
+    /** Release channel → application version; `stable` is required. */
+    channels: z.record(
+        z.string().regex(/^[a-z][a-z0-9-]*$/, "channel names use a-z, 0-9 and '-'"),
+        z.string().regex(SEMVER_PATTERN, "must be a semantic version such as 2.14.3"),
+    ).refine((c) => "stable" in c, { message: "must define the 'stable' channel" }),
+    /** Feature modules tenants may be entitled to. */
+    features: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/, "feature names use a-z, 0-9 and '-'")).default([]),
+    /** Size presets of hybrid and dedicated databases and services. Each preset given replaces the built-in one. */
+    sizes: z.strictObject({
+        small: SizePresetSchema.optional(),
+        medium: SizePresetSchema.optional(),
+        large: SizePresetSchema.optional(),
+    }).default({}).transform((s) => ({ ...DEFAULT_SIZES, ...s }) as Record<(typeof SIZES)[number], SizePreset>),
+    shared: SharedSchema,
+    /** Directory of this stack's tenant files, relative to the repository root. */
+    tenantsDir: z.string().regex(/^[\w./-]+$/, "must be a relative directory such as tenants/dev"),
+    /** Protect stateful resources (databases, clusters, schemas, roles, keys, secrets) from deletion. True in prod. */
+    protect: z.boolean().default(true),
+    /** Retention of every log group, in days. */
+    logRetentionDays: z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be a CloudWatch retention period (${LOG_RETENTION_DAYS.join(", ")})`,
+    }).default(30),
+    /** Multi-AZ databases, reader instances and final snapshots for hybrid and dedicated tenants. */
+    highAvailability: z.boolean().default(false),
+    /** Container image repository name of the app in ECR. */
+    appRepository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be an ECR repository name").default("tenancy-app"),
+    /** Secret signing key of the app; read as a secret. A random one is generated when unset. */
+    appSecretKey: z.string().optional(),
+});
+
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+export type StackConfigValues = z.output<typeof StackConfigSchema>;
+
+/** The stack's validated configuration plus the values that come from outside `tenancy:`. */
+export interface StackConfig extends Omit<StackConfigValues, "appSecretKey"> {
+    /** Stack name, e.g. `dev`. */
+    stack: string;
+    /** The stack's own region (`aws:region`). */
+    region: string;
+    /** Every region dedicated tenants may use, the stack's own first. */
+    allowedRegions: string[];
+}

@@ -1,0 +1,375 @@
+import * as fs from "fs";
+import * as path from "path";
+import type { z } from "zod";
+import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig } from "../stacks/config";
+import { canonical, formatCidr, isPrivate, overlaps, parseCidr } from "./cidr";
+import { closest, fieldPath, RegistryError, SourceFile, type PathSegment, type Problem } from "./problems";
+import { RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier } from "./schema";
+import { sharedConnectionCapacity } from "./capacity";
+
+/** A validated tenant with every default resolved: the plain data the stack program places. */
+export interface Tenant {
+    slug: string;
+    displayName: string;
+    tier: Tier;
+    status: Status;
+    /** AWS region the tenant's resources live in (the stack's region unless dedicated elsewhere). */
+    region: string;
+    /** Dedicated tenants only. */
+    network?: { cidr: string };
+    subdomain: string;
+    /** `<subdomain>.<domain>` first, then the custom domains. */
+    hostnames: string[];
+    customDomains: string[];
+    /** Hybrid and dedicated tenants only. */
+    size?: SizeName;
+    release: { channel: string; version: string };
+    features: string[];
+    branding: { primaryColor?: string; logoUrl?: string };
+    database: { backupRetentionDays: number; connectionLimit: number; statementTimeoutSeconds: number };
+    tags: Record<string, string>;
+    /** Tenant file, relative to the repository root. */
+    file: string;
+}
+
+export interface Registry {
+    config: StackConfig;
+    tenants: Tenant[];
+}
+
+/** The `config:` block of a `Pulumi.<stack>.yaml`, as Pulumi hands it to a program. */
+export interface StackFile {
+    /** Path relative to the repository root. */
+    file: string;
+    source: SourceFile;
+    /** `tenancy:` values with the namespace stripped; secure values are replaced by `[secret]`. */
+    values: Record<string, unknown>;
+    /** Full keys (`ns:key`) → string values, JSON for objects, exactly as `pulumi.runtime.setAllConfig` expects. */
+    pulumiConfig: Record<string, string>;
+    /** Full keys whose values are secure. */
+    secretKeys: string[];
+    region?: string;
+}
+
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/** Reads `Pulumi.<stack>.yaml` without the Pulumi CLI. Secure values cannot be decrypted offline and stay `[secret]`. */
+export function readStackFile(root: string, stack: string): { stackFile?: StackFile; problems: Problem[] } {
+    const file = `Pulumi.${stack}.yaml`;
+    const abs = path.join(root, file);
+    if (!fs.existsSync(abs)) {
+        const known = fs.readdirSync(root).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+        return { problems: [{ file, field: "", message: `no such stack configuration (stacks: ${known.join(", ") || "none"})` }] };
+    }
+    const source = new SourceFile(file, fs.readFileSync(abs, "utf8"));
+    const syntax = source.syntaxProblems();
+    if (syntax.length) return { problems: syntax };
+    const doc = source.toJS() as { config?: Record<string, unknown> } | null;
+    const config = doc?.config ?? {};
+    const values: Record<string, unknown> = {};
+    const pulumiConfig: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(config)) {
+        const secure = typeof value === "object" && value !== null && "secure" in value;
+        pulumiConfig[key] = secure ? SECRET_PLACEHOLDER : typeof value === "string" ? value : JSON.stringify(value);
+        if (secure) secretKeys.push(key);
+        if (key.startsWith(`${CONFIG_NAMESPACE}:`)) values[key.slice(CONFIG_NAMESPACE.length + 1)] = secure ? SECRET_PLACEHOLDER : value;
+    }
+    const region = typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined;
+    return { stackFile: { file, source, values, pulumiConfig, secretKeys, region }, problems: [] };
+}
+
+/**
+ * Validates the `tenancy:` configuration. `source` locates problems in the stack file; without it (a config that
+ * did not come from a file) problems name the key only.
+ */
+export function validateStackConfig(
+    values: Record<string, unknown>,
+    ctx: { stack: string; region?: string; file: string; source?: SourceFile },
+): { config?: StackConfig; problems: Problem[] } {
+    const problems: Problem[] = [];
+    const locate = (p: PathSegment[], message: string, key = false): Problem => {
+        const [head, ...rest] = p;
+        const field = `${CONFIG_NAMESPACE}:${fieldPath([String(head ?? ""), ...rest])}`;
+        return ctx.source
+            ? ctx.source.problem(["config", `${CONFIG_NAMESPACE}:${String(head)}`, ...rest], message, { key, field })
+            : { file: ctx.file, field, message };
+    };
+    if (!ctx.region) problems.push({ file: ctx.file, field: "aws:region", message: "is required: the stack's AWS region, e.g. us-east-1" });
+    for (const k of SECRET_CONFIG_KEYS) {
+        if (typeof values[k] === "string" && values[k] !== SECRET_PLACEHOLDER) {
+            problems.push(locate([k], `must be a secret: set it with 'pulumi config set --secret ${CONFIG_NAMESPACE}:${k} ...'`));
+        }
+    }
+    const parsed = StackConfigSchema.safeParse(values, { reportInput: true });
+    if (!parsed.success) problems.push(...zodProblems(parsed.error.issues, locate, StackConfigSchema.keyof().options));
+    if (problems.length || !parsed.success || !ctx.region) return { problems };
+    const { appSecretKey: _secret, ...rest } = parsed.data;
+    const config: StackConfig = {
+        ...rest,
+        stack: ctx.stack,
+        region: ctx.region,
+        allowedRegions: [ctx.region, ...rest.regions.filter((r) => r !== ctx.region)],
+    };
+    if (!parseCidr(config.shared.vpcCidr) || !isPrivate(parseCidr(config.shared.vpcCidr)!)) {
+        problems.push(locate(["shared", "vpcCidr"], "must be a private (RFC 1918) IPv4 block"));
+    }
+    return { config: problems.length ? undefined : config, problems };
+}
+
+/** Turns zod issues into located problems, with "did you mean" for unknown keys. */
+function zodProblems(
+    issues: readonly z.core.$ZodIssue[],
+    locate: (path: PathSegment[], message: string, key?: boolean) => Problem,
+    topKeys: readonly string[],
+): Problem[] {
+    const out: Problem[] = [];
+    for (const issue of issues) {
+        const p = issue.path.map((s) => (typeof s === "symbol" ? String(s) : s)) as PathSegment[];
+        if (issue.code === "unrecognized_keys") {
+            for (const key of issue.keys) {
+                const known = p.length === 0 ? topKeys : [];
+                const hint = closest(key, known.length ? known : []);
+                out.push(locate([...p, key], `unknown field${hint ? ` (did you mean '${hint}'?)` : ""}`, true));
+            }
+            continue;
+        }
+        out.push(locate(p, issueMessage(issue)));
+    }
+    return out;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+    if (issue.code === "invalid_type") {
+        return issue.input === undefined ? "is required" : `must be ${article(issue.expected)} (got ${describe(issue.input)})`;
+    }
+    if (issue.code === "invalid_value") return `${describe(issue.input)} is not allowed (allowed: ${issue.values.join(", ")})`;
+    return issue.message;
+}
+
+function article(expected: string): string {
+    return expected === "array" ? "a list" : expected === "object" ? "a mapping" : /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function describe(v: unknown): string {
+    if (v === null) return "null";
+    if (Array.isArray(v)) return "a list";
+    if (typeof v === "object") return "a mapping";
+    if (typeof v === "string") return JSON.stringify(v);
+    return String(v);
+}
+
+interface ParsedTenant {
+    source: SourceFile;
+    data: TenantFile;
+}
+
+/**
+ * Reads and validates every tenant file of a directory against the stack configuration, reporting every problem in
+ * every file at once.
+ */
+export function loadTenants(root: string, tenantsDir: string, config: StackConfig): { tenants: Tenant[]; problems: Problem[] } {
+    const absDir = path.resolve(root, tenantsDir);
+    const relDir = path.relative(root, absDir) || ".";
+    if (!fs.existsSync(absDir) || !fs.statSync(absDir).isDirectory()) {
+        return { tenants: [], problems: [{ file: relDir, field: "", message: "tenant directory does not exist" }] };
+    }
+    const problems: Problem[] = [];
+    const parsed: ParsedTenant[] = [];
+    const names = fs.readdirSync(absDir).sort();
+    for (const name of names) {
+        const rel = path.posix.join(relDir.split(path.sep).join("/"), name);
+        if (name.endsWith(".yml")) {
+            problems.push({ file: rel, field: "", message: "tenant files end in .yaml: rename it" });
+            continue;
+        }
+        if (!name.endsWith(".yaml")) continue;
+        const source = new SourceFile(rel, fs.readFileSync(path.join(absDir, name), "utf8"));
+        const syntax = source.syntaxProblems();
+        if (syntax.length) {
+            problems.push(...syntax);
+            continue;
+        }
+        const raw = source.toJS();
+        if (raw === null || raw === undefined) {
+            problems.push({ file: rel, line: 1, column: 1, field: "", message: "file is empty: a tenant file needs at least slug and displayName" });
+            continue;
+        }
+        if (typeof raw !== "object" || Array.isArray(raw)) {
+            problems.push(source.problem([], "a tenant file must be a mapping of fields (slug, displayName, ...)"));
+            continue;
+        }
+        let result = TenantFileSchema.safeParse(raw, { reportInput: true });
+        if (!result.success) {
+            const issues = result.error.issues;
+            problems.push(...zodProblems(issues, (p, m, key) => source.problem(p, m, { key }), TenantFileSchema.keyof().options));
+            // When unknown keys are the only trouble, still check the rest so every problem shows in one run.
+            if (issues.some((i) => i.code !== "unrecognized_keys")) continue;
+            result = TenantFileSchema.safeParse(withoutKeys(raw, issues as z.core.$ZodIssueUnrecognizedKeys[]));
+            if (!result.success) continue;
+        }
+        const expected = name.slice(0, -".yaml".length);
+        if (result.data.slug !== expected) {
+            problems.push(source.problem(["slug"], `'${result.data.slug}' must equal the file name '${expected}'`));
+            continue;
+        }
+        parsed.push({ source, data: result.data });
+    }
+    const tenants: Tenant[] = [];
+    for (const p of parsed) {
+        const { tenant, problems: own } = resolveTenant(p, config);
+        problems.push(...own);
+        if (tenant) tenants.push(tenant);
+    }
+    problems.push(...crossFileProblems(parsed, tenants, config));
+    return { tenants: problems.length ? [] : tenants, problems };
+}
+
+/** A copy of `raw` without the keys zod reported as unknown. */
+function withoutKeys(raw: object, issues: z.core.$ZodIssueUnrecognizedKeys[]): unknown {
+    const copy = structuredClone(raw) as Record<string, unknown>;
+    for (const issue of issues) {
+        let target: unknown = copy;
+        for (const seg of issue.path) target = (target as Record<PropertyKey, unknown>)?.[seg as string];
+        if (target && typeof target === "object") for (const k of issue.keys) delete (target as Record<string, unknown>)[k];
+    }
+    return copy;
+}
+
+/** Applies the stack's rules and defaults to one tenant file. */
+function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { tenant?: Tenant; problems: Problem[] } {
+    const problems: Problem[] = [];
+    const at = (p: PathSegment[], m: string) => problems.push(source.problem(p, m));
+    const tier = data.tier ?? config.tiers.default;
+    if (!config.tiers.allowed.includes(tier)) {
+        at(["tier"], `'${tier}' is not allowed in stack ${config.stack} (allowed: ${config.tiers.allowed.join(", ")})`);
+    }
+    if (data.region !== undefined) {
+        if (tier !== "dedicated") at(["region"], `only dedicated tenants choose a region; ${tier} tenants run in ${config.region}`);
+        else if (!config.allowedRegions.includes(data.region)) at(["region"], `'${data.region}' is not allowed (allowed: ${config.allowedRegions.join(", ")})`);
+    }
+    if (tier === "dedicated" && !data.network) at(["network"], "dedicated tenants need network.cidr: a private /16 to /24 block for their VPC");
+    if (tier !== "dedicated" && data.network) at(["network"], `only dedicated tenants have their own network; remove it for a ${tier} tenant`);
+    if (data.network) {
+        const c = parseCidr(data.network.cidr);
+        if (!c) at(["network", "cidr"], "must be an IPv4 CIDR block such as 10.20.0.0/16");
+        else if (c.prefix < 16 || c.prefix > 24) at(["network", "cidr"], `/${c.prefix} is not allowed (allowed: /16 to /24)`);
+        else if (!isPrivate(c)) at(["network", "cidr"], `${data.network.cidr} is not private (allowed: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)`);
+        else if (canonical(c).base !== c.base) at(["network", "cidr"], `host bits are set (did you mean ${formatCidr(canonical(c))}?)`);
+        else {
+            const shared = parseCidr(config.shared.vpcCidr)!;
+            if (overlaps(c, shared)) at(["network", "cidr"], `${data.network.cidr} overlaps the shared VPC ${config.shared.vpcCidr}`);
+        }
+    }
+    const subdomain = data.subdomain ?? data.slug;
+    if (data.subdomain !== undefined && (RESERVED_NAMES as readonly string[]).includes(data.subdomain)) {
+        at(["subdomain"], `'${data.subdomain}' is reserved by the platform`);
+    }
+    data.customDomains.forEach((d, i) => {
+        if (data.customDomains.indexOf(d) !== i) at(["customDomains", i], `'${d}' is listed twice`);
+        if (d === config.domain) at(["customDomains", i], `'${d}' is the stack's own domain`);
+    });
+    if (data.size !== undefined && tier === "shared") at(["size"], "shared tenants have no size: they run on the shared platform (sizes are for hybrid and dedicated)");
+    const channel = data.release.channel ?? "stable";
+    if (!(channel in config.channels)) {
+        at(["release", "channel"], `'${channel}' is not a release channel of stack ${config.stack} (allowed: ${Object.keys(config.channels).join(", ")})`);
+    }
+    if (data.release.version !== undefined && tier !== "dedicated") {
+        at(["release", "version"], `only dedicated tenants pin a version; ${tier} tenants run the shared app's ${channel} release`);
+    }
+    data.features.forEach((f, i) => {
+        if (!config.features.includes(f)) {
+            const hint = closest(f, config.features);
+            at(["features", i], `'${f}' is not in the feature catalog${hint ? ` (did you mean '${hint}'?)` : ""} (allowed: ${config.features.join(", ") || "none"})`);
+        } else if (data.features.indexOf(f) !== i) at(["features", i], `'${f}' is listed twice`);
+    });
+    if (tier === "shared" && data.database.backupRetentionDays !== undefined) {
+        at(["database", "backupRetentionDays"], "shared tenants use the shared cluster's backups; only hybrid and dedicated tenants set a retention");
+    }
+    for (const k of ["connectionLimit", "statementTimeoutSeconds"] as const) {
+        if (tier !== "shared" && data.database[k] !== undefined) at(["database", k], `only shared tenants set ${k}; a ${tier} tenant has its own database`);
+    }
+    if (problems.length) return { problems };
+    const tenant: Tenant = {
+        slug: data.slug,
+        displayName: data.displayName,
+        tier,
+        status: data.status,
+        region: tier === "dedicated" ? (data.region ?? config.region) : config.region,
+        ...(data.network ? { network: { cidr: data.network.cidr } } : {}),
+        subdomain,
+        hostnames: [`${subdomain}.${config.domain}`, ...data.customDomains],
+        customDomains: data.customDomains,
+        ...(tier === "shared" ? {} : { size: data.size ?? "small" }),
+        release: { channel, version: data.release.version ?? config.channels[channel] },
+        features: data.features,
+        branding: data.branding,
+        database: {
+            backupRetentionDays: data.database.backupRetentionDays ?? config.shared.database.backupRetentionDays,
+            connectionLimit: data.database.connectionLimit ?? config.shared.database.tenantConnectionLimit,
+            statementTimeoutSeconds: data.database.statementTimeoutSeconds ?? config.shared.database.tenantStatementTimeoutSeconds,
+        },
+        tags: data.tags,
+        file: source.file,
+    };
+    return { tenant, problems };
+}
+
+/** Rules across files: unique slugs, host names and networks; shared cluster capacity. */
+function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: StackConfig): Problem[] {
+    const problems: Problem[] = [];
+    const hostOwner = new Map<string, { file: string; field: string }>();
+    const slugs = new Map<string, string>();
+    const networks: { cidr: string; file: string }[] = [];
+    for (const { source, data } of parsed) {
+        const other = slugs.get(data.slug);
+        if (other) problems.push(source.problem(["slug"], `'${data.slug}' is already used by ${other}`));
+        else slugs.set(data.slug, source.file);
+        const hosts: [PathSegment[], string][] = [
+            [data.subdomain !== undefined ? ["subdomain"] : ["slug"], `${data.subdomain ?? data.slug}.${config.domain}`],
+            ...data.customDomains.map((d, i): [PathSegment[], string] => [["customDomains", i], d]),
+        ];
+        for (const [p, host] of hosts) {
+            const owner = hostOwner.get(host);
+            if (owner && owner.file !== source.file) {
+                problems.push(source.problem(p, `host name ${host} is already used by ${owner.file} (${owner.field})`));
+            } else if (!owner) hostOwner.set(host, { file: source.file, field: fieldPath(p) });
+        }
+        const cidr = data.network?.cidr;
+        const c = cidr ? parseCidr(cidr) : undefined;
+        if (cidr && c) {
+            const clash = networks.find((n) => overlaps(parseCidr(n.cidr)!, c));
+            if (clash) problems.push(source.problem(["network", "cidr"], `${cidr} overlaps ${clash.cidr} of ${clash.file}`));
+            networks.push({ cidr, file: source.file });
+        }
+    }
+    const capacity = sharedConnectionCapacity(config.shared.database);
+    const consumers = tenants.filter((t) => t.tier === "shared" && t.status !== "offboarded");
+    const total = consumers.reduce((n, t) => n + t.database.connectionLimit, 0);
+    if (total > capacity.available) {
+        const top = [...consumers].sort((a, b) => b.database.connectionLimit - a.database.connectionLimit).slice(0, 10);
+        problems.push({
+            file: config.tenantsDir,
+            field: "database.connectionLimit",
+            message:
+                `shared tenants may open ${total} connections but the shared cluster accepts ${capacity.available} ` +
+                `(max_connections ${capacity.maxConnections} for ${capacity.basis}, minus ${capacity.reserved} reserved for the platform); ` +
+                `lower connection limits, raise the cluster's capacity, or move tenants to hybrid. Largest: ` +
+                top.map((t) => `${t.slug} ${t.database.connectionLimit}`).join(", "),
+        });
+    }
+    return problems;
+}
+
+/** Reads the stack file, validates the config and every tenant of the stack. Throws a RegistryError with all problems. */
+export function loadRegistry(opts: { root: string; stack: string; tenantsDir?: string }): Registry {
+    const { stackFile, problems } = readStackFile(opts.root, opts.stack);
+    if (!stackFile) throw new RegistryError(problems);
+    const { config, problems: configProblems } = validateStackConfig(stackFile.values, {
+        stack: opts.stack, region: stackFile.region, file: stackFile.file, source: stackFile.source,
+    });
+    if (!config) throw new RegistryError(configProblems);
+    const { tenants, problems: tenantProblems } = loadTenants(opts.root, opts.tenantsDir ?? config.tenantsDir, config);
+    if (tenantProblems.length) throw new RegistryError(tenantProblems);
+    return { config, tenants };
+}

@@ -1,0 +1,91 @@
+import { z } from "zod";
+
+/** The three placements a tenant can have. */
+export const TIERS = ["shared", "hybrid", "dedicated"] as const;
+export type Tier = (typeof TIERS)[number];
+
+/** `active` is served; `suspended` keeps data and answers from a maintenance page; `offboarded` keeps data, not served. */
+export const STATUSES = ["active", "suspended", "offboarded"] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const SIZES = ["small", "medium", "large"] as const;
+export type SizeName = (typeof SIZES)[number];
+
+/** Host labels the platform keeps for itself: a tenant may not take them as slug or subdomain. */
+export const RESERVED_NAMES = [
+    "www", "api", "admin", "app", "auth", "login", "logout", "signup", "static", "assets", "cdn", "mail", "smtp", "imap",
+    "pop", "ftp", "ns1", "ns2", "mx", "status", "internal", "platform", "shared", "tenancy", "console", "dashboard",
+    "billing", "support", "help", "docs", "blog", "root", "system", "default", "public", "metrics", "grafana", "vpn",
+    "maintenance", "health", "sso", "oauth", "webhooks",
+] as const;
+
+export const SLUG_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+/** One DNS label (RFC 1123), lower case. */
+export const DNS_LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A lower-case fully qualified host name with at least two labels. */
+export const HOSTNAME_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+/** Semantic version 2.0.0, without a leading `v`. */
+export const SEMVER_PATTERN =
+    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+export const IPV4_CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+const slug = z
+    .string()
+    .min(3, "must be 3 to 32 characters")
+    .max(32, "must be 3 to 32 characters")
+    .regex(SLUG_PATTERN, "must start with a letter, end with a letter or digit, and use only a-z, 0-9 and '-'")
+    .refine((s) => !s.includes("--"), "must not contain '--'")
+    .refine((s) => !(RESERVED_NAMES as readonly string[]).includes(s), {
+        message: `is a reserved name (reserved: ${RESERVED_NAMES.join(", ")})`,
+    });
+
+const cidr = z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.20.0.0/16");
+
+/** The fields of one tenant file, `tenants/<stack>/<slug>.yaml`. Rules that need the stack or other files live in registry.ts. */
+export const TenantFileSchema = z
+    .strictObject({
+        slug: slug.describe("Tenant identifier: 3-32 characters, a-z 0-9 and '-', no '--'; equals the file name."),
+        displayName: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters")
+            .describe("Human-readable tenant name."),
+        tier: z.enum(TIERS).optional().describe("Placement. Defaults to the stack's default tier."),
+        status: z.enum(STATUSES).default("active")
+            .describe("active (default) | suspended (data kept, maintenance page) | offboarded (data kept, not served)."),
+        region: z.string().regex(AWS_REGION_PATTERN, "must be an AWS region code such as eu-west-1").optional()
+            .describe("Dedicated tenants only: AWS region. Defaults to the stack's region."),
+        network: z.strictObject({
+            cidr: cidr.describe("Private (RFC 1918) IPv4 block, /16 to /24, overlapping no other network of the stack."),
+        }).optional().describe("Dedicated tenants only (required there): the tenant's own VPC."),
+        subdomain: z.string().regex(DNS_LABEL_PATTERN, "must be a DNS label: a-z, 0-9 and '-', 1-63 characters").optional()
+            .describe("Host label under the stack's domain. Defaults to the slug."),
+        customDomains: z.array(z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com"))
+            .default([]).describe("Extra host names served for this tenant; unique across tenants."),
+        size: z.enum(SIZES).optional().describe("Hybrid and dedicated tenants: size preset. Defaults to small."),
+        release: z.strictObject({
+            channel: z.string().min(1).optional().describe("Release channel defined by the stack. Defaults to stable."),
+            version: z.string().regex(SEMVER_PATTERN, "must be a semantic version such as 2.14.3").optional()
+                .describe("Dedicated tenants only: pin the application version."),
+        }).default({}).describe("Which application release serves this tenant."),
+        features: z.array(z.string().min(1)).default([]).describe("Feature modules from the stack's catalog."),
+        branding: z.strictObject({
+            primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour as #rrggbb").optional(),
+            logoUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+        }).default({}).describe("Look and feel of the tenant's pages."),
+        database: z.strictObject({
+            backupRetentionDays: z.int("must be a whole number").min(7, "must be 7 to 35").max(35, "must be 7 to 35").optional()
+                .describe("Hybrid and dedicated: days of automated backups (7-35). Defaults to the stack's value."),
+            connectionLimit: z.int("must be a whole number").min(1, "must be 1 to 500").max(500, "must be 1 to 500").optional()
+                .describe("Shared tenants: maximum connections of the runtime role. Defaults to the stack's value."),
+            statementTimeoutSeconds: z.int("must be a whole number").min(1, "must be 1 to 3600").max(3600, "must be 1 to 3600").optional()
+                .describe("Shared tenants: statements running longer are cancelled. Defaults to the stack's value."),
+        }).default({}).describe("Database overrides."),
+        tags: z.record(
+            z.string().min(1).max(128, "tag keys must be at most 128 characters")
+                .refine((k) => !k.toLowerCase().startsWith("aws:"), "tag keys must not start with 'aws:' (reserved by AWS)")
+                .refine((k) => !k.startsWith("tenancy:"), "tag keys must not start with 'tenancy:' (set by the platform)"),
+            z.string().max(256, "tag values must be at most 256 characters"),
+        ).default({}).describe("Cost-allocation tags added to every resource of this tenant."),
+    })
+    .describe("A tenant of the tenancy platform.");
+
+export type TenantFile = z.output<typeof TenantFileSchema>;
