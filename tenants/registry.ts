@@ -143,6 +143,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
     if (issue.code === "invalid_type") {
         return issue.input === undefined ? "is required" : `must be ${article(issue.expected)} (got ${describe(issue.input)})`;
     }
+    if (issue.code === "invalid_key") return issue.issues.map((i) => i.message).join("; ");
     if (issue.code === "invalid_value") return `${describe(issue.input)} is not allowed (allowed: ${issue.values.join(", ")})`;
     return issue.message;
 }
@@ -266,7 +267,6 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { t
         at(["subdomain"], `'${data.subdomain}' is reserved by the platform`);
     }
     data.customDomains.forEach((d, i) => {
-        if (data.customDomains.indexOf(d) !== i) at(["customDomains", i], `'${d}' is listed twice`);
         if (d === config.domain) at(["customDomains", i], `'${d}' is the stack's own domain`);
     });
     if (data.size !== undefined && tier === "shared") at(["size"], "shared tenants have no size: they run on the shared platform (sizes are for hybrid and dedicated)");
@@ -281,7 +281,7 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { t
         if (!config.features.includes(f)) {
             const hint = closest(f, config.features);
             at(["features", i], `'${f}' is not in the feature catalog${hint ? ` (did you mean '${hint}'?)` : ""} (allowed: ${config.features.join(", ") || "none"})`);
-        } else if (data.features.indexOf(f) !== i) at(["features", i], `'${f}' is listed twice`);
+        }
     });
     if (tier === "shared" && data.database.backupRetentionDays !== undefined) {
         at(["database", "backupRetentionDays"], "shared tenants use the shared cluster's backups; only hybrid and dedicated tenants set a retention");

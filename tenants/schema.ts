@@ -40,6 +40,15 @@ const slug = z
         message: `is a reserved name (reserved: ${RESERVED_NAMES.join(", ")})`,
     });
 
+/** A list whose entries must be unique: each repeat is reported at its own index. */
+function uniqueList<T extends z.ZodType<string>>(item: T) {
+    return z.array(item).superRefine((list, ctx) => {
+        list.forEach((v, i) => {
+            if (list.indexOf(v) !== i) ctx.addIssue({ code: "custom", path: [i], message: `'${v}' is listed twice`, input: v });
+        });
+    });
+}
+
 const cidr = z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.20.0.0/16");
 
 /** The fields of one tenant file, `tenants/<stack>/<slug>.yaml`. Rules that need the stack or other files live in registry.ts. */
@@ -58,7 +67,7 @@ export const TenantFileSchema = z
         }).optional().describe("Dedicated tenants only (required there): the tenant's own VPC."),
         subdomain: z.string().regex(DNS_LABEL_PATTERN, "must be a DNS label: a-z, 0-9 and '-', 1-63 characters").optional()
             .describe("Host label under the stack's domain. Defaults to the slug."),
-        customDomains: z.array(z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com"))
+        customDomains: uniqueList(z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com"))
             .default([]).describe("Extra host names served for this tenant; unique across tenants."),
         size: z.enum(SIZES).optional().describe("Hybrid and dedicated tenants: size preset. Defaults to small."),
         release: z.strictObject({
@@ -66,7 +75,7 @@ export const TenantFileSchema = z
             version: z.string().regex(SEMVER_PATTERN, "must be a semantic version such as 2.14.3").optional()
                 .describe("Dedicated tenants only: pin the application version."),
         }).default({}).describe("Which application release serves this tenant."),
-        features: z.array(z.string().min(1)).default([]).describe("Feature modules from the stack's catalog."),
+        features: uniqueList(z.string().min(1)).default([]).describe("Feature modules from the stack's catalog."),
         branding: z.strictObject({
             primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour as #rrggbb").optional(),
             logoUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),

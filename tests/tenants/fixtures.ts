@@ -1,0 +1,37 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+
+/** A minimal valid stack config, as it would stand in `Pulumi.test.yaml`. */
+export function baseStackConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        "aws:region": "us-east-1",
+        "tenancy:domain": "saas.example.com",
+        "tenancy:hostedZoneId": "Z0TEST0ZONE",
+        "tenancy:regions": ["us-east-1", "eu-west-1"],
+        "tenancy:tiers": { allowed: ["shared", "hybrid", "dedicated"], default: "shared" },
+        "tenancy:channels": { stable: "1.2.3", beta: "1.3.0-rc.1" },
+        "tenancy:features": ["sso", "audit-log"],
+        "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 } },
+        "tenancy:tenantsDir": "tenants/test",
+        "tenancy:protect": false,
+        ...overrides,
+    };
+}
+
+/** A temporary repository root with `Pulumi.test.yaml` and `tenants/test/<file>` as given (strings are written verbatim). */
+export function makeRepo(files: Record<string, string | Record<string, unknown>>, config = baseStackConfig()): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenancy-test-"));
+    fs.writeFileSync(path.join(root, "Pulumi.test.yaml"), stringify({ config }));
+    fs.mkdirSync(path.join(root, "tenants", "test"), { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+        fs.writeFileSync(path.join(root, "tenants", "test", name), typeof content === "string" ? content : stringify(content));
+    }
+    return root;
+}
+
+/** A valid shared tenant file as YAML text. */
+export function sharedTenant(slug: string, extra = ""): string {
+    return `slug: ${slug}\ndisplayName: ${slug} Inc\n${extra}`;
+}

@@ -1,0 +1,30 @@
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { TENANT_SCHEMA_PATH, tenantJsonSchema } from "../../tenants/jsonSchema";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+describe("tenant JSON Schema", () => {
+    it("the committed schema is what the zod schema generates (run `npm run schema` to update)", () => {
+        expect(fs.readFileSync(path.join(ROOT, TENANT_SCHEMA_PATH), "utf8")).toBe(tenantJsonSchema());
+    });
+
+    it("rejects unknown keys and requires slug and displayName, like the validator", () => {
+        const schema = JSON.parse(tenantJsonSchema());
+        expect(schema.additionalProperties).toBe(false);
+        expect(schema.required).toEqual(["slug", "displayName"]);
+        expect(schema.properties.tier.enum).toEqual(["shared", "hybrid", "dedicated"]);
+    });
+
+    it("every example tenant file points editors at the schema", () => {
+        for (const stack of ["dev", "prod"]) {
+            const dir = path.join(ROOT, "tenants", stack);
+            for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".yaml"))) {
+                expect(fs.readFileSync(path.join(dir, f), "utf8").split("\n")[0], `${stack}/${f}`).toBe(
+                    "# yaml-language-server: $schema=../tenant.schema.json",
+                );
+            }
+        }
+    });
+});
