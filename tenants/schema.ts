@@ -68,6 +68,7 @@ export const TenantFileSchema = z
         subdomain: z.string().regex(DNS_LABEL_PATTERN, "must be a DNS label: a-z, 0-9 and '-', 1-63 characters").optional()
             .describe("Host label under the stack's domain. Defaults to the slug."),
         customDomains: uniqueList(z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com"))
+            .max(4, "at most 4 custom domains (an ALB rule matches at most 5 host names)")
             .default([]).describe("Extra host names served for this tenant; unique across tenants."),
         size: z.enum(SIZES).optional().describe("Hybrid and dedicated tenants: size preset. Defaults to small."),
         release: z.strictObject({

@@ -20,6 +20,8 @@ export interface DeclaredResource {
   options: { dependsOn: string[] };
   parent: string | null;
   provider: string | null;
+  /** True for `Resource.get` reads (engine/recorder.ts `RecordedResource.read`): the provider creates nothing. */
+  read?: boolean;
 }
 
 export interface SqlStatement {
@@ -60,7 +62,9 @@ export const POSTGRESQL_TYPES = {
   database: "postgresql:index/database:Database",
 } as const;
 
+// Markers the recording engine puts in place of values (engine/serialized.ts).
 const SECRET_MARKER = "[secret]";
+const UNKNOWN_MARKER = "[unknown]";
 
 // ---------------------------------------------------------------------------------------------
 // Quoting and ordering helpers (helpers.go, github.com/lib/pq, terraform-plugin-sdk helper/schema)
@@ -147,6 +151,15 @@ class Inputs {
     const v = this.r.inputs[key];
     if (v === undefined || v === null) return undefined;
     if (typeof v !== "string") this.fail(key, `expected a string, got ${JSON.stringify(v)}`);
+    if (v === UNKNOWN_MARKER) this.fail(key, "is unknown until apply; render from an update/up recording, not a preview");
+    return v;
+  }
+
+  /** A secret-bearing string: "[secret]" / "[unknown]" pass through (only its presence matters). */
+  opaque(key: string): string | undefined {
+    const v = this.r.inputs[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") this.fail(key, `expected a string, got ${JSON.stringify(v)}`);
     return v;
   }
 
@@ -179,7 +192,9 @@ class Inputs {
   list(key: string): string[] {
     const v = this.r.inputs[key];
     if (v === undefined || v === null) return [];
+    if (v === UNKNOWN_MARKER) this.fail(key, "is unknown until apply; render from an update/up recording, not a preview");
     if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) this.fail(key, `expected a list of strings, got ${JSON.stringify(v)}`);
+    for (const x of v as string[]) if (x === UNKNOWN_MARKER) this.fail(key, "contains a value unknown until apply");
     return v as string[];
   }
 
@@ -246,7 +261,7 @@ interface RoleState {
 function roleState(ctx: Ctx, r: DeclaredResource): RoleState {
   const i = new Inputs(r);
   const name = i.required("name");
-  const rawPassword = i.optString("password") ?? i.optString("passwordWo") ?? "";
+  const rawPassword = i.opaque("password") ?? i.opaque("passwordWo") ?? "";
   const password = rawPassword === "" ? "" : rawPassword.toUpperCase() === "NULL" ? "NULL" : passwordFor(ctx, name);
   return {
     name,
@@ -332,8 +347,8 @@ function renderRoleUpdate(ctx: Ctx, before: DeclaredResource, after: DeclaredRes
   if (ctx.opts.locks) lockRole(emit, b.name);
   if (a.name !== b.name) emit(`ALTER ROLE ${quoteIdentifier(b.name)} RENAME TO ${quoteIdentifier(a.name)}`);
   const role = quoteIdentifier(a.name);
-  const rawBefore = new Inputs(before).optString("password") ?? new Inputs(before).optString("passwordWo") ?? "";
-  const rawAfter = new Inputs(after).optString("password") ?? new Inputs(after).optString("passwordWo") ?? "";
+  const rawBefore = new Inputs(before).opaque("password") ?? new Inputs(before).opaque("passwordWo") ?? "";
+  const rawAfter = new Inputs(after).opaque("password") ?? new Inputs(after).opaque("passwordWo") ?? "";
   // setRolePassword: also after a rename (the md5 hash includes the role name). No ENCRYPTED keyword here.
   if (rawBefore !== rawAfter || a.name !== b.name) emit(`ALTER ROLE ${role} PASSWORD ${quoteLiteral(a.password)}`);
   const flag = (changed: boolean, on: boolean, yes: string, no: string): void => {
@@ -591,6 +606,7 @@ export function renderSql(resources: readonly DeclaredResource[], opts?: RenderO
   const ctx = context(opts);
   const out: SqlStatement[] = [];
   for (const r of resources) {
+    if (r.read) continue;
     switch (r.type) {
       case POSTGRESQL_TYPES.role:
         renderRole(ctx, r, out);

@@ -1,0 +1,154 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import * as random from "@pulumi/random";
+import { REPORTING_ROLE, TENANTS_GROUP_ROLE, tenantSecretName } from "./naming";
+
+/** Maintenance database every PostgreSQL cluster has; tenants must not connect to it. */
+export const MAINTENANCE_DATABASE = "postgres";
+
+export interface DatabaseHardeningArgs {
+    /** The application database of the shared cluster, where tenant schemas live. */
+    databaseName: string;
+    /** Stack name, part of the reporting secret's name. */
+    stack: string;
+    /** KMS key (ARN or id) encrypting the reporting credentials secret. */
+    secretKmsKeyId: pulumi.Input<string>;
+    /** Host written into the reporting secret (the cluster's writer endpoint, not an admin tunnel). */
+    host: pulumi.Input<string>;
+    /** Port written into the reporting secret. */
+    port: pulumi.Input<number>;
+    /** Protect the roles, the password and the secret from deletion. */
+    protect: boolean;
+    /** Tags of every taggable child (the secret). */
+    tags: Record<string, string>;
+}
+
+/**
+ * Whether options carry a PostgreSQL provider for this component's children. Without one the SDK would fall back to
+ * the default provider, which connects to whatever `postgresql:*` config (or localhost) says.
+ */
+export function hasPostgresqlProvider(opts: pulumi.ComponentResourceOptions | undefined): boolean {
+    if (postgresql.Provider.isInstance(opts?.provider)) return true;
+    const providers = opts?.providers;
+    if (!providers) return false;
+    return Array.isArray(providers) ? providers.some((p) => postgresql.Provider.isInstance(p)) : postgresql.Provider.isInstance(providers["postgresql"]);
+}
+
+/**
+ * Database-level hardening of the shared cluster, once per cluster, through the `postgresql.Provider` given in
+ * `opts.provider` (inherited by every PostgreSQL child):
+ * PUBLIC loses every privilege on the app database and on `postgres`, and CREATE on schema `public`; the NOLOGIN group
+ * role `tenancy_tenants` alone holds CONNECT on the app database; the login role `tenancy_reporting` (member of the
+ * group) gets its credentials in Secrets Manager. Tenant roles and grants must depend on {@link ready}.
+ */
+export class DatabaseHardening extends pulumi.ComponentResource {
+    /** `tenancy_tenants`: every tenant role is a member; it alone may CONNECT to the app database. */
+    readonly groupRoleName: pulumi.Output<string>;
+    /** `tenancy_reporting`: read-only login role, granted SELECT per tenant schema by TenantDatabase. */
+    readonly reportingRoleName: pulumi.Output<string>;
+    /** Secret `tenancy/<stack>/platform/db-reporting`: JSON {engine, host, port, dbname, username, password}. */
+    readonly reportingSecretArn: pulumi.Output<string>;
+    /** What tenant resources depend on: the roles and every database-level grant. */
+    readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: DatabaseHardeningArgs, opts?: pulumi.ComponentResourceOptions) {
+        if (!hasPostgresqlProvider(opts)) {
+            throw new Error(`DatabaseHardening ${name}: pass the shared cluster's postgresql.Provider as opts.provider`);
+        }
+        super("tenancy:database:DatabaseHardening", name, {}, opts);
+
+        const db = args.databaseName;
+        const stateful = { parent: this, protect: args.protect };
+        // A component's dependsOn does not reach its children: whatever the caller waits for (the cluster's writer)
+        // must come before any SQL runs.
+        const sql = (extra: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions =>
+            pulumi.mergeOptions({ parent: this, dependsOn: opts?.dependsOn }, extra);
+
+        // The provider fails with "tuple concurrently updated" when two grants change the same catalog row at once,
+        // so every grant here runs after the previous one.
+        const grants: postgresql.Grant[] = [];
+        const grant = (suffix: string, grantArgs: postgresql.GrantArgs): postgresql.Grant => {
+            const previous = grants[grants.length - 1];
+            const g = new postgresql.Grant(`${name}-${suffix}`, grantArgs, sql({ dependsOn: previous ? [previous] : [] }));
+            grants.push(g);
+            return g;
+        };
+
+        grant("app-db-revoke-public", { database: db, role: "public", objectType: "database", privileges: [] });
+        grant("postgres-db-revoke-public", { database: MAINTENANCE_DATABASE, role: "public", objectType: "database", privileges: [] });
+        // The provider revokes everything from PUBLIC on the schema, then grants USAGE back: CREATE is gone.
+        grant("public-schema-usage-only", { database: db, schema: "public", role: "public", objectType: "schema", privileges: ["USAGE"] });
+
+        const group = new postgresql.Role(
+            `${name}-tenants-group`,
+            {
+                name: TENANTS_GROUP_ROLE,
+                login: false,
+                createDatabase: false,
+                createRole: false,
+                superuser: false,
+                replication: false,
+                bypassRowLevelSecurity: false,
+            },
+            sql({ protect: args.protect }),
+        );
+        grant("tenants-connect", { database: db, role: group.name, objectType: "database", privileges: ["CONNECT"] });
+
+        const password = new random.RandomPassword(`${name}-reporting-password`, { length: 40, special: false }, stateful);
+        const reporting = new postgresql.Role(
+            `${name}-reporting`,
+            {
+                name: REPORTING_ROLE,
+                login: true,
+                password: password.result,
+                roles: [group.name],
+                createDatabase: false,
+                createRole: false,
+                superuser: false,
+                replication: false,
+                bypassRowLevelSecurity: false,
+            },
+            sql({ protect: args.protect }),
+        );
+
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-reporting-secret`,
+            {
+                name: tenantSecretName(args.stack, "platform", "db-reporting"),
+                description: `Read-only reporting credentials of the shared database ${db}`,
+                kmsKeyId: args.secretKmsKeyId,
+                recoveryWindowInDays: 30,
+                tags: args.tags,
+            },
+            stateful,
+        );
+        new aws.secretsmanager.SecretVersion(
+            `${name}-reporting-secret-version`,
+            {
+                secretId: secret.id,
+                secretString: pulumi.secret(
+                    pulumi.jsonStringify({
+                        engine: "postgres",
+                        host: args.host,
+                        port: args.port,
+                        dbname: db,
+                        username: reporting.name,
+                        password: password.result,
+                    }),
+                ),
+            },
+            { parent: this },
+        );
+
+        this.groupRoleName = group.name;
+        this.reportingRoleName = reporting.name;
+        this.reportingSecretArn = secret.arn;
+        this.ready = [group, reporting, ...grants];
+        this.registerOutputs({
+            groupRoleName: this.groupRoleName,
+            reportingRoleName: this.reportingRoleName,
+            reportingSecretArn: this.reportingSecretArn,
+        });
+    }
+}

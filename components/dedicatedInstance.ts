@@ -1,0 +1,166 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { SizePreset } from "../stacks/config";
+import type { Tenant } from "../tenants/registry";
+import { AppService } from "./appService";
+import { DatabaseInstance } from "./databaseInstance";
+import { EncryptionKey } from "./encryptionKey";
+import { LoadBalancer } from "./loadBalancer";
+import { Network } from "./network";
+import { dnsNamesInZone } from "./dns";
+
+export interface DedicatedInstanceArgs {
+    /** The dedicated tenant: its region, network, hostnames, release and status decide what is built. */
+    tenant: Tenant;
+    stack: string;
+    /** The tenant's size preset: database class and storage, task size and autoscaling bounds. */
+    size: SizePreset;
+    /** Stack domain and its hosted zone: in-zone host names get DNS records and certificate validation. */
+    domain: string;
+    hostedZoneId: string;
+    /** ECR repository URL of the app; the tenant's release version is the tag. */
+    imageRepositoryUrl: pulumi.Input<string>;
+    /** PostgreSQL engine version of the tenant's RDS instance, e.g. `16.6`. */
+    engineVersion: string;
+    /** Three AZs, NAT per AZ and a Multi-AZ database. Defaults to false. */
+    highAvailability?: boolean;
+    protect: boolean;
+    logRetentionDays: number;
+    containerPort: number;
+    healthCheckPath: string;
+    tags: Record<string, string>;
+}
+
+/**
+ * A dedicated tenant: its own VPC, KMS key, RDS PostgreSQL, ECS Fargate service and ALB, all in the tenant's region
+ * through AWS v7's per-resource `region` (no provider per tenant).
+ *
+ * Status: `active` runs the service; `suspended` scales it to zero and the ALB answers with a maintenance page;
+ * `offboarded` removes the serving side (service, ALB, DNS) and keeps the data (key, database, secrets, logs).
+ */
+export class DedicatedInstance extends pulumi.ComponentResource {
+    readonly key: EncryptionKey;
+    readonly network: Network;
+    readonly database: DatabaseInstance;
+    readonly loadBalancer?: LoadBalancer;
+    readonly service?: AppService;
+
+    constructor(name: string, args: DedicatedInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tenancy:tenant:DedicatedInstance", name, {}, opts);
+        const { tenant, protect, tags } = args;
+        const region = tenant.region;
+        const ha = args.highAvailability ?? false;
+        const child = { parent: this };
+        if (!tenant.network) throw new Error(`dedicated tenant ${tenant.slug} has no network.cidr`);
+
+        this.key = new EncryptionKey(`${name}-kms`, { description: `tenancy ${args.stack}/${tenant.slug}: database, secrets and logs`, region, tags, protect }, child);
+        this.network = new Network(`${name}-net`, {
+            cidr: tenant.network.cidr,
+            availabilityZones: ha ? 3 : 2,
+            natGateways: ha ? "perAz" : "single",
+            region,
+            kmsKeyArn: this.key.arn,
+            logRetentionDays: args.logRetentionDays,
+            tags,
+        }, child);
+        this.database = new DatabaseInstance(`${name}-db`, {
+            identifier: `tenancy-${args.stack}-${tenant.slug}`,
+            region,
+            vpcId: this.network.vpcId,
+            subnetIds: this.network.isolatedSubnetIds,
+            // The app's security group is added below, once the service exists; until then nothing may connect.
+            allowedSecurityGroupIds: [],
+            kmsKeyArn: this.key.arn,
+            engineVersion: args.engineVersion,
+            instanceClass: args.size.dbInstanceClass,
+            allocatedStorageGb: args.size.allocatedStorageGb,
+            maxAllocatedStorageGb: args.size.maxAllocatedStorageGb,
+            multiAz: ha,
+            backupRetentionDays: tenant.database.backupRetentionDays,
+            protect,
+            databaseName: "app",
+            masterUsername: "tenancy_admin",
+            logRetentionDays: args.logRetentionDays,
+            tags,
+        }, child);
+
+        if (tenant.status === "offboarded") {
+            this.registerOutputs({ databaseAddress: this.database.address });
+            return;
+        }
+
+        const cluster = new aws.ecs.Cluster(`${name}-ecs`, {
+            region,
+            settings: [{ name: "containerInsights", value: "enabled" }],
+            tags,
+        }, child);
+        this.loadBalancer = new LoadBalancer(`${name}-alb`, {
+            vpcId: this.network.vpcId,
+            vpcCidr: tenant.network.cidr,
+            subnetIds: this.network.publicSubnetIds,
+            region,
+            domainNames: tenant.hostnames,
+            hostedZoneId: args.hostedZoneId,
+            zoneDomain: args.domain,
+            targetPort: args.containerPort,
+            healthCheckPath: args.healthCheckPath,
+            maintenance: tenant.status === "suspended",
+            logRetentionDays: args.logRetentionDays,
+            protect,
+            tags,
+        }, child);
+        const active = tenant.status === "active";
+        const secret = this.database.masterSecretArn;
+        this.service = new AppService(`${name}-app`, {
+            clusterArn: cluster.arn,
+            vpcId: this.network.vpcId,
+            vpcCidr: tenant.network.cidr,
+            subnetIds: this.network.privateSubnetIds,
+            region,
+            image: pulumi.interpolate`${args.imageRepositoryUrl}:${tenant.release.version}`,
+            cpu: args.size.cpu,
+            memory: args.size.memory,
+            desiredCount: active ? args.size.minTasks : 0,
+            ...(active ? { autoscaling: { min: args.size.minTasks, max: args.size.maxTasks } } : {}),
+            containerPort: args.containerPort,
+            targetGroupArn: this.loadBalancer.targetGroupArn,
+            loadBalancerSecurityGroupId: this.loadBalancer.securityGroupId,
+            environment: {
+                TENANCY_TENANT: tenant.slug,
+                TENANCY_TIER: "dedicated",
+                TENANCY_FEATURES: tenant.features.join(","),
+                TENANCY_HOSTNAMES: tenant.hostnames.join(","),
+                DB_HOST: this.database.address,
+                DB_PORT: pulumi.interpolate`${this.database.port}`,
+                DB_NAME: "app",
+                PORT: String(args.containerPort),
+            },
+            // RDS keeps the credentials in Secrets Manager as JSON; ECS injects single keys of it.
+            secrets: { DB_USERNAME: pulumi.interpolate`${secret}:username::`, DB_PASSWORD: pulumi.interpolate`${secret}:password::` },
+            readableSecretArns: [secret],
+            kmsKeyArns: [this.key.arn],
+            logKmsKeyArn: this.key.arn,
+            logRetentionDays: args.logRetentionDays,
+            tags,
+        }, child);
+        new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-app`, {
+            region,
+            securityGroupId: this.database.securityGroupId,
+            referencedSecurityGroupId: this.service.securityGroupId,
+            ipProtocol: "tcp",
+            fromPort: 5432,
+            toPort: 5432,
+            description: "PostgreSQL from the tenant's app",
+            tags,
+        }, child);
+        for (const host of dnsNamesInZone(tenant.hostnames, args.domain)) {
+            new aws.route53.Record(`${name}-dns-${host}`, {
+                zoneId: args.hostedZoneId,
+                name: host,
+                type: "A",
+                aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }],
+            }, child);
+        }
+        this.registerOutputs({ databaseAddress: this.database.address, loadBalancerDnsName: this.loadBalancer.dnsName });
+    }
+}

@@ -1,0 +1,111 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { SizePreset } from "../stacks/config";
+import type { Tenant } from "../tenants/registry";
+import { DatabaseInstance, DatabaseInstanceArgs, databaseInstanceProblems } from "./databaseInstance";
+import { EncryptionKey } from "./encryptionKey";
+
+/** Database created in every hybrid tenant's instance; the shared app connects to it. */
+export const HYBRID_DATABASE_NAME = "app";
+/** Master user of a hybrid tenant's instance; RDS manages its password. */
+export const HYBRID_MASTER_USERNAME = "tenancy_admin";
+
+/** `tenancy-<stack>-<slug>`: the RDS identifier of a hybrid tenant's instance. */
+export function hybridInstanceIdentifier(stack: string, slug: string): string {
+    return `tenancy-${stack}-${slug}`;
+}
+
+/** The instance of a hybrid tenant, encrypted with `kmsKeyArn`. */
+export function hybridInstanceArgs(args: HybridDatabaseArgs, kmsKeyArn: pulumi.Input<string>): DatabaseInstanceArgs {
+    return {
+        identifier: hybridInstanceIdentifier(args.stack, args.tenant.slug),
+        vpcId: args.vpcId,
+        subnetIds: args.isolatedSubnetIds,
+        allowedSecurityGroupIds: [args.appSecurityGroupId],
+        kmsKeyArn,
+        engineVersion: args.engineVersion,
+        instanceClass: args.size.dbInstanceClass,
+        allocatedStorageGb: args.size.allocatedStorageGb,
+        maxAllocatedStorageGb: args.size.maxAllocatedStorageGb,
+        multiAz: args.multiAz,
+        backupRetentionDays: args.tenant.database.backupRetentionDays,
+        protect: args.protect,
+        databaseName: HYBRID_DATABASE_NAME,
+        masterUsername: HYBRID_MASTER_USERNAME,
+        logRetentionDays: args.logRetentionDays,
+        tags: args.tags,
+    };
+}
+
+export interface HybridDatabaseArgs {
+    /** The hybrid tenant: its slug names the instance, `database.backupRetentionDays` sets the backups. */
+    tenant: Tenant;
+    /** Stack name, part of the instance identifier. */
+    stack: string;
+    /** Size preset of the tenant (instance class and storage). */
+    size: SizePreset;
+    /** PostgreSQL version, e.g. "16.6" (see DatabaseInstanceArgs.engineVersion). */
+    engineVersion: string;
+    /** The shared VPC. */
+    vpcId: pulumi.Input<string>;
+    /** Isolated subnets of the shared VPC, in at least two availability zones. */
+    isolatedSubnetIds: pulumi.Input<string>[];
+    /** Security group of the shared app's tasks: the only client allowed on 5432. */
+    appSecurityGroupId: pulumi.Input<string>;
+    /** Standby in a second availability zone. */
+    multiAz: boolean;
+    /** Protect the key, the instance and its logs (see DatabaseInstanceArgs.protect). */
+    protect: boolean;
+    /** Retention of the instance's log groups, in days. */
+    logRetentionDays: number;
+    /** Tags of every taggable child; the caller includes the tenant's ownership tags. */
+    tags: Record<string, string>;
+}
+
+/**
+ * A hybrid tenant's own PostgreSQL instance inside the shared platform: its own KMS key, its own instance in the shared
+ * VPC's isolated subnets, reachable only from the shared app, which reads the RDS-managed master secret.
+ */
+export class HybridDatabase extends pulumi.ComponentResource {
+    readonly key: EncryptionKey;
+    readonly database: DatabaseInstance;
+    readonly keyArn: pulumi.Output<string>;
+    readonly address: pulumi.Output<string>;
+    readonly port: pulumi.Output<number>;
+    readonly databaseName: pulumi.Output<string>;
+    /** The RDS-managed master secret (JSON `{username, password}`); host, port and database come from the outputs above. */
+    readonly credentialsSecretArn: pulumi.Output<string>;
+    readonly instanceArn: pulumi.Output<string>;
+
+    constructor(name: string, args: HybridDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { tenant } = args;
+        if (tenant.tier !== "hybrid") {
+            throw new Error(`HybridDatabase ${name}: tenant '${tenant.slug}' is ${tenant.tier} (allowed: hybrid)`);
+        }
+        // Checked before the key exists, so a bad tenant never leaves a stray key behind.
+        const problems = databaseInstanceProblems(hybridInstanceArgs(args, ""));
+        if (problems.length) throw new Error(`HybridDatabase ${name} (${tenant.file}): ${problems.join("; ")}`);
+        super("tenancy:tenant:HybridDatabase", name, {}, opts);
+
+        this.key = new EncryptionKey(
+            `${name}-key`,
+            { description: `tenancy ${args.stack}: database of hybrid tenant ${tenant.slug}`, tags: args.tags, protect: args.protect },
+            { parent: this },
+        );
+        this.database = new DatabaseInstance(`${name}-db`, hybridInstanceArgs(args, this.key.arn), { parent: this });
+
+        this.keyArn = this.key.arn;
+        this.address = this.database.address;
+        this.port = this.database.port;
+        this.databaseName = this.database.instance.dbName;
+        this.credentialsSecretArn = this.database.masterSecretArn;
+        this.instanceArn = this.database.instance.arn;
+        this.registerOutputs({
+            keyArn: this.keyArn,
+            address: this.address,
+            port: this.port,
+            databaseName: this.databaseName,
+            credentialsSecretArn: this.credentialsSecretArn,
+            instanceArn: this.instanceArn,
+        });
+    }
+}

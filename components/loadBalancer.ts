@@ -1,0 +1,445 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** TLS 1.3 with TLS 1.2 fallback, forward-secret ciphers only. */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+export interface LoadBalancerArgs {
+    /** VPC of the load balancer and its target group. */
+    vpcId: pulumi.Input<string>;
+    /** CIDR of that VPC: the only destination the load balancer may send to (on `targetPort`). */
+    vpcCidr: string;
+    /** Public subnets, at least two in different AZs. */
+    subnetIds: pulumi.Input<string>[];
+    /** AWS v7 per-resource region of every resource here, certificate included. Defaults to the provider's region. */
+    region?: string;
+    /**
+     * Names on the certificate: the first is its main name, the rest are SANs,
+     * e.g. `["*.saas.example.com", "saas.example.com"]` or `["acme.saas.example.com", "app.acme.com"]`.
+     */
+    domainNames: string[];
+    /** Route 53 hosted zone of `zoneDomain`, where validation records of in-zone names are written. */
+    hostedZoneId: string;
+    /**
+     * Domain of `hostedZoneId`. Names equal to or under it are validated automatically; records for other names are
+     * exported as `externalValidationRecords` for their owner to create, and nothing waits for them.
+     */
+    zoneDomain: string;
+    /** Port the targets (tasks) listen on; the target group speaks HTTP to it. */
+    targetPort: number;
+    /** Path of the target group's HTTP health check, e.g. `/healthz`. Healthy means 200-399. */
+    healthCheckPath: string;
+    /** Serve a fixed 503 maintenance page instead of forwarding to the targets. Defaults to false. */
+    maintenance?: boolean;
+    /** Days the access logs are kept in their bucket before they expire. */
+    logRetentionDays: number;
+    /** Turn on the load balancer's deletion protection and protect the access-log bucket in Pulumi. */
+    protect: boolean;
+    /** Tags on every taggable resource; a `Name` tag is added where the console shows it. */
+    tags: Record<string, string>;
+}
+
+/** A DNS record that proves control of a name outside our hosted zone; its owner must create it. */
+export interface ExternalValidationRecord {
+    /** Certificate name the record validates, e.g. `app.acme.com` (a wildcard shares its apex's record). */
+    domainName: string;
+    /** Record name, e.g. `_x1.app.acme.com.` */
+    name: string;
+    /** Record type, always `CNAME` for ACM. */
+    type: string;
+    /** Record value, e.g. `_x2.acm-validations.aws.` */
+    value: string;
+}
+
+/** What a fixed-response action of the maintenance page looks like (listener default actions and listener rules). */
+export interface FixedResponse {
+    contentType: string;
+    statusCode: string;
+    messageBody: string;
+}
+
+const MAINTENANCE_PAGE =
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Down for maintenance</title></head>' +
+    '<body style="font-family:sans-serif;text-align:center;padding:4em">' +
+    "<h1>Down for maintenance</h1><p>We are making improvements and will be back shortly. Thank you for your patience.</p>" +
+    "</body></html>";
+
+/** The 503 maintenance page as an ALB fixed-response action (message bodies are limited to 1024 bytes). */
+export function maintenanceResponse(): FixedResponse {
+    return { contentType: "text/html", statusCode: "503", messageBody: MAINTENANCE_PAGE };
+}
+
+/** The name without a leading `*.`: a wildcard and its apex are validated by the same DNS record. */
+export function validationBase(domainName: string): string {
+    return domainName.replace(/^\*\./, "");
+}
+
+/** True when `domainName` (or the apex of a wildcard) is `zoneDomain` or under it. */
+export function inZone(domainName: string, zoneDomain: string): boolean {
+    const d = validationBase(domainName).toLowerCase().replace(/\.$/, "");
+    const z = zoneDomain.toLowerCase().replace(/\.$/, "");
+    return d === z || d.endsWith(`.${z}`);
+}
+
+/**
+ * Certificate names split by who can validate them, one name per DNS record
+ * (the first name of each validation base: `*.x.com` and `x.com` share one record).
+ */
+export function validationPlan(domainNames: string[], zoneDomain: string): { inZone: string[]; external: string[] } {
+    const seen = new Set<string>();
+    const plan = { inZone: [] as string[], external: [] as string[] };
+    for (const d of domainNames) {
+        const base = validationBase(d).toLowerCase();
+        if (seen.has(base)) continue;
+        seen.add(base);
+        (inZone(d, zoneDomain) ? plan.inZone : plan.external).push(d);
+    }
+    return plan;
+}
+
+/**
+ * Naming of load balancers and target groups, whose names are limited to 32 characters: Pulumi's auto-name
+ * (`<logical>-<7 random>`) when it fits, else a short `namePrefix` that AWS completes with a unique suffix.
+ * Either way the physical name is unique, so a replacement can be created before the old one is deleted.
+ */
+export function elbNaming(logicalName: string): { namePrefix?: string } {
+    if (logicalName.length + 8 <= 32) return {};
+    const prefix = logicalName.replace(/[^A-Za-z0-9-]/g, "").slice(0, 5).replace(/-+$/, "");
+    return { namePrefix: `${prefix}-` };
+}
+
+const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * An internet-facing ALB: HTTPS on 443 (TLS 1.2+, ACM certificate), HTTP on 80 redirecting to HTTPS, one IP
+ * target group, access logs in an S3 bucket of its own.
+ */
+export class LoadBalancer extends pulumi.ComponentResource {
+    readonly loadBalancer: aws.lb.LoadBalancer;
+    readonly targetGroup: aws.lb.TargetGroup;
+    readonly httpsListener: aws.lb.Listener;
+    readonly arn: pulumi.Output<string>;
+    readonly dnsName: pulumi.Output<string>;
+    /** Route 53 zone id of the load balancer, for alias records. */
+    readonly zoneId: pulumi.Output<string>;
+    readonly securityGroupId: pulumi.Output<string>;
+    readonly targetGroupArn: pulumi.Output<string>;
+    readonly httpsListenerArn: pulumi.Output<string>;
+    /** The certificate ARN; once every name is in the zone, only after validation succeeded. */
+    readonly certificateArn: pulumi.Output<string>;
+    /** Validation records the owners of out-of-zone names must create (empty when every name is in the zone). */
+    readonly externalValidationRecords: pulumi.Output<ExternalValidationRecord[]>;
+
+    constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+        validate(args);
+        super("tenancy:network:LoadBalancer", name, {}, opts);
+        const parent = { parent: this };
+        const region = args.region;
+        const withName = (n: string) => named(args.tags, n);
+
+        // --- Security group: the internet in on 80/443, out only to the VPC on the target port.
+        const sg = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            { vpcId: args.vpcId, description: "Load balancer: HTTP/HTTPS from the internet, target port to the VPC", region, tags: withName(`${name}-alb`) },
+            parent,
+        );
+        const ingress: [string, number, { cidrIpv4: string } | { cidrIpv6: string }][] = [
+            ["https-ipv4", 443, { cidrIpv4: "0.0.0.0/0" }],
+            ["https-ipv6", 443, { cidrIpv6: "::/0" }],
+            ["http-ipv4", 80, { cidrIpv4: "0.0.0.0/0" }],
+            ["http-ipv6", 80, { cidrIpv6: "::/0" }],
+        ];
+        for (const [key, port, source] of ingress) {
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-in-${key}`,
+                { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: port, toPort: port, ...source, region, tags: withName(`${name}-in-${key}`) },
+                parent,
+            );
+        }
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-out-targets`,
+            {
+                securityGroupId: sg.id,
+                ipProtocol: "tcp",
+                fromPort: args.targetPort,
+                toPort: args.targetPort,
+                cidrIpv4: args.vpcCidr,
+                region,
+                tags: withName(`${name}-out-targets`),
+            },
+            parent,
+        );
+
+        // --- Access-log bucket.
+        const logsBucket = this.createLogBucket(name, args);
+
+        // --- Load balancer and target group.
+        this.loadBalancer = new aws.lb.LoadBalancer(
+            `${name}-alb`,
+            {
+                ...elbNaming(`${name}-alb`),
+                loadBalancerType: "application",
+                internal: false,
+                ipAddressType: "ipv4",
+                subnets: args.subnetIds,
+                securityGroups: [sg.id],
+                dropInvalidHeaderFields: true,
+                enableDeletionProtection: args.protect,
+                accessLogs: { bucket: logsBucket.bucket.bucket, enabled: true },
+                region,
+                tags: withName(`${name}-alb`),
+            },
+            // ELB writes a test object when access logs are enabled: the policy must exist first.
+            { parent: this, dependsOn: [logsBucket.policy] },
+        );
+        this.targetGroup = new aws.lb.TargetGroup(
+            `${name}-tg`,
+            {
+                ...elbNaming(`${name}-tg`),
+                vpcId: args.vpcId,
+                targetType: "ip",
+                protocol: "HTTP",
+                port: args.targetPort,
+                deregistrationDelay: 30,
+                healthCheck: {
+                    enabled: true,
+                    protocol: "HTTP",
+                    path: args.healthCheckPath,
+                    matcher: "200-399",
+                    interval: 15,
+                    timeout: 5,
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 3,
+                },
+                region,
+                tags: withName(`${name}-tg`),
+            },
+            parent,
+        );
+
+        // --- Certificate and its DNS validation.
+        const [mainName, ...sans] = args.domainNames as [string, ...string[]];
+        const certificate = new aws.acm.Certificate(
+            `${name}-cert`,
+            {
+                domainName: mainName,
+                ...(sans.length > 0 ? { subjectAlternativeNames: sans } : {}),
+                validationMethod: "DNS",
+                region,
+                tags: withName(`${name}-cert`),
+            },
+            parent,
+        );
+        const plan = validationPlan(args.domainNames, args.zoneDomain);
+        const optionFor = (domainName: string) =>
+            certificate.domainValidationOptions.apply((options) => {
+                const o = options.find((x) => x.domainName === domainName);
+                if (!o) throw new Error(`load balancer ${name}: ACM returned no validation record for ${domainName}`);
+                return o;
+            });
+        const records = plan.inZone.map((domainName) => {
+            const option = optionFor(domainName);
+            return new aws.route53.Record(
+                `${name}-validation-${validationBase(domainName)}`,
+                {
+                    zoneId: args.hostedZoneId,
+                    name: option.resourceRecordName,
+                    type: option.resourceRecordType,
+                    records: [option.resourceRecordValue],
+                    ttl: 60,
+                    // Another certificate for the same name (e.g. a replacement) shares the record.
+                    allowOverwrite: true,
+                },
+                parent,
+            );
+        });
+        this.externalValidationRecords = pulumi.all(
+            plan.external.map((domainName) =>
+                optionFor(domainName).apply((o) => ({
+                    domainName,
+                    name: o.resourceRecordName,
+                    type: o.resourceRecordType,
+                    value: o.resourceRecordValue,
+                })),
+            ),
+        );
+        // Waiting is only possible when we publish every record; otherwise the listener takes the certificate as it is
+        // and cannot be created until its owners have published theirs (a later `pulumi up` then succeeds).
+        const validation =
+            plan.external.length === 0
+                ? new aws.acm.CertificateValidation(
+                      `${name}-cert-validation`,
+                      { certificateArn: certificate.arn, validationRecordFqdns: records.map((r) => r.fqdn), region },
+                      parent,
+                  )
+                : undefined;
+        this.certificateArn = validation ? validation.certificateArn : certificate.arn;
+
+        // --- Listeners.
+        const maintenance = args.maintenance ?? false;
+        this.httpsListener = new aws.lb.Listener(
+            `${name}-https`,
+            {
+                loadBalancerArn: this.loadBalancer.arn,
+                port: 443,
+                protocol: "HTTPS",
+                sslPolicy: TLS_POLICY,
+                certificateArn: this.certificateArn,
+                defaultActions: maintenance
+                    ? [{ type: "fixed-response", fixedResponse: maintenanceResponse() }]
+                    : [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+                region,
+                tags: withName(`${name}-https`),
+            },
+            parent,
+        );
+        // ECS refuses a target group that no load balancer uses, and deployments stall on "unused" targets. In maintenance
+        // this rule keeps the group attached without serving anything: 192.0.2.0/24 (RFC 5737) never reaches the internet.
+        const keepAttached = maintenance
+            ? new aws.lb.ListenerRule(
+                  `${name}-keep-attached`,
+                  {
+                      listenerArn: this.httpsListener.arn,
+                      priority: 50000,
+                      conditions: [{ sourceIp: { values: ["192.0.2.1/32"] } }],
+                      actions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+                      region,
+                      tags: withName(`${name}-keep-attached`),
+                  },
+                  parent,
+              )
+            : undefined;
+        new aws.lb.Listener(
+            `${name}-http`,
+            {
+                loadBalancerArn: this.loadBalancer.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+                region,
+                tags: withName(`${name}-http`),
+            },
+            parent,
+        );
+
+        this.arn = this.loadBalancer.arn;
+        this.dnsName = this.loadBalancer.dnsName;
+        this.zoneId = this.loadBalancer.zoneId;
+        this.securityGroupId = sg.id;
+        // Resolves only once a listener uses the group, so a service given this ARN is created after that: ECS refuses a
+        // target group that no load balancer uses.
+        this.targetGroupArn = pulumi
+            .all([this.targetGroup.arn, this.httpsListener.arn, keepAttached?.arn])
+            .apply(([arn]) => arn);
+        this.httpsListenerArn = this.httpsListener.arn;
+        this.registerOutputs({
+            arn: this.arn,
+            dnsName: this.dnsName,
+            zoneId: this.zoneId,
+            securityGroupId: this.securityGroupId,
+            targetGroupArn: this.targetGroupArn,
+            httpsListenerArn: this.httpsListenerArn,
+            certificateArn: this.certificateArn,
+            externalValidationRecords: this.externalValidationRecords,
+        });
+    }
+
+    /** A private, SSE-S3 bucket that only ELB log delivery may write to, over TLS, with expiring objects. */
+    private createLogBucket(name: string, args: LoadBalancerArgs): { bucket: aws.s3.Bucket; policy: aws.s3.BucketPolicy } {
+        const parent = { parent: this };
+        const region = args.region;
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const bucket = new aws.s3.Bucket(
+            `${name}-logs`,
+            // Access logs are audit evidence: a bucket with objects in it is never deleted by Pulumi.
+            { forceDestroy: false, region, tags: named(args.tags, `${name}-access-logs`) },
+            { parent: this, protect: args.protect },
+        );
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(
+            `${name}-logs`,
+            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true, region },
+            parent,
+        );
+        const ownership = new aws.s3.BucketOwnershipControls(
+            `${name}-logs`,
+            { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" }, region },
+            parent,
+        );
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-logs`,
+            // ALB access logs support only SSE-S3 (AES256) destinations, not SSE-KMS.
+            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }], region },
+            parent,
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-logs`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-access-logs",
+                        status: "Enabled",
+                        filter: { prefix: "AWSLogs/" },
+                        expiration: { days: args.logRetentionDays },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
+                ],
+                region,
+            },
+            parent,
+        );
+        const document = aws.iam.getPolicyDocumentOutput(
+            {
+                statements: [
+                    {
+                        sid: "ElbLogDelivery",
+                        principals: [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }],
+                        actions: ["s3:PutObject"],
+                        resources: [pulumi.interpolate`${bucket.arn}/AWSLogs/${account}/*`],
+                    },
+                    {
+                        sid: "DenyInsecureTransport",
+                        effect: "Deny",
+                        principals: [{ type: "*", identifiers: ["*"] }],
+                        actions: ["s3:*"],
+                        resources: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
+                        conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+                    },
+                ],
+            },
+            parent,
+        );
+        const policy = new aws.s3.BucketPolicy(
+            `${name}-logs`,
+            { bucket: bucket.id, policy: document.json, region },
+            // S3 rejects concurrent bucket-configuration changes; the public-access block must be in place first anyway.
+            { parent: this, dependsOn: [publicAccess, ownership] },
+        );
+        return { bucket, policy };
+    }
+}
+
+function named(tags: Record<string, string>, name: string): Record<string, string> {
+    return { ...tags, Name: name };
+}
+
+/** Synchronous checks, so a mistake fails before any resource is registered. */
+function validate(args: LoadBalancerArgs): void {
+    const problems: string[] = [];
+    if (args.domainNames.length === 0) problems.push("domainNames: must name at least one domain");
+    for (const d of args.domainNames) {
+        if (!HOSTNAME.test(d)) problems.push(`domainNames: ${d} is not a lower-case host name (allowed: a.example.com, *.example.com)`);
+    }
+    const bases = args.domainNames.map((d) => d.toLowerCase());
+    const dup = bases.find((d, i) => bases.indexOf(d) !== i);
+    if (dup) problems.push(`domainNames: ${dup} is listed twice`);
+    if (args.subnetIds.length < 2) problems.push(`subnetIds: ${args.subnetIds.length} given (allowed: at least 2, in different AZs)`);
+    if (!Number.isInteger(args.targetPort) || args.targetPort < 1 || args.targetPort > 65535) {
+        problems.push(`targetPort: ${args.targetPort} is not a port (allowed: 1 to 65535)`);
+    }
+    if (!args.healthCheckPath.startsWith("/")) problems.push(`healthCheckPath: ${args.healthCheckPath} must start with /`);
+    if (!Number.isInteger(args.logRetentionDays) || args.logRetentionDays < 1) {
+        problems.push(`logRetentionDays: ${args.logRetentionDays} is not allowed (allowed: a whole number of days, at least 1)`);
+    }
+    if (problems.length > 0) throw new Error(`load balancer: ${problems.join("; ")}`);
+}

@@ -1,0 +1,344 @@
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { AppService } from "./appService";
+import { DatabaseHardening } from "./databaseHardening";
+import { EncryptionKey } from "./encryptionKey";
+import { LoadBalancer } from "./loadBalancer";
+import { tenantParameterName, tenantSecretName } from "./naming";
+import { Network } from "./network";
+
+export interface SharedPlatformArgs {
+    /** Stack name, used in secret and parameter names. */
+    stack: string;
+    /** Tenants are served at `<subdomain>.<domain>`; the ALB certificate covers `*.<domain>` and `<domain>`. */
+    domain: string;
+    /** Route 53 hosted zone of `domain`, for certificate validation. */
+    hostedZoneId: string;
+    /** CIDR of the shared VPC. */
+    vpcCidr: string;
+    /** Availability zones (2 in dev, 3 in prod). */
+    availabilityZones: number;
+    /** One NAT gateway for the VPC, or one per AZ. */
+    natGateways: "single" | "perAz";
+    database: {
+        /** Aurora PostgreSQL engine version, e.g. `16.6`. */
+        engineVersion: string;
+        /** Serverless v2 capacity range in ACUs; used when `instanceClass` is unset. */
+        minCapacity?: number;
+        maxCapacity?: number;
+        /** Provisioned instance class; when set, instances use it instead of `db.serverless`. */
+        instanceClass?: string;
+        /** Reader instances besides the writer, spread over the other AZs. */
+        readers: number;
+        /** Name of the application database. */
+        name: string;
+        /** Host and port the PostgreSQL provider connects to instead of the cluster endpoint (SSM tunnel, in-VPC runner). */
+        adminHost?: string;
+        adminPort?: number;
+        backupRetentionDays: number;
+    };
+    app: {
+        cpu: number;
+        memory: number;
+        desiredCount: number;
+        containerPort: number;
+        healthCheckPath: string;
+        /** When set, the image is built from this directory and pushed to the ECR repository. */
+        buildContext?: string;
+    };
+    /** ECR repository name of the app. */
+    appRepository: string;
+    /** Version of the shared app (the stable channel): the image tag. */
+    releaseVersion: string;
+    /** The app's signing key; a random one when unset. */
+    appSecretKey?: pulumi.Output<string>;
+    /** Protect stateful resources (cluster, instances, key, secrets, repository). */
+    protect: boolean;
+    logRetentionDays: number;
+    tags: Record<string, string>;
+}
+
+/**
+ * The shared side of the platform: VPC, Aurora PostgreSQL, ECS cluster with the multi-tenant app behind an ALB,
+ * ECR, the platform KMS key, the PostgreSQL provider and database hardening that shared tenants build on.
+ */
+export class SharedPlatform extends pulumi.ComponentResource {
+    readonly key: EncryptionKey;
+    readonly network: Network;
+    readonly cluster: aws.rds.Cluster;
+    readonly postgresProvider: postgresql.Provider;
+    readonly hardening: DatabaseHardening;
+    readonly loadBalancer: LoadBalancer;
+    readonly app: AppService;
+    readonly repository: aws.ecr.Repository;
+    readonly imageUri: pulumi.Output<string>;
+    readonly databaseHost: pulumi.Output<string>;
+    readonly databasePort: pulumi.Output<number>;
+    readonly databaseName: string;
+    /** SSM path under which each tenant's runtime record lives. */
+    readonly registryPath: string;
+
+    constructor(name: string, args: SharedPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tenancy:platform:SharedPlatform", name, {}, opts);
+        const { protect, tags } = args;
+        const child = { parent: this };
+        const stateful = { parent: this, protect };
+
+        this.key = new EncryptionKey(`${name}-platform`, { description: `tenancy ${args.stack}: shared platform data, secrets and logs`, tags, protect }, child);
+
+        this.network = new Network(`${name}-net`, {
+            cidr: args.vpcCidr,
+            availabilityZones: args.availabilityZones,
+            natGateways: args.natGateways,
+            kmsKeyArn: this.key.arn,
+            logRetentionDays: args.logRetentionDays,
+            tags,
+        }, child);
+
+        this.repository = new aws.ecr.Repository(`${name}-app-repo`, {
+            name: args.appRepository,
+            imageTagMutability: "IMMUTABLE",
+            imageScanningConfiguration: { scanOnPush: true },
+            encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: this.key.arn }],
+            forceDelete: false,
+            tags,
+        }, stateful);
+        this.imageUri = this.appImage(name, args);
+
+        // Cluster: the master password comes from random so the PostgreSQL provider can use it; it is also kept in Secrets Manager.
+        const masterUsername = "tenancy_admin";
+        const masterPassword = new random.RandomPassword(`${name}-db-master-password`, { length: 40, special: false }, child);
+        const dbSecurityGroup = new aws.ec2.SecurityGroup(`${name}-db-sg`, {
+            vpcId: this.network.vpcId,
+            description: "Shared Aurora cluster: PostgreSQL from the shared app only",
+            tags: { ...tags, Name: `${name}-db` },
+        }, child);
+        const subnetGroup = new aws.rds.SubnetGroup(`${name}-db-subnets`, {
+            subnetIds: this.network.isolatedSubnetIds,
+            description: "Isolated subnets of the shared VPC",
+            tags,
+        }, child);
+        const family = `aurora-postgresql${args.database.engineVersion.split(".")[0]}`;
+        const parameterGroup = new aws.rds.ClusterParameterGroup(`${name}-db-params`, {
+            family,
+            description: "tenancy shared cluster: TLS required, connections logged",
+            parameters: [
+                { name: "rds.force_ssl", value: "1" },
+                { name: "log_connections", value: "1" },
+                { name: "log_disconnections", value: "1" },
+            ],
+            tags,
+        }, child);
+        const serverless = !args.database.instanceClass;
+        this.cluster = new aws.rds.Cluster(`${name}-db`, {
+            engine: "aurora-postgresql",
+            engineMode: "provisioned",
+            engineVersion: args.database.engineVersion,
+            databaseName: args.database.name,
+            masterUsername,
+            masterPassword: masterPassword.result,
+            storageEncrypted: true,
+            kmsKeyId: this.key.arn,
+            dbSubnetGroupName: subnetGroup.name,
+            vpcSecurityGroupIds: [dbSecurityGroup.id],
+            dbClusterParameterGroupName: parameterGroup.name,
+            backupRetentionPeriod: args.database.backupRetentionDays,
+            preferredBackupWindow: "03:00-04:00",
+            copyTagsToSnapshot: true,
+            deletionProtection: protect,
+            skipFinalSnapshot: !protect,
+            finalSnapshotIdentifier: `tenancy-${args.stack}-shared-final`,
+            iamDatabaseAuthenticationEnabled: true,
+            enabledCloudwatchLogsExports: ["postgresql"],
+            ...(serverless
+                ? { serverlessv2ScalingConfiguration: { minCapacity: args.database.minCapacity!, maxCapacity: args.database.maxCapacity! } }
+                : {}),
+            applyImmediately: false,
+            tags,
+        }, stateful);
+        const azs = this.network.availabilityZones;
+        for (let i = 0; i <= args.database.readers; i++) {
+            new aws.rds.ClusterInstance(`${name}-db-${i === 0 ? "writer" : `reader-${i}`}`, {
+                clusterIdentifier: this.cluster.id,
+                engine: "aurora-postgresql",
+                engineVersion: this.cluster.engineVersion,
+                instanceClass: args.database.instanceClass ?? "db.serverless",
+                // Readers go to other AZs than the writer so a zone failure leaves a promotable copy.
+                availabilityZone: azs.apply((zones) => zones[i % zones.length]),
+                publiclyAccessible: false,
+                dbSubnetGroupName: subnetGroup.name,
+                autoMinorVersionUpgrade: true,
+                performanceInsightsEnabled: true,
+                performanceInsightsKmsKeyId: this.key.arn,
+                performanceInsightsRetentionPeriod: 7,
+                promotionTier: i,
+                tags,
+            }, stateful);
+        }
+        const adminSecret = new aws.secretsmanager.Secret(`${name}-db-admin-secret`, {
+            name: tenantSecretName(args.stack, "platform", "db-admin"),
+            description: "Shared Aurora cluster master credentials",
+            kmsKeyId: this.key.arn,
+            recoveryWindowInDays: 30,
+            tags,
+        }, stateful);
+        this.databaseHost = this.cluster.endpoint;
+        this.databasePort = this.cluster.port;
+        this.databaseName = args.database.name;
+        new aws.secretsmanager.SecretVersion(`${name}-db-admin-secret-value`, {
+            secretId: adminSecret.id,
+            secretString: pulumi.secret(pulumi.jsonStringify({
+                engine: "postgres", host: this.databaseHost, port: this.databasePort, dbname: this.databaseName,
+                username: masterUsername, password: masterPassword.result,
+            })),
+        }, child);
+
+        // The provider reaches the cluster from where `pulumi up` runs: the endpoint from inside the VPC, or a tunnel.
+        this.postgresProvider = new postgresql.Provider(`${name}-pg`, {
+            host: args.database.adminHost ?? this.cluster.endpoint,
+            port: args.database.adminPort ?? this.cluster.port,
+            username: masterUsername,
+            password: masterPassword.result,
+            database: args.database.name,
+            sslmode: "require",
+            superuser: false,
+            connectTimeout: 15,
+        }, child);
+        this.hardening = new DatabaseHardening(`${name}-hardening`, {
+            databaseName: args.database.name,
+            stack: args.stack,
+            secretKmsKeyId: this.key.arn,
+            host: this.databaseHost,
+            port: this.databasePort,
+            protect,
+            tags,
+        }, { parent: this, provider: this.postgresProvider, dependsOn: [this.cluster] });
+
+        const ecsCluster = new aws.ecs.Cluster(`${name}-ecs`, {
+            settings: [{ name: "containerInsights", value: "enabled" }],
+            tags,
+        }, child);
+        this.loadBalancer = new LoadBalancer(`${name}-alb`, {
+            vpcId: this.network.vpcId,
+            vpcCidr: args.vpcCidr,
+            subnetIds: this.network.publicSubnetIds,
+            domainNames: [`*.${args.domain}`, args.domain],
+            hostedZoneId: args.hostedZoneId,
+            zoneDomain: args.domain,
+            targetPort: args.app.containerPort,
+            healthCheckPath: args.app.healthCheckPath,
+            logRetentionDays: args.logRetentionDays,
+            protect,
+            tags,
+        }, child);
+
+        const appSecret = new aws.secretsmanager.Secret(`${name}-app-secret`, {
+            name: tenantSecretName(args.stack, "platform", "app-secret-key"),
+            description: "Signing key of the shared app",
+            kmsKeyId: this.key.arn,
+            recoveryWindowInDays: 30,
+            tags,
+        }, stateful);
+        const secretKey = args.appSecretKey ?? new random.RandomPassword(`${name}-app-secret-key`, { length: 64, special: false }, child).result;
+        new aws.secretsmanager.SecretVersion(`${name}-app-secret-value`, { secretId: appSecret.id, secretString: pulumi.secret(secretKey) }, child);
+
+        this.registryPath = tenantParameterName(args.stack, "").replace(/\/$/, "");
+        const partition = aws.getPartitionOutput({}, child).partition;
+        const account = aws.getCallerIdentityOutput({}, child).accountId;
+        const region = aws.getRegionOutput({}, child).region;
+        this.app = new AppService(`${name}-app`, {
+            clusterArn: ecsCluster.arn,
+            vpcId: this.network.vpcId,
+            vpcCidr: args.vpcCidr,
+            subnetIds: this.network.privateSubnetIds,
+            image: this.imageUri,
+            cpu: args.app.cpu,
+            memory: args.app.memory,
+            desiredCount: args.app.desiredCount,
+            containerPort: args.app.containerPort,
+            targetGroupArn: this.loadBalancer.targetGroupArn,
+            loadBalancerSecurityGroupId: this.loadBalancer.securityGroupId,
+            environment: {
+                TENANCY_STACK: args.stack,
+                TENANCY_REGISTRY_PATH: this.registryPath,
+                TENANCY_DOMAIN: args.domain,
+                PORT: String(args.app.containerPort),
+            },
+            secrets: { APP_SECRET_KEY: appSecret.arn },
+            readableSecretArns: [appSecret.arn],
+            kmsKeyArns: [this.key.arn],
+            logKmsKeyArn: this.key.arn,
+            logRetentionDays: args.logRetentionDays,
+            // The app resolves tenants from the registry and reads the runtime credentials of the tenants it serves:
+            // shared tenants' runtime secrets by name, hybrid tenants' RDS-managed secrets by the instance RDS tags
+            // them with. Owner (migration) credentials and dedicated tenants' secrets stay out of reach.
+            taskPolicyStatements: [
+                {
+                    sid: "ReadTenantRegistry",
+                    actions: ["ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"],
+                    resources: [
+                        pulumi.interpolate`arn:${partition}:ssm:${region}:${account}:parameter${this.registryPath}`,
+                        pulumi.interpolate`arn:${partition}:ssm:${region}:${account}:parameter${this.registryPath}/*`,
+                    ],
+                },
+                {
+                    sid: "ReadSharedTenantRuntimeCredentials",
+                    actions: ["secretsmanager:GetSecretValue"],
+                    resources: [pulumi.interpolate`arn:${partition}:secretsmanager:${region}:${account}:secret:tenancy/${args.stack}/*/db-runtime-*`],
+                },
+                {
+                    sid: "ReadHybridTenantCredentials",
+                    actions: ["secretsmanager:GetSecretValue"],
+                    resources: [pulumi.interpolate`arn:${partition}:secretsmanager:${region}:${account}:secret:rds!db-*`],
+                    conditions: [{
+                        test: "ArnLike",
+                        variable: "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn",
+                        values: [pulumi.interpolate`arn:${partition}:rds:${region}:${account}:db:tenancy-${args.stack}-*`],
+                    }],
+                },
+                {
+                    sid: "DecryptServedTenantSecrets",
+                    actions: ["kms:Decrypt"],
+                    resources: [pulumi.interpolate`arn:${partition}:kms:${region}:${account}:key/*`],
+                    conditions: [
+                        { test: "StringEquals", variable: "aws:ResourceTag/tenancy:stack", values: [args.stack] },
+                        { test: "StringEquals", variable: "aws:ResourceTag/tenancy:tier", values: ["platform", "hybrid"] },
+                    ],
+                },
+            ],
+            tags,
+        }, child);
+        new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-app`, {
+            securityGroupId: dbSecurityGroup.id,
+            referencedSecurityGroupId: this.app.securityGroupId,
+            ipProtocol: "tcp",
+            fromPort: 5432,
+            toPort: 5432,
+            description: "PostgreSQL from the shared app",
+            tags,
+        }, child);
+
+        this.registerOutputs({
+            vpcId: this.network.vpcId,
+            clusterEndpoint: this.cluster.endpoint,
+            loadBalancerDnsName: this.loadBalancer.dnsName,
+            imageUri: this.imageUri,
+        });
+    }
+
+    /** The app image for the release: built and pushed when a build context is configured, else expected in ECR. */
+    private appImage(name: string, args: SharedPlatformArgs): pulumi.Output<string> {
+        const tag = pulumi.interpolate`${this.repository.repositoryUrl}:${args.releaseVersion}`;
+        if (!args.app.buildContext) return tag;
+        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: this.repository.registryId }, { parent: this });
+        const image = new docker.Image(`${name}-app-image`, {
+            imageName: tag,
+            build: { context: args.app.buildContext, platform: "linux/amd64" },
+            registry: { server: this.repository.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
+        }, { parent: this });
+        return image.repoDigest;
+    }
+}

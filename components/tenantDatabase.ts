@@ -1,0 +1,188 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import * as random from "@pulumi/random";
+import type { Tenant } from "../tenants/registry";
+import { type DatabaseHardening, hasPostgresqlProvider } from "./databaseHardening";
+import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
+
+/** Connections the owner role (migrations) may hold at once. */
+export const OWNER_CONNECTION_LIMIT = 5;
+/** A runtime session idle inside a transaction longer than this (ms) is terminated: it holds locks and a connection. */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+export interface TenantDatabaseArgs {
+    /** The shared tenant: slug (names), status (login), database.connectionLimit and statementTimeoutSeconds. */
+    tenant: Tenant;
+    /** Stack name, part of the secrets' names. */
+    stack: string;
+    /** The application database of the shared cluster. */
+    databaseName: string;
+    /** Host written into the secrets (the cluster's writer endpoint, not an admin tunnel). */
+    host: pulumi.Input<string>;
+    /** Port written into the secrets. */
+    port: pulumi.Input<number>;
+    /** The cluster's hardening: group role, reporting role, and what must exist first. */
+    hardening: DatabaseHardening;
+    /** KMS key (ARN or id) encrypting the two credentials secrets. */
+    secretKmsKeyId: pulumi.Input<string>;
+    /** Protect the schema, the roles, the passwords and the secrets from deletion. */
+    protect: boolean;
+    /** Tags of every taggable child (the secrets); the caller includes the tenant's ownership tags. */
+    tags: Record<string, string>;
+}
+
+/**
+ * A shared tenant on the shared cluster, through the cluster's `postgresql.Provider` (in `opts.provider`): schema
+ * `t_<slug>` owned by `t_<slug>_owner` (migrations), the runtime role `t_<slug>_app` with data access only, read access
+ * for the reporting role, and both credentials in Secrets Manager. Suspended or offboarded tenants keep their data; their
+ * roles lose LOGIN. The schema is never dropped with CASCADE.
+ */
+export class TenantDatabase extends pulumi.ComponentResource {
+    readonly schemaName: pulumi.Output<string>;
+    readonly ownerRoleName: pulumi.Output<string>;
+    readonly runtimeRoleName: pulumi.Output<string>;
+    /** Secret `tenancy/<stack>/<slug>/db-runtime`: JSON {engine, host, port, dbname, username, password, schema}. */
+    readonly runtimeSecretArn: pulumi.Output<string>;
+    /** Secret `tenancy/<stack>/<slug>/db-owner`, same shape, for migrations. */
+    readonly ownerSecretArn: pulumi.Output<string>;
+
+    constructor(name: string, args: TenantDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { tenant, hardening } = args;
+        if (tenant.tier !== "shared") {
+            throw new Error(`TenantDatabase ${name}: tenant '${tenant.slug}' is ${tenant.tier} (allowed: shared)`);
+        }
+        if (!hasPostgresqlProvider(opts)) {
+            throw new Error(`TenantDatabase ${name}: pass the shared cluster's postgresql.Provider as opts.provider`);
+        }
+        super("tenancy:tenant:TenantDatabase", name, {}, opts);
+
+        const db = args.databaseName;
+        const schemaName = tenantSchemaName(tenant.slug);
+        const active = tenant.status === "active";
+        const stateful = { parent: this, protect: args.protect };
+        // A component's dependsOn does not reach its children: the roles (which everything else follows) wait for the
+        // caller's dependencies and for the cluster's hardening.
+        const afterHardening = pulumi.mergeOptions({ ...stateful, dependsOn: opts?.dependsOn }, { dependsOn: hardening.ready });
+        const noPowers = { createDatabase: false, createRole: false, superuser: false, replication: false, bypassRowLevelSecurity: false };
+
+        const ownerPassword = new random.RandomPassword(`${name}-owner-password`, { length: 40, special: false }, stateful);
+        const owner = new postgresql.Role(
+            `${name}-owner`,
+            {
+                name: tenantOwnerRoleName(tenant.slug),
+                login: active,
+                password: ownerPassword.result,
+                roles: [hardening.groupRoleName],
+                searchPaths: [schemaName],
+                connectionLimit: OWNER_CONNECTION_LIMIT,
+                ...noPowers,
+            },
+            afterHardening,
+        );
+
+        const schema = new postgresql.Schema(
+            `${name}-schema`,
+            { name: schemaName, database: db, owner: owner.name, dropCascade: false, ifNotExists: false },
+            stateful,
+        );
+
+        const runtimePassword = new random.RandomPassword(`${name}-runtime-password`, { length: 40, special: false }, stateful);
+        const runtime = new postgresql.Role(
+            `${name}-runtime`,
+            {
+                name: tenantRuntimeRoleName(tenant.slug),
+                login: active,
+                password: runtimePassword.result,
+                roles: [hardening.groupRoleName],
+                searchPaths: [schemaName],
+                connectionLimit: tenant.database.connectionLimit,
+                statementTimeout: tenant.database.statementTimeoutSeconds * 1000,
+                idleInTransactionSessionTimeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+                ...noPowers,
+            },
+            afterHardening,
+        );
+
+        // Grants touching the same catalog row at once fail with "tuple concurrently updated", and for each of these the
+        // provider may briefly GRANT the owner role to itself; so this tenant's privileges run one after another, each
+        // after the schema and the roles. Tenants still run in parallel: they share no row.
+        let previous: pulumi.Resource | undefined;
+        const chained = (): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [schema, owner, runtime, ...(previous ? [previous] : [])] });
+        const grant = (suffix: string, grantArgs: postgresql.GrantArgs): void => {
+            previous = new postgresql.Grant(`${name}-${suffix}`, grantArgs, chained());
+        };
+        const defaults = (suffix: string, dpArgs: postgresql.DefaultPrivilegesArgs): void => {
+            previous = new postgresql.DefaultPrivileges(`${name}-${suffix}`, dpArgs, chained());
+        };
+        const inSchema = { database: db, schema: schema.name };
+        const byOwner = { database: db, owner: owner.name };
+        const reportingRole = hardening.reportingRoleName;
+
+        // The schema, then the tables already in it (none at first; all of them when re-granted).
+        grant("runtime-schema-usage", { ...inSchema, role: runtime.name, objectType: "schema", privileges: ["USAGE"] });
+        grant("reporting-schema-usage", { ...inSchema, role: reportingRole, objectType: "schema", privileges: ["USAGE"] });
+        grant("reporting-tables-select", { ...inSchema, role: reportingRole, objectType: "table", privileges: ["SELECT"] });
+
+        // What the owner (migrations) creates in the schema later: one row per (owner, schema, object type).
+        defaults("runtime-default-tables", {
+            ...byOwner, schema: schema.name, role: runtime.name, objectType: "table", privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"],
+        });
+        defaults("reporting-default-tables", {
+            ...byOwner, schema: schema.name, role: reportingRole, objectType: "table", privileges: ["SELECT"],
+        });
+        defaults("runtime-default-sequences", {
+            ...byOwner, schema: schema.name, role: runtime.name, objectType: "sequence", privileges: ["USAGE", "SELECT"],
+        });
+        // Only the schema-less form can take away PostgreSQL's built-in EXECUTE for PUBLIC on new functions.
+        defaults("no-public-functions", { ...byOwner, role: "public", objectType: "function", privileges: [] });
+
+        const credentials = (purpose: "db-runtime" | "db-owner", role: postgresql.Role, password: random.RandomPassword) => {
+            const secret = new aws.secretsmanager.Secret(
+                `${name}-${purpose}-secret`,
+                {
+                    name: tenantSecretName(args.stack, tenant.slug, purpose),
+                    description: `${purpose === "db-runtime" ? "Runtime" : "Migration (schema owner)"} credentials of tenant ${tenant.slug} on ${db}`,
+                    kmsKeyId: args.secretKmsKeyId,
+                    recoveryWindowInDays: 30,
+                    tags: args.tags,
+                },
+                stateful,
+            );
+            new aws.secretsmanager.SecretVersion(
+                `${name}-${purpose}-secret-version`,
+                {
+                    secretId: secret.id,
+                    secretString: pulumi.secret(
+                        pulumi.jsonStringify({
+                            engine: "postgres",
+                            host: args.host,
+                            port: args.port,
+                            dbname: db,
+                            username: role.name,
+                            password: password.result,
+                            schema: schema.name,
+                        }),
+                    ),
+                },
+                { parent: this },
+            );
+            return secret;
+        };
+        const runtimeSecret = credentials("db-runtime", runtime, runtimePassword);
+        const ownerSecret = credentials("db-owner", owner, ownerPassword);
+
+        this.schemaName = schema.name;
+        this.ownerRoleName = owner.name;
+        this.runtimeRoleName = runtime.name;
+        this.runtimeSecretArn = runtimeSecret.arn;
+        this.ownerSecretArn = ownerSecret.arn;
+        this.registerOutputs({
+            schemaName: this.schemaName,
+            ownerRoleName: this.ownerRoleName,
+            runtimeRoleName: this.runtimeRoleName,
+            runtimeSecretArn: this.runtimeSecretArn,
+            ownerSecretArn: this.ownerSecretArn,
+        });
+    }
+}

@@ -1,0 +1,68 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { SharedPlatform } from "../components/sharedPlatform";
+import { TenantResources } from "../components/tenant";
+import { listenerRulePriority } from "../components/dns";
+import { ownershipTags } from "../components/tags";
+import { RegistryError } from "../tenants/problems";
+import { readStack } from "./readConfig";
+
+/** Repository root: tenant directories in the stack config are relative to it. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/**
+ * The stack program: validated config and tenants in, one SharedPlatform and one TenantResources per tenant out.
+ * Exports a per-tenant map of what was built.
+ */
+export async function main(root: string = PROJECT_ROOT): Promise<Record<string, unknown>> {
+    let stack: ReturnType<typeof readStack>;
+    try {
+        stack = readStack(root);
+    } catch (e) {
+        // A user's mistake: one clean message, no stack trace, nothing registered.
+        if (e instanceof RegistryError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+    const { registry: { config, tenants }, appSecretKey } = stack;
+
+    const platform = new SharedPlatform("shared", {
+        stack: config.stack,
+        domain: config.domain,
+        hostedZoneId: config.hostedZoneId,
+        vpcCidr: config.shared.vpcCidr,
+        availabilityZones: config.shared.availabilityZones,
+        natGateways: config.shared.natGateways,
+        database: config.shared.database,
+        app: config.shared.app,
+        appRepository: config.appRepository,
+        releaseVersion: config.channels.stable,
+        appSecretKey,
+        protect: config.protect,
+        logRetentionDays: config.logRetentionDays,
+        tags: ownershipTags({ stack: config.stack, tier: "platform" }),
+    });
+
+    // Priorities hash the slug, so adding or removing a tenant leaves others' rules alone (barring a hash collision).
+    const taken = new Set<number>();
+    const summaries: Record<string, unknown> = {};
+    for (const tenant of [...tenants].sort((a, b) => a.slug.localeCompare(b.slug))) {
+        const priority = listenerRulePriority(tenant.slug, taken);
+        taken.add(priority);
+        const resources = new TenantResources(tenant.slug, { tenant, config, platform, listenerPriority: priority });
+        summaries[tenant.slug] = {
+            ...resources.summary,
+            ...(resources.certificateValidationRecords ? { certificateValidationRecords: resources.certificateValidationRecords } : {}),
+        };
+    }
+
+    return {
+        platform: {
+            vpcId: platform.network.vpcId,
+            loadBalancerDnsName: platform.loadBalancer.dnsName,
+            databaseEndpoint: platform.databaseHost,
+            imageUri: platform.imageUri,
+            registryPath: platform.registryPath,
+        },
+        tenants: summaries,
+    };
+}

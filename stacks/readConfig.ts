@@ -1,0 +1,48 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { SourceFile, RegistryError } from "../tenants/problems";
+import { loadTenants, SECRET_PLACEHOLDER, validateStackConfig, type Registry } from "../tenants/registry";
+import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema } from "./config";
+
+/** Pulumi hands structured config to programs as JSON text; plain strings stay strings. */
+function parseConfigValue(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/**
+ * Reads the stack's configuration through `pulumi.Config` (so `pulumi config set` and the offline plan both work),
+ * validates it and the stack's tenant files. Throws a RegistryError with every problem; registers nothing.
+ */
+export function readStack(root: string): { registry: Registry; appSecretKey?: pulumi.Output<string> } {
+    const stack = pulumi.getStack();
+    const cfg = new pulumi.Config(CONFIG_NAMESPACE);
+    const values: Record<string, unknown> = {};
+    for (const key of StackConfigSchema.keyof().options) {
+        if ((SECRET_CONFIG_KEYS as readonly string[]).includes(key)) continue;
+        const raw = cfg.get(key);
+        if (raw !== undefined) values[key] = parseConfigValue(raw);
+    }
+    let appSecretKey: pulumi.Output<string> | undefined;
+    for (const key of SECRET_CONFIG_KEYS) {
+        const secret = cfg.getSecret(key);
+        if (secret !== undefined) {
+            values[key] = SECRET_PLACEHOLDER;
+            appSecretKey = secret;
+        }
+    }
+    const file = `Pulumi.${stack}.yaml`;
+    const abs = path.join(root, file);
+    // The stack file, when present, only locates problems; the values come from Pulumi.
+    const source = fs.existsSync(abs) ? new SourceFile(file, fs.readFileSync(abs, "utf8")) : undefined;
+    const region = new pulumi.Config("aws").get("region");
+    const { config, problems } = validateStackConfig(values, { stack, region, file, source });
+    if (!config) throw new RegistryError(problems);
+    const { tenants, problems: tenantProblems } = loadTenants(root, config.tenantsDir, config);
+    if (tenantProblems.length) throw new RegistryError(tenantProblems);
+    return { registry: { config, tenants }, appSecretKey };
+}
