@@ -53,7 +53,7 @@ export interface AppServiceArgs {
     environment: Record<string, pulumi.Input<string>>;
     /** Environment variable name → Secrets Manager `valueFrom` (secret ARN, or `ARN:jsonKey::`). */
     secrets: Record<string, pulumi.Input<string>>;
-    /** Exact secret ARNs the execution role may read to inject `secrets`. Defaults to none being readable when empty. */
+    /** Exact secret ARNs the execution role may read to inject `secrets`; an empty list grants none. */
     readableSecretArns: pulumi.Input<string>[];
     /** KMS keys (ARNs) the execution role may decrypt those secrets with, through Secrets Manager only. */
     kmsKeyArns: pulumi.Input<string>[];

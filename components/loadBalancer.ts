@@ -11,7 +11,7 @@ export interface LoadBalancerArgs {
     vpcCidr: string;
     /** Public subnets, at least two in different AZs. */
     subnetIds: pulumi.Input<string>[];
-    /** AWS v7 per-resource region of every resource here, certificate included. Defaults to the provider's region. */
+    /** AWS v7 per-resource region of every regional resource here, certificate included (Route 53 is global). Defaults to the provider's region. */
     region?: string;
     /**
      * Names on the certificate: the first is its main name, the rest are SANs,

@@ -73,7 +73,7 @@ describe("validationPlan, elbNaming and maintenanceResponse", () => {
         expect(elbNaming("acme-web-alb")).toEqual({});
         expect(elbNaming("a".repeat(24))).toEqual({});
         expect(elbNaming("acme-corporation-international-alb")).toEqual({ namePrefix: "acme-" });
-        expect(elbNaming("ab-cdefghijklmnopqrstuvwxyz-tg")).toEqual({ namePrefix: "ab-" });
+        expect(elbNaming("abcd-efghijklmnopqrstuvwxyz-tg")).toEqual({ namePrefix: "abcd-" });
         for (const n of ["x".repeat(25), "tenant-with-a-very-long-slug-tg"]) expect(elbNaming(n).namePrefix!.length).toBeLessThanOrEqual(6);
     });
 

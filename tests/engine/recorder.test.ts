@@ -164,6 +164,17 @@ describe("record", () => {
     await expect(record(awaited, base)).rejects.toThrow("Mock not implemented: aws:ec2/getAmi:getAmi");
   });
 
+  it("fails the run with the program's own error and leaves the next run and process handlers intact", async () => {
+    const listeners = process.listeners("unhandledRejection").length;
+    await expect(record(async () => {
+      new aws.ecs.Cluster("before-error");
+      throw new Error("tenant acme: bad placement");
+    }, base)).rejects.toThrow("tenant acme: bad placement");
+    expect(process.listeners("unhandledRejection").length).toBe(listeners);
+    const next = await record(async () => void new aws.ecs.Cluster("after"), base);
+    expect(next.resources.map((r) => r.name)).toEqual(["tenancy-test", "after"]);
+  });
+
   it("lets callers add invokes", async () => {
     const { outputs } = await record(
       async () => ({ id: (await aws.ec2.getAmi({ owners: ["amazon"] })).id }),
