@@ -1,11 +1,13 @@
 /**
  * How many connections the shared Aurora PostgreSQL cluster accepts.
  *
- * Aurora PostgreSQL's default parameter group sets `max_connections` to `LEAST({DBInstanceClassMemory/9531392}, 5000)`
- * (Aurora User Guide, "Maximum connections to an Aurora PostgreSQL DB instance"). For Serverless v2 the memory is
- * that of the maximum capacity, about 2 GiB per ACU ("Aurora Serverless v2 capacity"); since DBInstanceClassMemory is
- * the instance memory less what the OS and RDS processes keep, we count 90% of nominal memory so the guard errs on
- * the safe side.
+ * Provisioned instances: the default parameter group sets `max_connections` to
+ * `LEAST({DBInstanceClassMemory/9531392}, 5000)` (Aurora User Guide, "Maximum connections to an Aurora PostgreSQL DB
+ * instance"); DBInstanceClassMemory is the class memory less what the OS and RDS keep, so we count 90% of it.
+ *
+ * Serverless v2: `max_connections` follows the memory of the MAXIMUM capacity (Aurora User Guide, "Maximum connections
+ * for Aurora Serverless v2": 189 at 1 ACU, 823 at 4, 1669 at 8, 3360 at 16, 5000 from 32), which is linear in ACUs
+ * below the 5000 ceiling; with a minimum capacity of 0 or 0.5 ACU it is capped at 2000.
  */
 
 const GIB = 1024 ** 3;
@@ -36,18 +38,25 @@ export function maxConnectionsForMemory(memoryGib: number): number {
     return Math.min(Math.floor((memoryGib * GIB * USABLE_FRACTION) / BYTES_PER_CONNECTION), CEILING);
 }
 
-export function sharedConnectionCapacity(db: { maxCapacity?: number; instanceClass?: string; reservedConnections: number }): ConnectionCapacity {
-    let memoryGib: number;
+/** Documented points (1 ACU → 189, 16 ACU → 3360) give 211.4 connections per ACU less 22.4. */
+export function serverlessMaxConnections(minCapacity: number, maxCapacity: number): number {
+    const byMemory = Math.min(Math.floor(211.4 * maxCapacity - 22.4), CEILING);
+    return minCapacity <= 0.5 ? Math.min(byMemory, 2000) : byMemory;
+}
+
+export function sharedConnectionCapacity(db: { minCapacity?: number; maxCapacity?: number; instanceClass?: string; reservedConnections: number }): ConnectionCapacity {
+    let maxConnections: number;
     let basis: string;
     if (db.instanceClass) {
         const known = INSTANCE_CLASS_MEMORY_GIB[db.instanceClass];
         // An unknown class is sized as the smallest supported one rather than guessed upwards.
-        memoryGib = known ?? 4;
+        maxConnections = maxConnectionsForMemory(known ?? 4);
         basis = known ? `${db.instanceClass} (${known} GiB)` : `${db.instanceClass} (unknown class, assumed 4 GiB)`;
     } else {
-        memoryGib = (db.maxCapacity ?? 1) * 2;
-        basis = `Serverless v2 at ${db.maxCapacity} ACU (${memoryGib} GiB)`;
+        const min = db.minCapacity ?? 0.5;
+        const max = db.maxCapacity ?? 1;
+        maxConnections = serverlessMaxConnections(min, max);
+        basis = `Serverless v2 at ${min}-${max} ACU`;
     }
-    const maxConnections = maxConnectionsForMemory(memoryGib);
     return { maxConnections, reserved: db.reservedConnections, available: Math.max(0, maxConnections - db.reservedConnections), basis };
 }
