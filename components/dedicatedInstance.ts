@@ -46,12 +46,13 @@ export class DedicatedInstance extends pulumi.ComponentResource {
     readonly service?: AppService;
 
     constructor(name: string, args: DedicatedInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("tenancy:tenant:DedicatedInstance", name, {}, opts);
         const { tenant, protect, tags } = args;
+        // Checked before anything is registered, so a bad tenant never leaves a half-built component.
+        if (!tenant.network) throw new Error(`dedicated tenant ${tenant.slug} has no network.cidr`);
+        super("tenancy:tenant:DedicatedInstance", name, {}, opts);
         const region = tenant.region;
         const ha = args.highAvailability ?? false;
         const child = { parent: this };
-        if (!tenant.network) throw new Error(`dedicated tenant ${tenant.slug} has no network.cidr`);
 
         this.key = new EncryptionKey(`${name}-kms`, { description: `tenancy ${args.stack}/${tenant.slug}: database, secrets and logs`, region, tags, protect }, child);
         this.network = new Network(`${name}-net`, {
@@ -106,7 +107,8 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             healthCheckPath: args.healthCheckPath,
             maintenance: tenant.status === "suspended",
             logRetentionDays: args.logRetentionDays,
-            protect,
+            // Serving side, not data: offboarding removes it, and its access-log bucket is retained.
+            protect: false,
             tags,
         }, child);
         const active = tenant.status === "active";

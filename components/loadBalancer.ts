@@ -33,7 +33,10 @@ export interface LoadBalancerArgs {
     maintenance?: boolean;
     /** Days the access logs are kept in their bucket before they expire. */
     logRetentionDays: number;
-    /** Turn on the load balancer's deletion protection and protect the access-log bucket in Pulumi. */
+    /**
+     * Turn on the load balancer's deletion protection and protect the access-log bucket in Pulumi. Either way the
+     * bucket is retained when the load balancer goes away: access logs are audit records.
+     */
     protect: boolean;
     /** Tags on every taggable resource; a `Name` tag is added where the console shows it. */
     tags: Record<string, string>;
@@ -106,6 +109,48 @@ export function elbNaming(logicalName: string): { namePrefix?: string } {
     if (logicalName.length + 8 <= 32) return {};
     const prefix = logicalName.replace(/[^A-Za-z0-9-]/g, "").slice(0, 5).replace(/-+$/, "");
     return { namePrefix: `${prefix}-` };
+}
+
+/**
+ * Elastic Load Balancing's log-delivery account of each Region opened before August 2022. ALBs there write access logs
+ * as this account, not as the `logdelivery.elasticloadbalancing.amazonaws.com` service principal, which only Regions
+ * opened since accept. Source: "Enable access logs for your Application Load Balancer", step 2 (bucket policy).
+ */
+export const ELB_LOG_DELIVERY_ACCOUNTS: Readonly<Record<string, string>> = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580",
+    "ap-south-1": "718504428378",
+    "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
+};
+
+/** The principal ALB access-log delivery writes as in `region`: the regional ELB account where one exists, else the service. */
+export function elbLogDeliveryPrincipal(region: string, partition = "aws"): { type: string; identifier: string } {
+    const account = ELB_LOG_DELIVERY_ACCOUNTS[region];
+    return account
+        ? { type: "AWS", identifier: `arn:${partition}:iam::${account}:root` }
+        : { type: "Service", identifier: "logdelivery.elasticloadbalancing.amazonaws.com" };
 }
 
 const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -349,11 +394,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const parent = { parent: this };
         const region = args.region;
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const effectiveRegion = region ?? aws.getRegionOutput({}, parent).region;
+        const delivery = pulumi.all([effectiveRegion, partition]).apply(([r, p]) => elbLogDeliveryPrincipal(r, p));
         const bucket = new aws.s3.Bucket(
             `${name}-logs`,
             // Access logs are audit evidence: a bucket with objects in it is never deleted by Pulumi.
             { forceDestroy: false, region, tags: named(args.tags, `${name}-access-logs`) },
-            { parent: this, protect: args.protect },
+            { parent: this, protect: args.protect, retainOnDelete: true },
         );
         const publicAccess = new aws.s3.BucketPublicAccessBlock(
             `${name}-logs`,
@@ -393,7 +441,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 statements: [
                     {
                         sid: "ElbLogDelivery",
-                        principals: [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }],
+                        // Regions opened before August 2022 (us-east-1, eu-west-1, …) reject the service principal.
+                        principals: [{ type: delivery.type, identifiers: [delivery.identifier] }],
                         actions: ["s3:PutObject"],
                         resources: [pulumi.interpolate`${bucket.arn}/AWSLogs/${account}/*`],
                     },

@@ -69,6 +69,8 @@ export class SharedPlatform extends pulumi.ComponentResource {
     readonly key: EncryptionKey;
     readonly network: Network;
     readonly cluster: aws.rds.Cluster;
+    /** The cluster's writer instance: nothing answers on the cluster endpoint before it is available. */
+    readonly databaseWriter: aws.rds.ClusterInstance;
     readonly postgresProvider: postgresql.Provider;
     readonly hardening: DatabaseHardening;
     readonly loadBalancer: LoadBalancer;
@@ -158,10 +160,13 @@ export class SharedPlatform extends pulumi.ComponentResource {
                 : {}),
             applyImmediately: false,
             tags,
-        }, stateful);
+        // RDS applies minor upgrades itself (autoMinorVersionUpgrade); re-sending the configured older minor would be a
+        // downgrade RDS refuses ("Cannot upgrade aurora-postgresql from 16.x to 16.6"). The config is the creation version.
+        }, { ...stateful, ignoreChanges: ["engineVersion"] });
         const azs = this.network.availabilityZones;
+        const instances: aws.rds.ClusterInstance[] = [];
         for (let i = 0; i <= args.database.readers; i++) {
-            new aws.rds.ClusterInstance(`${name}-db-${i === 0 ? "writer" : `reader-${i}`}`, {
+            instances.push(new aws.rds.ClusterInstance(`${name}-db-${i === 0 ? "writer" : `reader-${i}`}`, {
                 clusterIdentifier: this.cluster.id,
                 engine: "aurora-postgresql",
                 engineVersion: this.cluster.engineVersion,
@@ -176,8 +181,9 @@ export class SharedPlatform extends pulumi.ComponentResource {
                 performanceInsightsRetentionPeriod: 7,
                 promotionTier: i,
                 tags,
-            }, stateful);
+            }, { ...stateful, ignoreChanges: ["engineVersion"] }));
         }
+        this.databaseWriter = instances[0]!;
         const adminSecret = new aws.secretsmanager.Secret(`${name}-db-admin-secret`, {
             name: tenantSecretName(args.stack, "platform", "db-admin"),
             description: "Shared Aurora cluster master credentials",
@@ -206,7 +212,8 @@ export class SharedPlatform extends pulumi.ComponentResource {
             sslmode: "require",
             superuser: false,
             connectTimeout: 15,
-        }, child);
+        // The cluster is "available" long before its writer: SQL sent earlier finds no one listening on the endpoint.
+        }, { parent: this, dependsOn: [this.databaseWriter] });
         this.hardening = new DatabaseHardening(`${name}-hardening`, {
             databaseName: args.database.name,
             stack: args.stack,
@@ -215,7 +222,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
             port: this.databasePort,
             protect,
             tags,
-        }, { parent: this, provider: this.postgresProvider, dependsOn: [this.cluster] });
+        }, { parent: this, provider: this.postgresProvider, dependsOn: [this.databaseWriter] });
 
         const ecsCluster = new aws.ecs.Cluster(`${name}-ecs`, {
             settings: [{ name: "containerInsights", value: "enabled" }],
@@ -243,7 +250,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
             tags,
         }, stateful);
         const secretKey = args.appSecretKey ?? new random.RandomPassword(`${name}-app-secret-key`, { length: 64, special: false }, child).result;
-        new aws.secretsmanager.SecretVersion(`${name}-app-secret-value`, { secretId: appSecret.id, secretString: pulumi.secret(secretKey) }, child);
+        const appSecretValue = new aws.secretsmanager.SecretVersion(`${name}-app-secret-value`, { secretId: appSecret.id, secretString: pulumi.secret(secretKey) }, child);
 
         this.registryPath = tenantParameterName(args.stack, "").replace(/\/$/, "");
         const partition = aws.getPartitionOutput({}, child).partition;
@@ -267,7 +274,8 @@ export class SharedPlatform extends pulumi.ComponentResource {
                 TENANCY_DOMAIN: args.domain,
                 PORT: String(args.app.containerPort),
             },
-            secrets: { APP_SECRET_KEY: appSecret.arn },
+            // The version's ARN (the secret's): tasks must not start before the secret has a value to inject.
+            secrets: { APP_SECRET_KEY: appSecretValue.arn },
             readableSecretArns: [appSecret.arn],
             kmsKeyArns: [this.key.arn],
             logKmsKeyArn: this.key.arn,

@@ -58,7 +58,8 @@ export class TenantResources extends pulumi.ComponentResource {
                 port: platform.databasePort,
                 hardening: platform.hardening,
                 secretKmsKeyId: platform.key.arn,
-            }, { parent: this, provider: platform.postgresProvider });
+            // Its SQL must wait for the cluster's writer, like the platform's hardening.
+            }, { parent: this, provider: platform.postgresProvider, dependsOn: [platform.databaseWriter] });
             database = pulumi.all([platform.databaseHost, platform.databasePort, db.schemaName]).apply(([host, port, schema]) => ({
                 host, port, name: platform.databaseName, schema,
             }));

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
 import * as aws from "@pulumi/aws";
-import { LoadBalancer, LoadBalancerArgs, TLS_POLICY, elbNaming, maintenanceResponse, validationPlan } from "../../components/loadBalancer";
+import { LoadBalancer, LoadBalancerArgs, TLS_POLICY, elbLogDeliveryPrincipal, elbNaming, maintenanceResponse, validationPlan } from "../../components/loadBalancer";
 import { MOCK_ACCOUNT_ID, RecordResult, RecordedResource, awaitOutput, ofType, record } from "../../engine/recorder";
 
 const BASE: LoadBalancerArgs = {
@@ -143,6 +143,20 @@ describe("LoadBalancer", () => {
         expect(one(result, "aws:s3/bucket:Bucket").options.protect).toBe(true);
     });
 
+    test("ALB log delivery writes as the regional ELB account in Regions opened before August 2022, as the service elsewhere", () => {
+        expect(elbLogDeliveryPrincipal("us-east-1")).toEqual({ type: "AWS", identifier: "arn:aws:iam::127311923021:root" });
+        expect(elbLogDeliveryPrincipal("eu-central-1")).toEqual({ type: "AWS", identifier: "arn:aws:iam::054676820928:root" });
+        expect(elbLogDeliveryPrincipal("ap-southeast-2")).toEqual({ type: "AWS", identifier: "arn:aws:iam::783225319266:root" });
+        expect(elbLogDeliveryPrincipal("cn-north-1", "aws-cn")).toEqual({ type: "AWS", identifier: "arn:aws-cn:iam::638102146993:root" });
+        expect(elbLogDeliveryPrincipal("eu-central-2")).toEqual({ type: "Service", identifier: "logdelivery.elasticloadbalancing.amazonaws.com" });
+    });
+
+    test("without a region the bucket policy names the ELB account of the provider's region", async () => {
+        const { result } = await run({ region: undefined });
+        const doc = JSON.parse(one(result, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"] as string) as { Statement: Record<string, unknown>[] };
+        expect(doc.Statement[0]).toMatchObject({ Sid: "ElbLogDelivery", Principal: { AWS: "arn:aws:iam::127311923021:root" } });
+    });
+
     test("the log bucket is private, SSE-S3, owner-enforced, expiring, TLS-only, and writable only by ELB log delivery under AWSLogs/<account>", async () => {
         const { result } = await run({ logRetentionDays: 14 });
         const bucket = one(result, "aws:s3/bucket:Bucket");
@@ -171,7 +185,8 @@ describe("LoadBalancer", () => {
             {
                 Sid: "ElbLogDelivery",
                 Effect: "Allow",
-                Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+                // BASE is in eu-west-1, a Region opened before August 2022: ELB's account there, not the service principal.
+                Principal: { AWS: "arn:aws:iam::156460612806:root" },
                 Action: "s3:PutObject",
                 Resource: `${arn}/AWSLogs/${MOCK_ACCOUNT_ID}/*`,
             },

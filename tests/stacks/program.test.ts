@@ -167,6 +167,41 @@ describe.each([["dev"], ["prod"]])("security baseline (%s)", (stack) => {
     });
 });
 
+describe("ordering on the shared cluster", () => {
+    /** Every URN `urn` waits for, directly or through others (its provider included). */
+    const waitsFor = (result: RecordResult, urn: string): Set<string> => {
+        const byUrn = new Map(result.resources.map((r) => [r.urn, r]));
+        const seen = new Set<string>();
+        const next = (u: string) => {
+            const r = byUrn.get(u);
+            return [...(r?.options.dependencies ?? []), ...(r?.provider ? [r.provider.split("::").slice(0, -1).join("::")] : [])];
+        };
+        const todo = next(urn);
+        while (todo.length) {
+            const u = todo.pop()!;
+            if (seen.has(u)) continue;
+            seen.add(u);
+            todo.push(...next(u));
+        }
+        return seen;
+    };
+
+    it("no SQL runs before the cluster's writer exists: the provider and every PostgreSQL resource wait for it", () => {
+        for (const result of [dev, prod]) {
+            const writer = ofType(result, "aws:rds/clusterInstance:ClusterInstance").find((r) => r.name === "shared-db-writer")!;
+            const pg = result.resources.filter((r) => r.type.startsWith("postgresql:") || r.type === "pulumi:providers:postgresql");
+            expect(pg.length).toBeGreaterThan(10);
+            for (const r of pg) expect(waitsFor(result, r.urn).has(writer.urn), r.urn).toBe(true);
+        }
+    });
+
+    it("RDS's automatic minor upgrades of the shared cluster are not reverted by the next update", () => {
+        for (const r of [...ofType(prod, "aws:rds/cluster:Cluster"), ...ofType(prod, "aws:rds/clusterInstance:ClusterInstance")]) {
+            expect(r.options.ignoreChanges, r.urn).toContain("engineVersion");
+        }
+    });
+});
+
 describe("protection", () => {
     it("in prod every stateful resource is protected and databases cannot be deleted without a snapshot", () => {
         const stateful = prod.resources.filter((r) => STATEFUL.includes(r.type));
