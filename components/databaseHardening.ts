@@ -2,10 +2,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
+import { REPORTING_CONNECTION_LIMIT } from "../tenants/capacity";
 import { REPORTING_ROLE, TENANTS_GROUP_ROLE, tenantSecretName } from "./naming";
 
 /** Maintenance database every PostgreSQL cluster has; tenants must not connect to it. */
 export const MAINTENANCE_DATABASE = "postgres";
+/** Default template every cluster has: PUBLIC may CONNECT to it (and create TEMP tables) unless revoked. */
+export const TEMPLATE_DATABASE = "template1";
 
 export interface DatabaseHardeningArgs {
     /** The application database of the shared cluster, where tenant schemas live. */
@@ -38,9 +41,9 @@ export function hasPostgresqlProvider(opts: pulumi.ComponentResourceOptions | un
 /**
  * Database-level hardening of the shared cluster, once per cluster, through the `postgresql.Provider` given in
  * `opts.provider` (inherited by every PostgreSQL child):
- * PUBLIC loses every privilege on the app database and on `postgres`, and CREATE on schema `public`; the NOLOGIN group
- * role `tenancy_tenants` alone holds CONNECT on the app database; the login role `tenancy_reporting` (member of the
- * group) gets its credentials in Secrets Manager. Tenant roles and grants must depend on {@link ready}.
+ * PUBLIC loses every privilege on the app database, on `postgres` and on `template1`, and CREATE on schema `public`;
+ * the NOLOGIN group role `tenancy_tenants` alone holds CONNECT on the app database; the login role `tenancy_reporting`
+ * (member of the group) gets its credentials in Secrets Manager. Tenant roles and grants must depend on {@link ready}.
  */
 export class DatabaseHardening extends pulumi.ComponentResource {
     /** `tenancy_tenants`: every tenant role is a member; it alone may CONNECT to the app database. */
@@ -77,6 +80,7 @@ export class DatabaseHardening extends pulumi.ComponentResource {
 
         grant("app-db-revoke-public", { database: db, role: "public", objectType: "database", privileges: [] });
         grant("postgres-db-revoke-public", { database: MAINTENANCE_DATABASE, role: "public", objectType: "database", privileges: [] });
+        grant("template1-db-revoke-public", { database: TEMPLATE_DATABASE, role: "public", objectType: "database", privileges: [] });
         // The provider revokes everything from PUBLIC on the schema, then grants USAGE back: CREATE is gone.
         grant("public-schema-usage-only", { database: db, schema: "public", role: "public", objectType: "schema", privileges: ["USAGE"] });
 
@@ -103,6 +107,9 @@ export class DatabaseHardening extends pulumi.ComponentResource {
                 login: true,
                 password: password.result,
                 roles: [group.name],
+                // Part of the platform's reserved connections; long reports must not block tenants' migrations.
+                connectionLimit: REPORTING_CONNECTION_LIMIT,
+                statementTimeout: 15 * 60 * 1000,
                 createDatabase: false,
                 createRole: false,
                 superuser: false,

@@ -2,12 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
+import { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
 import type { Tenant } from "../tenants/registry";
 import { type DatabaseHardening, hasPostgresqlProvider } from "./databaseHardening";
 import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
 
-/** Connections the owner role (migrations) may hold at once. */
-export const OWNER_CONNECTION_LIMIT = 5;
+export { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
 /** A runtime session idle inside a transaction longer than this (ms) is terminated: it holds locks and a connection. */
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 

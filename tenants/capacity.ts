@@ -10,6 +10,11 @@
  * below the 5000 ceiling; with a minimum capacity of 0 or 0.5 ACU it is capped at 2000.
  */
 
+/** Connections a shared tenant's owner role (migrations) may hold; counted with its runtime limit. */
+export const OWNER_CONNECTION_LIMIT = 5;
+/** Connections the platform's reporting role may hold; part of the platform reserve. */
+export const REPORTING_CONNECTION_LIMIT = 10;
+
 const GIB = 1024 ** 3;
 const BYTES_PER_CONNECTION = 9_531_392;
 const CEILING = 5000;

@@ -5,7 +5,7 @@ import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConf
 import { canonical, formatCidr, isPrivate, overlaps, parseCidr } from "./cidr";
 import { closest, fieldPath, RegistryError, SourceFile, type PathSegment, type Problem } from "./problems";
 import { RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier } from "./schema";
-import { sharedConnectionCapacity } from "./capacity";
+import { OWNER_CONNECTION_LIMIT, sharedConnectionCapacity } from "./capacity";
 
 /** A validated tenant with every default resolved: the plain data the stack program places. */
 export interface Tenant {
@@ -345,17 +345,18 @@ function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: St
     }
     const capacity = sharedConnectionCapacity(config.shared.database);
     const consumers = tenants.filter((t) => t.tier === "shared" && t.status !== "offboarded");
-    const total = consumers.reduce((n, t) => n + t.database.connectionLimit, 0);
+    // Each tenant can hold its runtime limit plus its owner role's (migrations) at once.
+    const total = consumers.reduce((n, t) => n + t.database.connectionLimit + OWNER_CONNECTION_LIMIT, 0);
     if (total > capacity.available) {
         const top = [...consumers].sort((a, b) => b.database.connectionLimit - a.database.connectionLimit).slice(0, 10);
         problems.push({
             file: config.tenantsDir,
             field: "database.connectionLimit",
             message:
-                `shared tenants may open ${total} connections but the shared cluster accepts ${capacity.available} ` +
+                `shared tenants may open ${total} connections (runtime limits plus ${OWNER_CONNECTION_LIMIT} per owner role) but the shared cluster accepts ${capacity.available} ` +
                 `(max_connections ${capacity.maxConnections} for ${capacity.basis}, minus ${capacity.reserved} reserved for the platform); ` +
                 `lower connection limits, raise the cluster's capacity, or move tenants to hybrid. Largest: ` +
-                top.map((t) => `${t.slug} ${t.database.connectionLimit}`).join(", "),
+                top.map((t) => `${t.slug} ${t.database.connectionLimit}`).join(", ") + (consumers.length > top.length ? `, and ${consumers.length - top.length} more` : ""),
         });
     }
     return problems;

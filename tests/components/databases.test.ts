@@ -337,12 +337,13 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
 });
 
 describe("DatabaseHardening", () => {
-    it("PUBLIC loses the app and maintenance databases and CREATE on schema public; only the tenants group may CONNECT", async () => {
+    it("PUBLIC loses the app, maintenance and template1 databases and CREATE on schema public; only the tenants group may CONNECT", async () => {
         const result = await recordShared([]);
         const grants = ofType(result, T.grant).map((g) => g.inputs);
         expect(grants).toEqual([
             { database: "tenancy", role: "public", objectType: "database", privileges: [] },
             { database: "postgres", role: "public", objectType: "database", privileges: [] },
+            { database: "template1", role: "public", objectType: "database", privileges: [] },
             { database: "tenancy", schema: "public", role: "public", objectType: "schema", privileges: ["USAGE"] },
             { database: "tenancy", role: "tenancy_tenants", objectType: "database", privileges: ["CONNECT"] },
         ]);
@@ -382,7 +383,7 @@ describe("DatabaseHardening", () => {
         }, base);
         const writer = findResource(result, "aws:rds/clusterInstance:ClusterInstance", "writer");
         const pg = result.resources.filter((r) => r.type.startsWith("postgresql:") && r.custom && !r.type.startsWith("pulumi:providers"));
-        expect(pg.length).toBe(4 + 2 + 3 + 7);
+        expect(pg.length).toBe(5 + 2 + 3 + 7);
         for (const r of pg) expect(dependencyClosure(result, r.urn).has(writer.urn), r.name).toBe(true);
     });
 
@@ -459,7 +460,7 @@ describe("TenantDatabase", () => {
     it("no two grants on the same object run without a dependsOn chain between them, across hardening and tenants", async () => {
         const result = await recordShared([acme, tenant({ slug: "globex" }), tenant({ slug: "initech", status: "suspended" })]);
         const privileges = result.resources.filter((r) => r.type === T.grant || r.type === T.defaultPrivileges);
-        expect(privileges.length).toBe(4 + 3 * 7);
+        expect(privileges.length).toBe(5 + 3 * 7);
         const byTarget = new Map<string, RecordedResource[]>();
         for (const p of privileges) byTarget.set(privilegeTarget(p), [...(byTarget.get(privilegeTarget(p)) ?? []), p]);
         expect([...byTarget.values()].some((group) => group.length > 1)).toBe(true);

@@ -1,0 +1,164 @@
+/**
+ * `npm run sql -- --stack <name> [--tenant <slug> | --platform] [--locks]`: prints, in registration order, the SQL that
+ * the `@pulumi/postgresql` resources of the real stack program execute (docs/sql-mapping.md), as a psql script.
+ * Offline: the program runs under the recording engine; passwords are placeholders.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import type { RecordedResource } from "../engine/recorder";
+import { closest } from "../tenants/problems";
+import { loadRegistry, readStackFile, type Registry } from "../tenants/registry";
+import { EXIT_USAGE, failOnRegistryError, parseFlags, ROOT } from "./cli";
+import { quoteIdentifier, renderSql, type RenderOptions, type SqlStatement } from "./sql/render";
+
+/** Type token of the per-tenant component (components/tenant.ts): its name is the tenant's slug. */
+export const TENANT_COMPONENT = "tenancy:tenant:Tenant";
+const PROVIDER_TYPE = "pulumi:providers:postgresql";
+
+/** Which declared resources to render: everything, the platform's hardening only, or one tenant's. */
+export type Scope = { kind: "all" } | { kind: "platform" } | { kind: "tenant"; slug: string };
+
+export interface StackRecording {
+    registry: Registry;
+    /** Every resource the program registered, in registration order. */
+    resources: RecordedResource[];
+    /** What the shared cluster's `postgresql.Provider` connects to and as. */
+    provider: { database?: string; username?: string };
+}
+
+/** `name:` of `Pulumi.yaml`, or "tenancy" for a root without one (test fixtures). */
+function projectName(root: string): string {
+    const file = path.join(root, "Pulumi.yaml");
+    if (!fs.existsSync(file)) return "tenancy";
+    const project = parse(fs.readFileSync(file, "utf8")) as { name?: unknown } | null;
+    return typeof project?.name === "string" ? project.name : "tenancy";
+}
+
+/**
+ * Validates the stack's registry (throws a RegistryError with every problem) and runs the real stack program on it
+ * under the recording engine. Secrets are masked unless `maskSecrets: false`.
+ */
+export async function recordStack(root: string, stack: string, opts: { maskSecrets?: boolean } = {}): Promise<StackRecording> {
+    const registry = loadRegistry({ root, stack });
+    const { stackFile } = readStackFile(root, stack);
+    // Loaded only now: the program pulls in every provider SDK, which a usage error should not wait for.
+    const [{ record }, { main }] = await Promise.all([import("../engine/recorder"), import("../stacks/program")]);
+    const { resources } = await record(() => main(root), {
+        project: projectName(root),
+        stack,
+        config: stackFile!.pulumiConfig,
+        secretKeys: stackFile!.secretKeys,
+        maskSecrets: opts.maskSecrets ?? true,
+    });
+    const provider = resources.find((r) => r.type === PROVIDER_TYPE);
+    const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+    return { registry, resources, provider: { database: str(provider?.inputs["database"]), username: str(provider?.inputs["username"]) } };
+}
+
+/** Slug of the tenant a resource belongs to (its nearest `tenancy:tenant:Tenant` ancestor), undefined for the platform's. */
+export function tenantOf(resource: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>): string | undefined {
+    for (let r: RecordedResource | undefined = resource; r; r = r.parent ? byUrn.get(r.parent) : undefined) {
+        if (r.type === TENANT_COMPONENT) return r.name;
+    }
+    return undefined;
+}
+
+/** The `postgresql:*` resources in scope, in registration order. */
+export function selectPostgresql(resources: readonly RecordedResource[], scope: Scope): RecordedResource[] {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    return resources.filter((r) => {
+        if (!r.custom || !r.type.startsWith("postgresql:")) return false;
+        if (scope.kind === "all") return true;
+        const slug = tenantOf(r, byUrn);
+        return scope.kind === "platform" ? slug === undefined : slug === scope.slug;
+    });
+}
+
+/** The statements of a scope, rendered against the provider's configured database and user. */
+export function stackSql(recording: StackRecording, scope: Scope, opts: Omit<RenderOptions, "database" | "username"> = {}): SqlStatement[] {
+    return renderSql(selectPostgresql(recording.resources, scope), {
+        ...opts,
+        ...(recording.provider.database ? { database: recording.provider.database } : {}),
+        ...(recording.provider.username ? { username: recording.provider.username } : {}),
+    });
+}
+
+/**
+ * A psql script: `\connect` whenever the database changes, one `BEGIN … COMMIT` per provider transaction, each
+ * resource introduced by its URN.
+ */
+export function toScript(statements: readonly SqlStatement[], fallbackDatabase: string): string {
+    const lines: string[] = [];
+    let database: string | undefined;
+    let i = 0;
+    while (i < statements.length) {
+        const first = statements[i]!;
+        let j = i + 1;
+        while (first.txn !== null && j < statements.length && statements[j]!.txn === first.txn && statements[j]!.resource === first.resource) j++;
+        const db = first.database ?? fallbackDatabase;
+        if (db !== database) {
+            lines.push(...(lines.length ? [""] : []), `\\connect ${quoteIdentifier(db)}`);
+            database = db;
+        }
+        lines.push("", `-- ${first.resource}`);
+        if (first.txn !== null) lines.push("BEGIN;");
+        for (const s of statements.slice(i, j)) lines.push(`${s.sql};`);
+        if (first.txn !== null) lines.push("COMMIT;");
+        i = j;
+    }
+    return lines.join("\n");
+}
+
+async function cli(): Promise<void> {
+    const USAGE = "npm run sql -- --stack <name> [--tenant <slug> | --platform] [--locks]";
+    const { values } = parseFlags(USAGE, {
+        stack: { type: "string" },
+        tenant: { type: "string" },
+        platform: { type: "boolean" },
+        locks: { type: "boolean" },
+    });
+    const usage = (message: string): never => {
+        console.error(`${message}\nusage: ${USAGE}`);
+        process.exit(EXIT_USAGE);
+    };
+    if (!values.stack) usage("--stack is required");
+    if (values.tenant !== undefined && values.platform) usage("--tenant and --platform exclude each other");
+    const stack = values.stack!;
+
+    let recording: StackRecording;
+    try {
+        // Validate first, so a broken registry reports every problem instead of failing inside the program.
+        const { tenants } = loadRegistry({ root: ROOT, stack });
+        if (values.tenant !== undefined) {
+            const slugs = tenants.map((t) => t.slug).sort();
+            if (!slugs.includes(values.tenant)) {
+                const hint = closest(values.tenant, slugs);
+                usage(`unknown tenant '${values.tenant}' in stack ${stack}${hint ? ` (did you mean '${hint}'?)` : ""} (tenants: ${slugs.join(", ") || "none"})`);
+            }
+        }
+        recording = await recordStack(ROOT, stack);
+    } catch (e) {
+        failOnRegistryError(e);
+    }
+
+    const scope: Scope = values.tenant !== undefined ? { kind: "tenant", slug: values.tenant } : values.platform ? { kind: "platform" } : { kind: "all" };
+    const statements = stackSql(recording, scope, { locks: values.locks ?? false });
+    const { database = "postgres", username = "postgres" } = recording.provider;
+    const what = scope.kind === "tenant" ? `tenant ${scope.slug}` : scope.kind === "platform" ? "platform hardening" : "platform and every tenant";
+    console.log(`-- SQL that @pulumi/postgresql runs on the shared cluster of stack ${stack} (${what}), in registration order.`);
+    console.log(`-- The provider connects as ${username} to ${database}; passwords are placeholders. Mapping: docs/sql-mapping.md`);
+    if (scope.kind === "tenant" && statements.length === 0) {
+        const tier = recording.registry.tenants.find((t) => t.slug === scope.slug)?.tier;
+        console.log(`-- tenant ${scope.slug} is ${tier}: it declares nothing on the shared cluster.`);
+        return;
+    }
+    console.log(toScript(statements, database));
+}
+
+if (require.main === module) {
+    cli().catch((e: unknown) => {
+        console.error(e);
+        process.exit(EXIT_USAGE);
+    });
+}
