@@ -148,7 +148,8 @@ export class AppService extends pulumi.ComponentResource {
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
             { kmsKeyId: args.logKmsKeyArn, retentionInDays: args.logRetentionDays, region, tags: args.tags },
-            parent,
+            // The app's logs outlive the service (offboarding removes it); retention still expires them.
+            { ...parent, retainOnDelete: true },
         );
 
         // --- Roles. Both are assumable only by ECS tasks of this account; the task role also only from this region's

@@ -124,7 +124,8 @@ export class TenantResources extends pulumi.ComponentResource {
             type: "String",
             tier: "Standard",
             description: `tenancy runtime record of ${tenant.slug}`,
-            value: pulumi.jsonStringify({
+            // Not secret (it holds the secret's ARN, never a credential): insecureValue keeps it readable in diffs.
+            insecureValue: pulumi.jsonStringify({
                 slug: tenant.slug,
                 displayName: tenant.displayName,
                 tier: tenant.tier,

@@ -3,17 +3,13 @@
  * the `@pulumi/postgresql` resources of the real stack program execute (docs/sql-mapping.md), as a psql script.
  * Offline: the program runs under the recording engine; passwords are placeholders.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { parse } from "yaml";
 import type { RecordedResource } from "../engine/recorder";
 import { closest } from "../tenants/problems";
-import { loadRegistry, readStackFile, type Registry } from "../tenants/registry";
+import { loadRegistry, type Registry } from "../tenants/registry";
+import { attributeTenants, recordStack as recordProgram } from "./stackRecording";
 import { EXIT_USAGE, failOnRegistryError, parseFlags, ROOT } from "./cli";
 import { quoteIdentifier, renderSql, type RenderOptions, type SqlStatement } from "./sql/render";
 
-/** Type token of the per-tenant component (components/tenant.ts): its name is the tenant's slug. */
-export const TENANT_COMPONENT = "tenancy:tenant:Tenant";
 const PROVIDER_TYPE = "pulumi:providers:postgresql";
 
 /** Which declared resources to render: everything, the platform's hardening only, or one tenant's. */
@@ -27,51 +23,26 @@ export interface StackRecording {
     provider: { database?: string; username?: string };
 }
 
-/** `name:` of `Pulumi.yaml`, or "tenancy" for a root without one (test fixtures). */
-function projectName(root: string): string {
-    const file = path.join(root, "Pulumi.yaml");
-    if (!fs.existsSync(file)) return "tenancy";
-    const project = parse(fs.readFileSync(file, "utf8")) as { name?: unknown } | null;
-    return typeof project?.name === "string" ? project.name : "tenancy";
-}
-
 /**
  * Validates the stack's registry (throws a RegistryError with every problem) and runs the real stack program on it
  * under the recording engine. Secrets are masked unless `maskSecrets: false`.
  */
 export async function recordStack(root: string, stack: string, opts: { maskSecrets?: boolean } = {}): Promise<StackRecording> {
-    const registry = loadRegistry({ root, stack });
-    const { stackFile } = readStackFile(root, stack);
-    // Loaded only now: the program pulls in every provider SDK, which a usage error should not wait for.
-    const [{ record }, { main }] = await Promise.all([import("../engine/recorder"), import("../stacks/program")]);
-    const { resources } = await record(() => main(root), {
-        project: projectName(root),
-        stack,
-        config: stackFile!.pulumiConfig,
-        secretKeys: stackFile!.secretKeys,
-        maskSecrets: opts.maskSecrets ?? true,
-    });
+    const { registry, recording } = await recordProgram({ root, stack, maskSecrets: opts.maskSecrets ?? true });
+    const { resources } = recording;
     const provider = resources.find((r) => r.type === PROVIDER_TYPE);
     const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
     return { registry, resources, provider: { database: str(provider?.inputs["database"]), username: str(provider?.inputs["username"]) } };
 }
 
-/** Slug of the tenant a resource belongs to (its nearest `tenancy:tenant:Tenant` ancestor), undefined for the platform's. */
-export function tenantOf(resource: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>): string | undefined {
-    for (let r: RecordedResource | undefined = resource; r; r = r.parent ? byUrn.get(r.parent) : undefined) {
-        if (r.type === TENANT_COMPONENT) return r.name;
-    }
-    return undefined;
-}
-
 /** The `postgresql:*` resources in scope, in registration order. */
 export function selectPostgresql(resources: readonly RecordedResource[], scope: Scope): RecordedResource[] {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const owners = attributeTenants(resources);
     return resources.filter((r) => {
         if (!r.custom || !r.type.startsWith("postgresql:")) return false;
         if (scope.kind === "all") return true;
-        const slug = tenantOf(r, byUrn);
-        return scope.kind === "platform" ? slug === undefined : slug === scope.slug;
+        const slug = owners.get(r.urn) ?? null;
+        return scope.kind === "platform" ? slug === null : slug === scope.slug;
     });
 }
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RecordResult } from "../../engine/recorder";
+import { record, type RecordResult } from "../../engine/recorder";
+import { main } from "../../stacks/program";
+import { readStackFile } from "../../tenants/registry";
 import { TAG_STACK, TAG_TENANT, TAG_TIER } from "../../components/tags";
 import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
 import { recordStack, removeDir, ROOT, stringsIn, tenantOf } from "./harness";
@@ -336,7 +338,9 @@ describe("synthetic tenant sets", () => {
 
     it("invalid tenants stop the program with one clean error before any resource is registered", async () => {
         const root = repo({ "bad.yaml": "slug: bad\n", "worse.yaml": sharedTenant("worse", "tier: premium\n") });
-        const err = await recordStack(root, "test").then(() => undefined, (e: Error) => e);
+        // The program itself, not the tools' up-front validation: this is what `pulumi up` runs.
+        const { stackFile } = readStackFile(root, "test");
+        const err = await record(() => main(root), { project: "tenancy", stack: "test", config: stackFile!.pulumiConfig }).then(() => undefined, (e: Error) => e);
         expect(err?.constructor.name).toBe("RunError");
         expect(err!.message).toContain("tenants/test/bad.yaml:1:1 displayName: is required");
         expect(err!.message).toContain('tenants/test/worse.yaml:3:7 tier: "premium" is not allowed');

@@ -1,0 +1,56 @@
+/**
+ * `npm run plan -- --stack <name> [--tenants <dir>] [--format text|json|markdown|mermaid] [--out <file>]`
+ *
+ * The offline plan: runs the real stack program under Pulumi's mock monitor with the stack's configuration and prints
+ * what it declares, per tenant. No credentials, no network, no Pulumi CLI. Invalid config or tenants: the registry's
+ * problems on stderr, exit 1, no plan.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { EXIT_USAGE, failOnRegistryError, parseFlags, ROOT } from "./cli";
+import { planToJson, type Plan } from "./plan/model";
+import { renderMarkdown } from "./plan/renderMarkdown";
+import { renderMermaid } from "./plan/renderMermaid";
+import { renderText } from "./plan/renderText";
+import { runPlan } from "./plan/run";
+
+const USAGE = "npm run plan -- --stack <name> [--tenants <dir>] [--format text|json|markdown|mermaid] [--out <file>]";
+const FORMATS: Record<string, (plan: Plan) => string> = { text: renderText, json: planToJson, markdown: renderMarkdown, mermaid: renderMermaid };
+
+function usageError(message: string): never {
+    console.error(`${message}\nusage: ${USAGE}`);
+    process.exit(EXIT_USAGE);
+}
+
+async function cli(): Promise<void> {
+    const { values } = parseFlags(USAGE, {
+        stack: { type: "string" },
+        tenants: { type: "string" },
+        format: { type: "string", default: "text" },
+        out: { type: "string" },
+    });
+    if (!values.stack) usageError("--stack is required");
+    const render = FORMATS[values.format!];
+    if (!render) usageError(`--format '${values.format}' is not supported (allowed: ${Object.keys(FORMATS).join(", ")})`);
+
+    let plan: Plan;
+    try {
+        plan = await runPlan({ root: ROOT, stack: values.stack, tenantsDir: values.tenants });
+    } catch (e) {
+        failOnRegistryError(e);
+    }
+    const output = render(plan);
+    if (values.out) {
+        const out = path.resolve(values.out);
+        fs.mkdirSync(path.dirname(out), { recursive: true });
+        fs.writeFileSync(out, output);
+        console.error(`Wrote the ${values.format} plan of stack ${plan.stack} to ${values.out}.`);
+    } else {
+        process.stdout.write(output);
+    }
+}
+
+cli().catch((e) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(EXIT_USAGE);
+});

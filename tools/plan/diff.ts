@@ -1,0 +1,259 @@
+/**
+ * Diff of two offline plans, per tenant, and the data-loss guard. Pure: plans in, plain data out.
+ *
+ * Tenants are matched by slug, resources by URN. A resource is "changed" when an input (or its protection) differs;
+ * the changed input paths are listed with secrets still masked (both plans carry `[secret]`, so a secret that changed
+ * shows no difference, and none leaks).
+ *
+ * The guard fires on a risk that is not exempt:
+ * - removing a stateful resource (see replacements.ts: databases, clusters, schemas, roles, KMS keys, secrets, log groups);
+ * - changing an input that makes the provider replace (or, for PostgreSQL names, rename) a resource of a listed type.
+ * Exempt: the resources of a tenant being offboarded through its status (head `offboarded`, base not). Never exempt:
+ * a tenant whose file was deleted (present in base, absent in head), whatever its status was.
+ */
+import { compare, type Plan, type PlanResource, type PlanTenant } from "./model";
+import { effectOfChange, isStateful, matchesOption, ruleFor, type ReplacementEffect } from "./replacements";
+
+/** Exit code of `plan:diff` when the guard fires (0: nothing risky, 1: usage error). */
+export const EXIT_RISKY = 2;
+
+/** A resource named in a diff. */
+export interface ResourceRef {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    protect: boolean;
+}
+
+export interface ChangedPath {
+    /** `cidrBlock`, `tags.owner`, `rules[0].value`, or `options.protect` for a resource option. */
+    path: string;
+    /** Absent on a side where the path did not exist. Secrets are `[secret]`. */
+    before?: unknown;
+    after?: unknown;
+    /** Set when the provider replaces (or renames) the resource for this change. */
+    effect?: ReplacementEffect;
+}
+
+export interface ResourceChange extends ResourceRef {
+    paths: ChangedPath[];
+    /** The worst effect among the paths: replace > rename > update. */
+    effect: ReplacementEffect | "update";
+}
+
+export type TenantChangeKind = "added" | "removed" | "changed" | "unchanged";
+
+export interface TenantDiff {
+    /** Tenant slug; null for the platform (resources under no tenant). */
+    slug: string | null;
+    change: TenantChangeKind;
+    /** Status in base and head; null where the tenant is absent (and for the platform). */
+    statusBefore: string | null;
+    statusAfter: string | null;
+    /** Head shows the tenant `offboarded` and base did not: its removals and replacements are exempt from the guard. */
+    offboarding: boolean;
+    /** Present in base, absent in head: the tenant file was deleted. Never exempt. */
+    fileDeleted: boolean;
+    /**
+     * Tenant fields that differ (`status`, `features[1]`, `branding.primaryColor`, …): they reach the tenant's runtime
+     * record, an SSM parameter whose value the AWS SDK always marks secret, so its resource diff cannot show them.
+     */
+    fields: ChangedPath[];
+    added: ResourceRef[];
+    removed: ResourceRef[];
+    changed: ResourceChange[];
+}
+
+export type RiskAction = "remove" | ReplacementEffect;
+
+/** One thing that may lose data. */
+export interface Risk {
+    tenant: string | null;
+    action: RiskAction;
+    urn: string;
+    type: string;
+    name: string;
+    /** What the resource holds ("database", "secret", …). */
+    holds: string;
+    /** Inputs whose change causes the replacement or rename; empty for removals. */
+    paths: string[];
+    /** One line for humans. */
+    reason: string;
+    /** True when the tenant is being offboarded through its status: reported, but the guard does not fire. */
+    exempt: boolean;
+}
+
+export interface PlanDiff {
+    base: { project: string; stack: string };
+    head: { project: string; stack: string };
+    /** Platform first (when it changed), then tenants by slug; unchanged tenants included. */
+    tenants: TenantDiff[];
+    risks: Risk[];
+    /** True when any risk is not exempt: `plan:diff` exits 2. */
+    guardFires: boolean;
+}
+
+/**
+ * Appends a key or index to a path, in the recorder's `secretPaths` format (engine/serialized.ts `joinPath`), kept here
+ * so that `plan:diff` does not load the Pulumi SDK.
+ */
+export function joinPath(base: string, key: string | number): string {
+    if (typeof key === "number") return `${base}[${key}]`;
+    if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${base}[${JSON.stringify(key)}]`;
+    return base === "" ? key : `${base}.${key}`;
+}
+
+const ref = (r: PlanResource): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name, custom: r.custom, protect: r.options.protect });
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Leaf paths where `a` and `b` differ (objects by key, arrays by index). */
+export function diffValues(a: unknown, b: unknown, path = ""): ChangedPath[] {
+    if (a === b) return [];
+    if (isObject(a) && isObject(b)) {
+        const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(compare);
+        return keys.flatMap((k) => {
+            const p = joinPath(path, k);
+            if (!(k in a)) return [{ path: p, after: b[k] }];
+            if (!(k in b)) return [{ path: p, before: a[k] }];
+            return diffValues(a[k], b[k], p);
+        });
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+        const out: ChangedPath[] = [];
+        for (let i = 0; i < Math.max(a.length, b.length); i++) {
+            const p = joinPath(path, i);
+            if (i >= a.length) out.push({ path: p, after: b[i] });
+            else if (i >= b.length) out.push({ path: p, before: a[i] });
+            else out.push(...diffValues(a[i], b[i], p));
+        }
+        return out;
+    }
+    if (typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b)) return [];
+    return [{ path: path || "(value)", before: a, after: b }];
+}
+
+/** Options whose change a reviewer must see; other options are bookkeeping. */
+const WATCHED_OPTIONS = ["protect", "retainOnDelete", "deleteBeforeReplace"] as const;
+
+/** Changed paths of one resource present in both plans, each with its effect. */
+function changeOf(before: PlanResource, after: PlanResource): ResourceChange | undefined {
+    // Inputs under `ignoreChanges` are not acted on by the engine: left out.
+    const paths: ChangedPath[] = diffValues(before.inputs, after.inputs).filter((c) => !matchesOption(c.path, after.options.ignoreChanges)).map((c) => {
+        const effect = effectOfChange(after.type, c.path, after.options.replaceOnChanges)?.effect;
+        return effect ? { ...c, effect } : c;
+    });
+    for (const o of WATCHED_OPTIONS) {
+        if (before.options[o] !== after.options[o]) paths.push({ path: `options.${o}`, before: before.options[o], after: after.options[o] });
+    }
+    // A custom resource moved to another provider (another region or database server) is replaced by the engine.
+    if (before.custom && before.provider !== after.provider) {
+        paths.push({ path: "(provider)", before: before.provider, after: after.provider, effect: "replace" });
+    }
+    if (paths.length === 0) return undefined;
+    const effect = paths.some((p) => p.effect === "replace") ? "replace" : paths.some((p) => p.effect === "rename") ? "rename" : "update";
+    return { ...ref(after), paths, effect };
+}
+
+/** What a tenant is, without what the plan derives from it (counts) or where its file sits. */
+function tenantFields(t: PlanTenant): Record<string, unknown> {
+    const { resourceCount: _count, protectedCount: _protected, file: _file, ...fields } = t;
+    return fields;
+}
+
+function groupByTenant(plan: Plan): Map<string | null, Map<string, PlanResource>> {
+    const m = new Map<string | null, Map<string, PlanResource>>();
+    for (const r of plan.resources) {
+        let g = m.get(r.tenant);
+        if (!g) m.set(r.tenant, (g = new Map()));
+        g.set(r.urn, r);
+    }
+    return m;
+}
+
+/**
+ * Diffs `head` against `base`. Resources are matched by URN across the whole stack, so a resource that moves between
+ * tenants (it cannot, in practice: names carry the slug) shows as changed under its head tenant.
+ */
+export function diffPlans(base: Plan, head: Plan): PlanDiff {
+    const baseUrns = new Map(base.resources.map((r) => [r.urn, r]));
+    const headUrns = new Map(head.resources.map((r) => [r.urn, r]));
+    const baseGroups = groupByTenant(base);
+    const headGroups = groupByTenant(head);
+    const baseTenants = new Map(base.tenants.map((t) => [t.slug, t]));
+    const headTenants = new Map(head.tenants.map((t) => [t.slug, t]));
+
+    const slugs = [...new Set([...baseTenants.keys(), ...headTenants.keys(), ...[...baseGroups.keys(), ...headGroups.keys()].filter((s): s is string => s !== null)])].sort(compare);
+    const tenants: TenantDiff[] = [];
+    const risks: Risk[] = [];
+
+    for (const slug of [null, ...slugs]) {
+        const b = baseGroups.get(slug) ?? new Map<string, PlanResource>();
+        const h = headGroups.get(slug) ?? new Map<string, PlanResource>();
+        const bt: PlanTenant | undefined = slug === null ? undefined : baseTenants.get(slug);
+        const ht: PlanTenant | undefined = slug === null ? undefined : headTenants.get(slug);
+        const inBase = slug !== null && (bt !== undefined || b.size > 0);
+        const inHead = slug !== null && (ht !== undefined || h.size > 0);
+        const fileDeleted = inBase && !inHead;
+        const offboarding = !fileDeleted && ht?.status === "offboarded" && bt?.status !== "offboarded" && bt !== undefined;
+
+        const added = [...h.values()].filter((r) => !baseUrns.has(r.urn)).map(ref);
+        const removed = [...b.values()].filter((r) => !headUrns.has(r.urn)).map(ref);
+        const changed: ResourceChange[] = [];
+        for (const after of h.values()) {
+            const before = baseUrns.get(after.urn);
+            if (!before) continue;
+            const c = changeOf(before, after);
+            if (c) changed.push(c);
+        }
+        const byTypeName = (x: ResourceRef, y: ResourceRef) => compare(x.type, y.type) || compare(x.name, y.name) || compare(x.urn, y.urn);
+        added.sort(byTypeName);
+        removed.sort(byTypeName);
+        changed.sort(byTypeName);
+
+        const fields = bt && ht ? diffValues(tenantFields(bt), tenantFields(ht)) : [];
+        const change: TenantChangeKind =
+            slug !== null && !inBase && inHead ? "added" : fileDeleted ? "removed" : added.length || removed.length || changed.length || fields.length ? "changed" : "unchanged";
+        // The platform is listed only when something in it changed.
+        if (slug !== null || change !== "unchanged") {
+            tenants.push({
+                slug, change, statusBefore: bt?.status ?? null, statusAfter: ht?.status ?? null, offboarding, fileDeleted, fields, added, removed, changed,
+            });
+        }
+
+        const who = slug === null ? "platform" : `tenant ${slug}`;
+        for (const r of removed) {
+            if (!isStateful(r.type)) continue;
+            const holds = ruleFor(r.type)!.holds;
+            risks.push({
+                tenant: slug, action: "remove", urn: r.urn, type: r.type, name: r.name, holds, paths: [], exempt: offboarding,
+                reason: fileDeleted
+                    ? `${who}: tenant file deleted; its ${holds} ${r.name} would be deleted`
+                    : `${who}: ${holds} ${r.name} would be deleted`,
+            });
+        }
+        for (const c of changed) {
+            const rule = ruleFor(c.type);
+            // Replacing what holds no data (a subnet, a DNS record) is shown in the diff but is no data loss.
+            if (c.effect === "update" || !rule) continue;
+            const holds = rule.holds;
+            const paths = c.paths.filter((p) => p.effect === c.effect).map((p) => p.path);
+            risks.push({
+                tenant: slug, action: c.effect, urn: c.urn, type: c.type, name: c.name, holds, paths, exempt: offboarding,
+                reason: c.effect === "replace"
+                    ? `${who}: ${holds} ${c.name} would be replaced (deleted and created again) because ${paths.join(", ")} changed`
+                    : `${who}: ${holds} ${c.name} would be renamed in place because ${paths.join(", ")} changed; everything using the old name breaks`,
+            });
+        }
+    }
+    return {
+        base: { project: base.project, stack: base.stack },
+        head: { project: head.project, stack: head.stack },
+        tenants,
+        risks,
+        guardFires: risks.some((r) => !r.exempt),
+    };
+}

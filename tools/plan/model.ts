@@ -1,0 +1,229 @@
+/**
+ * The offline plan's JSON document: its types and the pure builder from a recording.
+ *
+ * Stable by construction: resources sorted by URN, tenants by slug, every object's keys sorted recursively, so two
+ * plans of the same program and inputs serialize byte-identically and diff cleanly in review.
+ */
+import type { RecordedResource } from "../../engine/recorder";
+import type { Registry } from "../../tenants/registry";
+
+/** Bumped when a field changes meaning or disappears; new fields do not bump it. */
+export const PLAN_VERSION = 1;
+
+/** Type token of the component each tenant's resources live under (components/tenant.ts). */
+export { TENANT_TYPE } from "../stackRecording";
+import { attributeTenants } from "../stackRecording";
+/** Type token of the shared side (components/sharedPlatform.ts). */
+export const PLATFORM_TYPE = "tenancy:platform:SharedPlatform";
+/** Written wherever a secret value was; the recorder masks secrets with the same marker. */
+export const SECRET = "[secret]";
+
+/** Resource options the engine received, including what Pulumi's mocks never show (protection). */
+export interface PlanResourceOptions {
+    protect: boolean;
+    retainOnDelete: boolean;
+    /** Explicit `dependsOn` URNs (not those implied by inputs). */
+    dependsOn: string[];
+    deleteBeforeReplace: boolean;
+    replaceOnChanges: string[];
+    ignoreChanges: string[];
+    /** URN of the resource this one is deleted with, or null. */
+    deletedWith: string | null;
+}
+
+/** One registered resource. */
+export interface PlanResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Parent URN; null only for the stack. */
+    parent: string | null;
+    /** False for components (and the stack). */
+    custom: boolean;
+    /** Explicit provider reference `urn::id`, or null for the default provider. */
+    provider: string | null;
+    /** Slug of the tenant whose component the resource lives under; null for the platform and the stack. */
+    tenant: string | null;
+    /** Declared inputs; every secret value is `"[secret]"`. */
+    inputs: Record<string, unknown>;
+    options: PlanResourceOptions;
+}
+
+/** One tenant as the registry resolved it, with what the program declared for it. */
+export interface PlanTenant {
+    slug: string;
+    displayName: string;
+    tier: string;
+    region: string;
+    status: string;
+    /** Size preset of hybrid and dedicated tenants; null for shared. */
+    size: string | null;
+    /** CIDR of a dedicated tenant's own VPC; null otherwise. */
+    network: string | null;
+    hostnames: string[];
+    releaseChannel: string;
+    releaseVersion: string;
+    /** Feature modules the tenant is entitled to, as in its file. */
+    features: string[];
+    /** Branding as in the tenant file (the runtime registry record carrying it is a secret SSM value, masked). */
+    branding: { primaryColor?: string; logoUrl?: string };
+    /** Resources under the tenant's component, the component itself included. */
+    resourceCount: number;
+    /** Of those, how many are protected from deletion. */
+    protectedCount: number;
+    /** Tenant file, relative to the repository root. */
+    file: string;
+}
+
+export interface Plan {
+    planVersion: number;
+    project: string;
+    stack: string;
+    /** The stack's own region (`aws:region`). */
+    region: string;
+    /** Sorted by slug. */
+    tenants: PlanTenant[];
+    /** Every registered resource, sorted by URN. */
+    resources: PlanResource[];
+}
+
+/** A copy of `value` with every object's keys sorted (arrays keep their order). */
+export function sortKeys<T>(value: T): T {
+    if (Array.isArray(value)) return value.map((v) => sortKeys(v)) as unknown as T;
+    if (value === null || typeof value !== "object") return value;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+        const v = (value as Record<string, unknown>)[key];
+        if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out as T;
+}
+
+/** Serializes a plan: sorted keys, two-space indent, trailing newline. */
+export function planToJson(plan: Plan): string {
+    return `${JSON.stringify(sortKeys(plan), null, 2)}\n`;
+}
+
+/** Builds the plan document from the validated registry and the recorded resources. */
+export function buildPlan(args: { project: string; stack: string; registry: Registry; resources: readonly RecordedResource[] }): Plan {
+    const { registry } = args;
+    const owners = attributeTenants(args.resources);
+    const resources: PlanResource[] = args.resources
+        .map((r): PlanResource => ({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            parent: r.parent,
+            custom: r.custom,
+            provider: r.provider,
+            tenant: owners.get(r.urn) ?? null,
+            inputs: r.inputs,
+            options: {
+                protect: r.options.protect,
+                retainOnDelete: r.options.retainOnDelete,
+                dependsOn: [...r.options.dependsOn].sort(),
+                deleteBeforeReplace: r.options.deleteBeforeReplace,
+                replaceOnChanges: r.options.replaceOnChanges,
+                ignoreChanges: r.options.ignoreChanges,
+                deletedWith: r.options.deletedWith,
+            },
+        }))
+        .sort((a, b) => compare(a.urn, b.urn));
+    const counts = new Map<string, { total: number; protected: number }>();
+    for (const r of resources) {
+        if (r.tenant === null) continue;
+        const c = counts.get(r.tenant) ?? { total: 0, protected: 0 };
+        c.total++;
+        if (r.options.protect) c.protected++;
+        counts.set(r.tenant, c);
+    }
+    const tenants: PlanTenant[] = [...registry.tenants]
+        .sort((a, b) => compare(a.slug, b.slug))
+        .map((t) => ({
+            slug: t.slug,
+            displayName: t.displayName,
+            tier: t.tier,
+            region: t.region,
+            status: t.status,
+            size: t.size ?? null,
+            network: t.network?.cidr ?? null,
+            hostnames: t.hostnames,
+            releaseChannel: t.release.channel,
+            releaseVersion: t.release.version,
+            features: t.features,
+            branding: t.branding,
+            resourceCount: counts.get(t.slug)?.total ?? 0,
+            protectedCount: counts.get(t.slug)?.protected ?? 0,
+            file: t.file,
+        }));
+    return sortKeys({
+        planVersion: PLAN_VERSION,
+        project: args.project,
+        stack: args.stack,
+        region: registry.config.region,
+        tenants,
+        resources,
+    });
+}
+
+/** Code-point order: the same on every machine and locale. */
+export function compare(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Resources of one tenant (a slug) or of the platform (null). */
+export function resourcesOf(plan: Plan, tenant: string | null): PlanResource[] {
+    return plan.resources.filter((r) => r.tenant === tenant);
+}
+
+/** Count and protected count per type, sorted by type. */
+export function countByType(resources: readonly PlanResource[]): { type: string; count: number; protected: number }[] {
+    const m = new Map<string, { count: number; protected: number }>();
+    for (const r of resources) {
+        const c = m.get(r.type) ?? { count: 0, protected: 0 };
+        c.count++;
+        if (r.options.protect) c.protected++;
+        m.set(r.type, c);
+    }
+    return [...m.entries()].sort(([a], [b]) => compare(a, b)).map(([type, c]) => ({ type, ...c }));
+}
+
+/** Totals of a set of resources. */
+export function totals(resources: readonly PlanResource[]): { resources: number; custom: number; protected: number } {
+    let custom = 0;
+    let prot = 0;
+    for (const r of resources) {
+        if (r.custom) custom++;
+        if (r.options.protect) prot++;
+    }
+    return { resources: resources.length, custom, protected: prot };
+}
+
+/**
+ * Parses a plan written by `npm run plan -- --format json`. Throws an Error naming the file and what is wrong when the
+ * text is not such a plan (a usage error for `plan:diff`).
+ */
+export function parsePlan(text: string, file: string): Plan {
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
+    } catch (e) {
+        throw new Error(`${file}: not JSON (${(e as Error).message})`);
+    }
+    const d = doc as Partial<Plan> | null;
+    if (!d || typeof d !== "object" || Array.isArray(d)) throw new Error(`${file}: not a plan (expected an object from 'npm run plan -- --format json')`);
+    if (d.planVersion !== PLAN_VERSION) throw new Error(`${file}: planVersion ${String(d.planVersion)} is not supported (allowed: ${PLAN_VERSION})`);
+    for (const key of ["project", "stack"] as const) {
+        if (typeof d[key] !== "string") throw new Error(`${file}: '${key}' must be a string`);
+    }
+    if (!Array.isArray(d.tenants) || !Array.isArray(d.resources)) throw new Error(`${file}: 'tenants' and 'resources' must be lists`);
+    d.resources.forEach((r, i) => {
+        if (!r || typeof r.urn !== "string" || typeof r.type !== "string" || typeof r.inputs !== "object" || typeof r.options !== "object") {
+            throw new Error(`${file}: resources[${i}] lacks urn, type, inputs or options`);
+        }
+    });
+    d.tenants.forEach((t, i) => {
+        if (!t || typeof t.slug !== "string" || typeof t.status !== "string") throw new Error(`${file}: tenants[${i}] lacks slug or status`);
+    });
+    return d as Plan;
+}

@@ -1,0 +1,53 @@
+/** The plan as plain text: the default output of `npm run plan`. */
+import { countByType, resourcesOf, totals, type Plan, type PlanResource, type PlanTenant } from "./model";
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** Per type: count, type token and how many are protected; right-aligned counts. */
+function typeLines(resources: readonly PlanResource[], indent: string): string[] {
+    const rows = countByType(resources);
+    const width = Math.max(1, ...rows.map((r) => String(r.count).length));
+    return rows.map((r) => `${indent}${String(r.count).padStart(width)}  ${r.type}${r.protected ? `  (${r.protected} protected)` : ""}`);
+}
+
+/** One line on where a tenant runs, e.g. `dedicated · eu-west-1 · own VPC 10.20.0.0/16 · size small`. */
+export function placement(t: PlanTenant): string {
+    if (t.tier === "shared") return "schema on the shared cluster";
+    if (t.tier === "hybrid") return `own RDS instance in the shared VPC (size ${t.size ?? "small"})`;
+    return `own VPC ${t.network ?? "?"} in ${t.region} (size ${t.size ?? "small"})`;
+}
+
+function tenantBlock(plan: Plan, t: PlanTenant): string[] {
+    const resources = resourcesOf(plan, t.slug);
+    return [
+        `${t.slug} — ${t.displayName}`,
+        `  tier ${t.tier} · region ${t.region} · status ${t.status} · release ${t.releaseVersion}`,
+        `  placement: ${placement(t)}`,
+        `  hosts: ${t.hostnames.join(", ")}`,
+        `  ${plural(t.resourceCount, "resource")}, ${t.protectedCount} protected:`,
+        ...typeLines(resources, "    "),
+    ];
+}
+
+export function renderText(plan: Plan): string {
+    const all = totals(plan.resources);
+    const platform = resourcesOf(plan, null);
+    const pt = totals(platform);
+    const byTier = (tier: string) => plan.tenants.filter((t) => t.tier === tier).length;
+    const byStatus = (status: string) => plan.tenants.filter((t) => t.status === status).length;
+    const lines = [
+        `Offline plan of stack ${plan.stack} (project ${plan.project}, ${plan.region}): ${plural(plan.tenants.length, "tenant")}, ` +
+            `${plural(all.resources, "resource")}, ${all.protected} protected`,
+        "",
+    ];
+    for (const t of plan.tenants) lines.push(...tenantBlock(plan, t), "");
+    lines.push(`Platform (shared side and stack): ${plural(pt.resources, "resource")}, ${pt.protected} protected:`, ...typeLines(platform, "    "), "");
+    lines.push(
+        `Totals: ${plural(plan.tenants.length, "tenant")} (${byTier("shared")} shared, ${byTier("hybrid")} hybrid, ${byTier("dedicated")} dedicated; ` +
+            `${byStatus("active")} active, ${byStatus("suspended")} suspended, ${byStatus("offboarded")} offboarded)`,
+        `        ${plural(all.resources, "resource")} (${all.custom} cloud resources, ${all.resources - all.custom} components), ${all.protected} protected`,
+        "",
+        "Declared by the program under mocks: no credentials, no cloud calls. Run `pulumi preview` for what differs from the live stack.",
+    );
+    return `${lines.join("\n")}\n`;
+}
