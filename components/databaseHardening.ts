@@ -1,8 +1,8 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import { REPORTING_CONNECTION_LIMIT } from "../tenants/capacity";
+import { credentialsSecret } from "./credentialsSecret";
 import { REPORTING_ROLE, TENANTS_GROUP_ROLE, tenantSecretName } from "./naming";
 
 /** Maintenance database every PostgreSQL cluster has; tenants must not connect to it. */
@@ -119,34 +119,17 @@ export class DatabaseHardening extends pulumi.ComponentResource {
             sql({ protect: args.protect }),
         );
 
-        const secret = new aws.secretsmanager.Secret(
-            `${name}-reporting-secret`,
-            {
-                name: tenantSecretName(args.stack, "platform", "db-reporting"),
-                description: `Read-only reporting credentials of the shared database ${db}`,
-                kmsKeyId: args.secretKmsKeyId,
-                recoveryWindowInDays: 30,
-                tags: args.tags,
-            },
-            stateful,
-        );
-        new aws.secretsmanager.SecretVersion(
-            `${name}-reporting-secret-version`,
-            {
-                secretId: secret.id,
-                secretString: pulumi.secret(
-                    pulumi.jsonStringify({
-                        engine: "postgres",
-                        host: args.host,
-                        port: args.port,
-                        dbname: db,
-                        username: reporting.name,
-                        password: password.result,
-                    }),
-                ),
-            },
-            { parent: this },
-        );
+        const secret = credentialsSecret(`${name}-reporting-secret`, {
+            secretName: tenantSecretName(args.stack, "platform", "db-reporting"),
+            description: `Read-only reporting credentials of the shared database ${db}`,
+            kmsKeyId: args.secretKmsKeyId,
+            tags: args.tags,
+            host: args.host,
+            port: args.port,
+            dbname: db,
+            username: reporting.name,
+            password: password.result,
+        }, stateful);
 
         this.groupRoleName = group.name;
         this.reportingRoleName = reporting.name;

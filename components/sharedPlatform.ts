@@ -4,6 +4,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AppService } from "./appService";
+import { credentialsSecret } from "./credentialsSecret";
 import { DatabaseHardening } from "./databaseHardening";
 import { EncryptionKey } from "./encryptionKey";
 import { LoadBalancer } from "./loadBalancer";
@@ -184,23 +185,20 @@ export class SharedPlatform extends pulumi.ComponentResource {
             }, { ...stateful, ignoreChanges: ["engineVersion"] }));
         }
         this.databaseWriter = instances[0]!;
-        const adminSecret = new aws.secretsmanager.Secret(`${name}-db-admin-secret`, {
-            name: tenantSecretName(args.stack, "platform", "db-admin"),
-            description: "Shared Aurora cluster master credentials",
-            kmsKeyId: this.key.arn,
-            recoveryWindowInDays: 30,
-            tags,
-        }, stateful);
         this.databaseHost = this.cluster.endpoint;
         this.databasePort = this.cluster.port;
         this.databaseName = args.database.name;
-        new aws.secretsmanager.SecretVersion(`${name}-db-admin-secret-value`, {
-            secretId: adminSecret.id,
-            secretString: pulumi.secret(pulumi.jsonStringify({
-                engine: "postgres", host: this.databaseHost, port: this.databasePort, dbname: this.databaseName,
-                username: masterUsername, password: masterPassword.result,
-            })),
-        }, child);
+        credentialsSecret(`${name}-db-admin-secret`, {
+            secretName: tenantSecretName(args.stack, "platform", "db-admin"),
+            description: "Shared Aurora cluster master credentials",
+            kmsKeyId: this.key.arn,
+            tags,
+            host: this.databaseHost,
+            port: this.databasePort,
+            dbname: this.databaseName,
+            username: masterUsername,
+            password: masterPassword.result,
+        }, stateful);
 
         // The provider reaches the cluster from where `pulumi up` runs: the endpoint from inside the VPC, or a tunnel.
         this.postgresProvider = new postgresql.Provider(`${name}-pg`, {

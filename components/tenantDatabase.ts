@@ -1,8 +1,8 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
+import { credentialsSecret } from "./credentialsSecret";
 import type { Tenant } from "../tenants/registry";
 import { type DatabaseHardening, hasPostgresqlProvider } from "./databaseHardening";
 import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
@@ -137,38 +137,19 @@ export class TenantDatabase extends pulumi.ComponentResource {
         // Only the schema-less form can take away PostgreSQL's built-in EXECUTE for PUBLIC on new functions.
         defaults("no-public-functions", { ...byOwner, role: "public", objectType: "function", privileges: [] });
 
-        const credentials = (purpose: "db-runtime" | "db-owner", role: postgresql.Role, password: random.RandomPassword) => {
-            const secret = new aws.secretsmanager.Secret(
-                `${name}-${purpose}-secret`,
-                {
-                    name: tenantSecretName(args.stack, tenant.slug, purpose),
-                    description: `${purpose === "db-runtime" ? "Runtime" : "Migration (schema owner)"} credentials of tenant ${tenant.slug} on ${db}`,
-                    kmsKeyId: args.secretKmsKeyId,
-                    recoveryWindowInDays: 30,
-                    tags: args.tags,
-                },
-                stateful,
-            );
-            new aws.secretsmanager.SecretVersion(
-                `${name}-${purpose}-secret-version`,
-                {
-                    secretId: secret.id,
-                    secretString: pulumi.secret(
-                        pulumi.jsonStringify({
-                            engine: "postgres",
-                            host: args.host,
-                            port: args.port,
-                            dbname: db,
-                            username: role.name,
-                            password: password.result,
-                            schema: schema.name,
-                        }),
-                    ),
-                },
-                { parent: this },
-            );
-            return secret;
-        };
+        const credentials = (purpose: "db-runtime" | "db-owner", role: postgresql.Role, password: random.RandomPassword) =>
+            credentialsSecret(`${name}-${purpose}-secret`, {
+                secretName: tenantSecretName(args.stack, tenant.slug, purpose),
+                description: `${purpose === "db-runtime" ? "Runtime" : "Migration (schema owner)"} credentials of tenant ${tenant.slug} on ${db}`,
+                kmsKeyId: args.secretKmsKeyId,
+                tags: args.tags,
+                host: args.host,
+                port: args.port,
+                dbname: db,
+                username: role.name,
+                password: password.result,
+                schema: schema.name,
+            }, stateful);
         const runtimeSecret = credentials("db-runtime", runtime, runtimePassword);
         const ownerSecret = credentials("db-owner", owner, ownerPassword);
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRESQL_TYPES, quoteIdentifier, renderSql, renderSqlUpdate, setOrder, type DeclaredResource, type SqlStatement } from "../../tools/sql/render";
+import { applyStatements } from "../support/applySql";
 import { adminClient, connectAs, createDatabase } from "../support/postgres";
 
 type Kind = keyof typeof POSTGRESQL_TYPES;
@@ -44,38 +45,9 @@ function sharedTenant(db: string, slug: string): DeclaredResource[] {
   ];
 }
 
-/** Runs rendered statements as the provider would: one BEGIN…COMMIT per `txn`, autocommit for `txn: null`. */
-async function apply(statements: readonly SqlStatement[], fallbackDb: string): Promise<void> {
-  const clients = new Map<string, Client>();
-  const clientFor = async (db: string): Promise<Client> => {
-    const existing = clients.get(db);
-    if (existing) return existing;
-    const created = await adminClient(db);
-    clients.set(db, created);
-    return created;
-  };
-  try {
-    let i = 0;
-    while (i < statements.length) {
-      const first = statements[i]!;
-      let j = i + 1;
-      while (first.txn !== null && j < statements.length && statements[j]!.txn === first.txn) j++;
-      const client = await clientFor(first.database ?? fallbackDb);
-      if (first.txn !== null) await client.query("BEGIN");
-      for (const s of statements.slice(i, j)) {
-        try {
-          await client.query(s.sql);
-        } catch (err) {
-          if (first.txn !== null) await client.query("ROLLBACK");
-          throw new Error(`${s.resource}: ${s.sql}\n  -> ${(err as Error).message}`);
-        }
-      }
-      if (first.txn !== null) await client.query("COMMIT");
-      i = j;
-    }
-  } finally {
-    await Promise.all([...clients.values()].map((c) => c.end()));
-  }
+/** Runs rendered statements as the provider would, as the server's admin. */
+function apply(statements: readonly SqlStatement[], fallbackDb: string): Promise<void> {
+  return applyStatements(adminClient, statements, fallbackDb);
 }
 
 const placeholder = (role: string): string => `<password:${role}>`;
