@@ -10,6 +10,9 @@ export const MAINTENANCE_DATABASE = "postgres";
 /** Default template every cluster has: PUBLIC may CONNECT to it (and create TEMP tables) unless revoked. */
 export const TEMPLATE_DATABASE = "template1";
 
+/** Role attributes stated explicitly so no platform or tenant role can create roles or databases or bypass RLS. */
+export const NO_ROLE_POWERS = { createDatabase: false, createRole: false, superuser: false, replication: false, bypassRowLevelSecurity: false } as const;
+
 export interface DatabaseHardeningArgs {
     /** The application database of the shared cluster, where tenant schemas live. */
     databaseName: string;
@@ -89,11 +92,7 @@ export class DatabaseHardening extends pulumi.ComponentResource {
             {
                 name: TENANTS_GROUP_ROLE,
                 login: false,
-                createDatabase: false,
-                createRole: false,
-                superuser: false,
-                replication: false,
-                bypassRowLevelSecurity: false,
+                ...NO_ROLE_POWERS,
             },
             sql({ protect: args.protect }),
         );
@@ -110,11 +109,7 @@ export class DatabaseHardening extends pulumi.ComponentResource {
                 // Part of the platform's reserved connections; long reports must not block tenants' migrations.
                 connectionLimit: REPORTING_CONNECTION_LIMIT,
                 statementTimeout: 15 * 60 * 1000,
-                createDatabase: false,
-                createRole: false,
-                superuser: false,
-                replication: false,
-                bypassRowLevelSecurity: false,
+                ...NO_ROLE_POWERS,
             },
             sql({ protect: args.protect }),
         );

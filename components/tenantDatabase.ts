@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
 import { credentialsSecret } from "./credentialsSecret";
 import type { Tenant } from "../tenants/registry";
-import { type DatabaseHardening, hasPostgresqlProvider } from "./databaseHardening";
+import { type DatabaseHardening, hasPostgresqlProvider, NO_ROLE_POWERS } from "./databaseHardening";
 import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
 
 export { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
@@ -64,7 +64,6 @@ export class TenantDatabase extends pulumi.ComponentResource {
         // A component's dependsOn does not reach its children: the roles (which everything else follows) wait for the
         // caller's dependencies and for the cluster's hardening.
         const afterHardening = pulumi.mergeOptions({ ...stateful, dependsOn: opts?.dependsOn }, { dependsOn: hardening.ready });
-        const noPowers = { createDatabase: false, createRole: false, superuser: false, replication: false, bypassRowLevelSecurity: false };
 
         const ownerPassword = new random.RandomPassword(`${name}-owner-password`, { length: 40, special: false }, stateful);
         const owner = new postgresql.Role(
@@ -76,7 +75,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
                 roles: [hardening.groupRoleName],
                 searchPaths: [schemaName],
                 connectionLimit: OWNER_CONNECTION_LIMIT,
-                ...noPowers,
+                ...NO_ROLE_POWERS,
             },
             afterHardening,
         );
@@ -99,7 +98,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
                 connectionLimit: tenant.database.connectionLimit,
                 statementTimeout: tenant.database.statementTimeoutSeconds * 1000,
                 idleInTransactionSessionTimeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
-                ...noPowers,
+                ...NO_ROLE_POWERS,
             },
             afterHardening,
         );
