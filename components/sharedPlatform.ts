@@ -136,7 +136,16 @@ export class SharedPlatform extends pulumi.ComponentResource {
             tags,
         }, child);
         const serverless = !args.database.instanceClass;
+        // A fixed identifier lets us own the log group Aurora exports to: encrypted and with retention, not RDS's default.
+        const clusterIdentifier = `tenancy-${args.stack}-shared`;
+        const clusterLogs = new aws.cloudwatch.LogGroup(`${name}-db-logs`, {
+            name: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+            kmsKeyId: this.key.arn,
+            retentionInDays: args.logRetentionDays,
+            tags,
+        }, stateful);
         this.cluster = new aws.rds.Cluster(`${name}-db`, {
+            clusterIdentifier,
             engine: "aurora-postgresql",
             engineMode: "provisioned",
             engineVersion: args.database.engineVersion,
@@ -163,7 +172,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
             tags,
         // RDS applies minor upgrades itself (autoMinorVersionUpgrade); re-sending the configured older minor would be a
         // downgrade RDS refuses ("Cannot upgrade aurora-postgresql from 16.x to 16.6"). The config is the creation version.
-        }, { ...stateful, ignoreChanges: ["engineVersion"] });
+        }, { ...stateful, ignoreChanges: ["engineVersion"], dependsOn: [clusterLogs] });
         const azs = this.network.availabilityZones;
         const instances: aws.rds.ClusterInstance[] = [];
         for (let i = 0; i <= args.database.readers; i++) {

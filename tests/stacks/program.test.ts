@@ -73,6 +73,13 @@ describe.each([["dev"], ["prod"]])("security baseline (%s)", (stack) => {
         for (const k of ofType(result(), "aws:kms/key:Key")) expect(k.inputs.enableKeyRotation, k.urn).toBe(true);
     });
 
+    it("the shared cluster exports its logs to a log group of ours (encrypted, with retention), created first", () => {
+        const cluster = ofType(result(), "aws:rds/cluster:Cluster")[0];
+        const group = ofType(result(), "aws:cloudwatch/logGroup:LogGroup").find((g) => g.inputs.name === `/aws/rds/cluster/${cluster.inputs.clusterIdentifier}/postgresql`);
+        expect(group, "cluster log group").toBeDefined();
+        expect(cluster.options.dependsOn).toContain(group!.urn);
+    });
+
     it("backups are kept at least 7 days", () => {
         for (const db of [...ofType(result(), "aws:rds/instance:Instance")]) expect(db.inputs.backupRetentionPeriod as number).toBeGreaterThanOrEqual(7);
         for (const db of [...ofType(result(), "aws:rds/cluster:Cluster")]) expect(db.inputs.backupRetentionPeriod as number).toBeGreaterThanOrEqual(7);
