@@ -36,9 +36,18 @@ export interface SharedPlatformArgs {
         readers: number;
         /** Name of the application database. */
         name: string;
-        /** Host and port the PostgreSQL provider connects to instead of the cluster endpoint (SSM tunnel, in-VPC runner). */
+        /** Host and port the PostgreSQL provider connects to instead of the cluster endpoint. Defaults to the endpoint. */
         adminHost?: string;
         adminPort?: number;
+        /**
+         * Where `pulumi up` connects from: one ingress rule on 5432 into the cluster's security group per security
+         * group ID (the deploy runner's) and per private CIDR block. Defaults to none.
+         */
+        adminIngress?: { securityGroupIds: string[]; cidrBlocks: string[] };
+        /** `iam`: the provider logs in with an IAM token (the master user holds `rds_iam`); `password`: with the master password. Defaults to `password`. */
+        adminAuth?: "iam" | "password";
+        /** TLS of the provider: verify the server certificate against this CA bundle. Defaults to verify-full, /tmp/rds-global-bundle.pem. */
+        adminTls?: { mode: "verify-full" | "verify-ca"; rootCertPath: string };
         backupRetentionDays: number;
     };
     app: {
@@ -73,6 +82,8 @@ export class SharedPlatform extends pulumi.ComponentResource {
     /** The cluster's writer instance: nothing answers on the cluster endpoint before it is available. */
     readonly databaseWriter: aws.rds.ClusterInstance;
     readonly postgresProvider: postgresql.Provider;
+    /** The `rds-db:connect` resource of the master user: what the deploy role needs when `adminAuth` is `iam`. */
+    readonly adminConnectArn: pulumi.Output<string>;
     readonly hardening: DatabaseHardening;
     readonly loadBalancer: LoadBalancer;
     readonly app: AppService;
@@ -209,14 +220,46 @@ export class SharedPlatform extends pulumi.ComponentResource {
             password: masterPassword.result,
         }, stateful);
 
-        // The provider reaches the cluster from where `pulumi up` runs: the endpoint from inside the VPC, or a tunnel.
+        // The provider reaches the cluster from where `pulumi up` runs (README "Reaching the shared cluster"): a runner in
+        // the VPC or a tunnel, admitted by the rules below, verifying the RDS certificate, ideally with an IAM token.
+        const partition = aws.getPartitionOutput({}, child).partition;
+        const account = aws.getCallerIdentityOutput({}, child).accountId;
+        const region = aws.getRegionOutput({}, child).region;
+        this.adminConnectArn = pulumi.interpolate`arn:${partition}:rds-db:${region}:${account}:dbuser:${this.cluster.clusterResourceId}/${masterUsername}`;
+        const ingress = args.database.adminIngress ?? { securityGroupIds: [], cidrBlocks: [] };
+        for (const sg of ingress.securityGroupIds) {
+            new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-admin-${sg}`, {
+                securityGroupId: dbSecurityGroup.id,
+                referencedSecurityGroupId: sg,
+                ipProtocol: "tcp",
+                fromPort: 5432,
+                toPort: 5432,
+                description: "PostgreSQL from the deploy runner (pulumi up)",
+                tags,
+            }, child);
+        }
+        for (const cidr of ingress.cidrBlocks) {
+            new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-admin-${cidr.replace("/", "-")}`, {
+                securityGroupId: dbSecurityGroup.id,
+                cidrIpv4: cidr,
+                ipProtocol: "tcp",
+                fromPort: 5432,
+                toPort: 5432,
+                description: "PostgreSQL from the deploy network (pulumi up)",
+                tags,
+            }, child);
+        }
+        const tls = args.database.adminTls ?? { mode: "verify-full", rootCertPath: "/tmp/rds-global-bundle.pem" };
+        const iam = args.database.adminAuth === "iam";
         this.postgresProvider = new postgresql.Provider(`${name}-pg`, {
             host: args.database.adminHost ?? this.cluster.endpoint,
             port: args.database.adminPort ?? this.cluster.port,
             username: masterUsername,
-            password: masterPassword.result,
+            // The token is signed for host:port and the region; the master user must hold rds_iam (a one-time grant).
+            ...(iam ? { awsRdsIamAuth: true, awsRdsIamRegion: region } : { password: masterPassword.result }),
             database: args.database.name,
-            sslmode: "require",
+            sslmode: tls.mode,
+            sslrootcert: tls.rootCertPath,
             superuser: false,
             connectTimeout: 15,
         // The cluster is "available" long before its writer: SQL sent earlier finds no one listening on the endpoint.
@@ -260,9 +303,6 @@ export class SharedPlatform extends pulumi.ComponentResource {
         const appSecretValue = new aws.secretsmanager.SecretVersion(`${name}-app-secret-value`, { secretId: appSecret.id, secretString: pulumi.secret(secretKey) }, child);
 
         this.registryPath = tenantParameterName(args.stack, "").replace(/\/$/, "");
-        const partition = aws.getPartitionOutput({}, child).partition;
-        const account = aws.getCallerIdentityOutput({}, child).accountId;
-        const region = aws.getRegionOutput({}, child).region;
         this.app = new AppService(`${name}-app`, {
             clusterArn: ecsCluster.arn,
             vpcId: this.network.vpcId,
@@ -339,6 +379,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
         this.registerOutputs({
             vpcId: this.network.vpcId,
             clusterEndpoint: this.cluster.endpoint,
+            adminConnectArn: this.adminConnectArn,
             loadBalancerDnsName: this.loadBalancer.dnsName,
             imageUri: this.imageUri,
         });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isPrivate, parseCidr } from "../tenants/cidr";
 import { AWS_REGION_PATTERN, HOSTNAME_PATTERN, IPV4_CIDR_PATTERN, SEMVER_PATTERN, SIZES, TIERS } from "../tenants/schema";
 
 /** Config namespace of every key below: `tenancy:<key>` in `Pulumi.<stack>.yaml`. */
@@ -7,11 +8,19 @@ export const CONFIG_NAMESPACE = "tenancy";
 /** Keys whose values are secrets: read with `getSecret`, shown as `[secret]` offline. */
 export const SECRET_CONFIG_KEYS = ["appSecretKey"] as const;
 
+/** Where `pulumi up` finds the RDS CA bundle unless `shared.database.adminTls.rootCertPath` says otherwise. */
+export const DEFAULT_RDS_CA_BUNDLE = "/tmp/rds-global-bundle.pem";
+
 /** Retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 const int = (min: number, max: number) =>
     z.int("must be a whole number").min(min, `must be ${min} to ${max}`).max(max, `must be ${min} to ${max}`);
+
+/** An IP address or a loopback name: never a name on an RDS certificate. */
+function isAddressOrLocal(host: string): boolean {
+    return /^localhost$/i.test(host) || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
+}
 
 const SizePresetSchema = z.strictObject({
     /** RDS instance class of hybrid and dedicated databases. */
@@ -46,11 +55,38 @@ const SharedDatabaseSchema = z.strictObject({
     /** Name of the application database inside the cluster. */
     name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a-z, 0-9, '_'").default("tenancy"),
     /**
-     * Host the PostgreSQL provider connects to, instead of the cluster endpoint: for an SSM tunnel
-     * (`localhost`) or an in-VPC runner. Port likewise.
+     * Host the PostgreSQL provider connects to instead of the cluster endpoint (e.g. a name of the cluster on a private
+     * DNS alias). Defaults to the cluster endpoint. With `adminTls.mode: verify-full` it must be a name on the
+     * cluster's certificate: an SSM tunnel keeps the endpoint name and maps it to 127.0.0.1 in /etc/hosts instead.
      */
     adminHost: z.string().min(1).optional(),
+    /** Port the PostgreSQL provider connects to (a tunnel's local port). Defaults to the cluster's port (5432). */
     adminPort: int(1, 65535).optional(),
+    /**
+     * Where `pulumi up` reaches the cluster from: each entry becomes an ingress rule on 5432 into the cluster's
+     * security group. `securityGroupIds`: the deploy runner's (or SSM tunnel host's) security groups in the shared
+     * VPC; `cidrBlocks`: private ranges (e.g. a peered tooling VPC). Defaults to none: only the shared app connects.
+     */
+    adminIngress: z.strictObject({
+        securityGroupIds: z.array(z.string().regex(/^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, "must be a security group ID such as sg-0123456789abcdef0")).default([]),
+        cidrBlocks: z.array(z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.100.0.0/24")).default([]),
+    }).default({ securityGroupIds: [], cidrBlocks: [] }),
+    /**
+     * How the PostgreSQL provider authenticates as the cluster's master user: `iam` (a 15-minute IAM token from the
+     * deploy role's `rds-db:connect`; the user must have been granted `rds_iam` once, see README "Reaching the shared
+     * cluster") or `password` (the master password from the stack state; needed for a new cluster's first deploy).
+     * Defaults to `password`.
+     */
+    adminAuth: z.enum(["iam", "password"]).default("password"),
+    /**
+     * TLS of the provider's connection. `mode`: `verify-full` (certificate chain and host name; default) or `verify-ca`
+     * (chain only). `rootCertPath`: absolute path of the RDS CA bundle (PEM) on the machine running `pulumi up`;
+     * the deploy workflow downloads it there. Defaults to /tmp/rds-global-bundle.pem.
+     */
+    adminTls: z.strictObject({
+        mode: z.enum(["verify-full", "verify-ca"]).default("verify-full"),
+        rootCertPath: z.string().regex(/^\/[\w./-]+\.pem$/, "must be an absolute path of a .pem file such as /tmp/rds-global-bundle.pem").default(DEFAULT_RDS_CA_BUNDLE),
+    }).default({ mode: "verify-full", rootCertPath: DEFAULT_RDS_CA_BUNDLE }),
     /** Connections kept back from tenants for the platform itself (migrations, reporting, admin). */
     reservedConnections: int(0, 5000).default(50),
     /** Default connection limit and statement timeout of a shared tenant's runtime role. */
@@ -59,6 +95,23 @@ const SharedDatabaseSchema = z.strictObject({
     /** Backup retention of the shared cluster and default for hybrid and dedicated databases. */
     backupRetentionDays: int(7, 35).default(7),
 }).superRefine((d, ctx) => {
+    // verify-full compares the certificate's names (the cluster endpoints) with the host connected to.
+    if (d.adminHost !== undefined && d.adminTls.mode === "verify-full" && isAddressOrLocal(d.adminHost)) {
+        ctx.addIssue({
+            code: "custom", path: ["adminHost"],
+            message: `${d.adminHost} is not a name on the cluster's certificate, so verify-full fails: for a tunnel leave adminHost unset and map the cluster endpoint to 127.0.0.1 in /etc/hosts (allowed: a host name on the certificate, or adminTls.mode: verify-ca)`,
+        });
+    }
+    const ingress = d.adminIngress;
+    ingress.cidrBlocks.forEach((text, i) => {
+        const c = parseCidr(text);
+        if (c && !isPrivate(c)) ctx.addIssue({ code: "custom", path: ["adminIngress", "cidrBlocks", i], message: `${text} is not private (allowed: within 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)` });
+    });
+    for (const key of ["securityGroupIds", "cidrBlocks"] as const) {
+        ingress[key].forEach((v, i) => {
+            if (ingress[key].indexOf(v) !== i) ctx.addIssue({ code: "custom", path: ["adminIngress", key, i], message: `${v} is listed twice` });
+        });
+    }
     const serverless = d.minCapacity !== undefined || d.maxCapacity !== undefined;
     if (serverless && d.instanceClass) {
         ctx.addIssue({ code: "custom", path: ["instanceClass"], message: "set either instanceClass or minCapacity/maxCapacity, not both" });

