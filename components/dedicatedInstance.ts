@@ -8,6 +8,7 @@ import { EncryptionKey } from "./encryptionKey";
 import { LoadBalancer } from "./loadBalancer";
 import { Network } from "./network";
 import { dnsNamesInZone } from "./dns";
+import { tenantCertificates } from "../tenants/certificates";
 
 export interface DedicatedInstanceArgs {
     /** The dedicated tenant: its region, network, hostnames, release and status decide what is built. */
@@ -49,6 +50,11 @@ export class DedicatedInstance extends pulumi.ComponentResource {
         const { tenant, protect, tags } = args;
         // Checked before anything is registered, so a bad tenant never leaves a half-built component.
         if (!tenant.network) throw new Error(`dedicated tenant ${tenant.slug} has no network.cidr`);
+        // The default certificate holds the names we validate; each customer domain has its own, attached once verified.
+        const certificates = tenantCertificates({ dedicated: true, hostname: tenant.hostnames[0]!, customDomains: tenant.customDomains, zoneDomain: args.domain });
+        if (tenant.status !== "offboarded" && (!certificates.zone || certificates.unfit.length)) {
+            throw new Error(`dedicated tenant ${tenant.slug}: no certificate can carry ${certificates.unfit.join(", ")} (ACM main names are at most 64 characters)`);
+        }
         super("tenancy:tenant:DedicatedInstance", name, {}, opts);
         const region = tenant.region;
         const ha = args.highAvailability ?? false;
@@ -100,7 +106,13 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             vpcCidr: tenant.network.cidr,
             subnetIds: this.network.publicSubnetIds,
             region,
-            domainNames: tenant.hostnames,
+            domainNames: [certificates.zone!.domainName, ...certificates.zone!.subjectAlternativeNames],
+            extraCertificates: certificates.external.map((c) => ({
+                key: c.domain,
+                domainName: c.domainName,
+                subjectAlternativeNames: c.subjectAlternativeNames,
+                attach: c.verified,
+            })),
             hostedZoneId: args.hostedZoneId,
             zoneDomain: args.domain,
             targetPort: args.containerPort,

@@ -1,5 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { certificateNames, inZone, validationBase, validationPlan } from "../tenants/certificates";
+import { dnsCertificate, type ExternalValidationRecord } from "./certificate";
+
+export { inZone, validationBase, validationPlan, type ExternalValidationRecord };
 
 /** TLS 1.3 with TLS 1.2 fallback, forward-secret ciphers only. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -14,16 +18,21 @@ export interface LoadBalancerArgs {
     /** AWS v7 per-resource region of every regional resource here, certificate included (Route 53 is global). Defaults to the provider's region. */
     region?: string;
     /**
-     * Names on the certificate: the first is its main name, the rest are SANs,
-     * e.g. `["*.saas.example.com", "saas.example.com"]` or `["acme.saas.example.com", "app.acme.com"]`.
+     * Names on the listener's default certificate, all in `zoneDomain` (we validate them, so the listener never waits on
+     * anyone else's DNS): the first is its main name when it fits ACM's 64 characters, else the shortest that does;
+     * the rest are SANs. E.g. `["*.saas.example.com", "saas.example.com"]` or `["acme.saas.example.com"]`.
      */
     domainNames: string[];
+    /**
+     * Certificates for names outside the zone (customers' domains), each beside the default one. Every one is requested
+     * at once and its validation records exported in `externalValidationRecords`; it is waited for and attached to the
+     * HTTPS listener only when `attach` (its owner has published the records). Nothing else waits for any of them.
+     * `key` names its resources (`<name>-cert-<key>`). Defaults to none.
+     */
+    extraCertificates?: { key: string; domainName: string; subjectAlternativeNames: string[]; attach: boolean }[];
     /** Route 53 hosted zone of `zoneDomain`, where validation records of in-zone names are written. */
     hostedZoneId: string;
-    /**
-     * Domain of `hostedZoneId`. Names equal to or under it are validated automatically; records for other names are
-     * exported as `externalValidationRecords` for their owner to create, and nothing waits for them.
-     */
+    /** Domain of `hostedZoneId`. */
     zoneDomain: string;
     /** Port the targets (tasks) listen on; the target group speaks HTTP to it. */
     targetPort: number;
@@ -42,18 +51,6 @@ export interface LoadBalancerArgs {
     tags: Record<string, string>;
 }
 
-/** A DNS record that proves control of a name outside our hosted zone; its owner must create it. */
-export interface ExternalValidationRecord {
-    /** Certificate name the record validates, e.g. `app.acme.com` (a wildcard shares its apex's record). */
-    domainName: string;
-    /** Record name, e.g. `_x1.app.acme.com.` */
-    name: string;
-    /** Record type, always `CNAME` for ACM. */
-    type: string;
-    /** Record value, e.g. `_x2.acm-validations.aws.` */
-    value: string;
-}
-
 /** What a fixed-response action of the maintenance page looks like (listener default actions and listener rules). */
 export interface FixedResponse {
     contentType: string;
@@ -70,34 +67,6 @@ const MAINTENANCE_PAGE =
 /** The 503 maintenance page as an ALB fixed-response action (message bodies are limited to 1024 bytes). */
 export function maintenanceResponse(): FixedResponse {
     return { contentType: "text/html", statusCode: "503", messageBody: MAINTENANCE_PAGE };
-}
-
-/** The name without a leading `*.`: a wildcard and its apex are validated by the same DNS record. */
-export function validationBase(domainName: string): string {
-    return domainName.replace(/^\*\./, "");
-}
-
-/** True when `domainName` (or the apex of a wildcard) is `zoneDomain` or under it. */
-export function inZone(domainName: string, zoneDomain: string): boolean {
-    const d = validationBase(domainName).toLowerCase().replace(/\.$/, "");
-    const z = zoneDomain.toLowerCase().replace(/\.$/, "");
-    return d === z || d.endsWith(`.${z}`);
-}
-
-/**
- * Certificate names split by who can validate them, one name per DNS record
- * (the first name of each validation base: `*.x.com` and `x.com` share one record).
- */
-export function validationPlan(domainNames: string[], zoneDomain: string): { inZone: string[]; external: string[] } {
-    const seen = new Set<string>();
-    const plan = { inZone: [] as string[], external: [] as string[] };
-    for (const d of domainNames) {
-        const base = validationBase(d).toLowerCase();
-        if (seen.has(base)) continue;
-        seen.add(base);
-        (inZone(d, zoneDomain) ? plan.inZone : plan.external).push(d);
-    }
-    return plan;
 }
 
 /**
@@ -170,9 +139,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     readonly securityGroupId: pulumi.Output<string>;
     readonly targetGroupArn: pulumi.Output<string>;
     readonly httpsListenerArn: pulumi.Output<string>;
-    /** The certificate ARN; once every name is in the zone, only after validation succeeded. */
+    /** The default certificate's ARN, resolved only once ACM has issued it. */
     readonly certificateArn: pulumi.Output<string>;
-    /** Validation records the owners of out-of-zone names must create (empty when every name is in the zone). */
+    /** Validation records the owners of `extraCertificates`' out-of-zone names must publish, attached or not. */
     readonly externalValidationRecords: pulumi.Output<ExternalValidationRecord[]>;
 
     constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -262,63 +231,41 @@ export class LoadBalancer extends pulumi.ComponentResource {
             parent,
         );
 
-        // --- Certificate and its DNS validation.
-        const [mainName, ...sans] = args.domainNames as [string, ...string[]];
-        const certificate = new aws.acm.Certificate(
+        // --- Certificates: the default one holds only names we validate, so it never waits on anyone else's DNS.
+        const zoneRecords = new Map<string, aws.route53.Record>();
+        const certificate = dnsCertificate(
             `${name}-cert`,
             {
-                domainName: mainName,
-                ...(sans.length > 0 ? { subjectAlternativeNames: sans } : {}),
-                validationMethod: "DNS",
+                names: certificateNames(args.domainNames)!,
+                zoneDomain: args.zoneDomain,
+                hostedZoneId: args.hostedZoneId,
+                validate: true,
+                zoneRecords,
+                recordName: (base) => `${name}-validation-${base}`,
                 region,
-                tags: withName(`${name}-cert`),
+                tags: args.tags,
             },
             parent,
         );
-        const plan = validationPlan(args.domainNames, args.zoneDomain);
-        const optionFor = (domainName: string) =>
-            certificate.domainValidationOptions.apply((options) => {
-                const o = options.find((x) => x.domainName === domainName);
-                if (!o) throw new Error(`load balancer ${name}: ACM returned no validation record for ${domainName}`);
-                return o;
-            });
-        const records = plan.inZone.map((domainName) => {
-            const option = optionFor(domainName);
-            return new aws.route53.Record(
-                `${name}-validation-${validationBase(domainName)}`,
+        this.certificateArn = certificate.validatedArn!;
+        const extras = (args.extraCertificates ?? []).map((extra) => ({
+            extra,
+            cert: dnsCertificate(
+                `${name}-cert-${extra.key}`,
                 {
-                    zoneId: args.hostedZoneId,
-                    name: option.resourceRecordName,
-                    type: option.resourceRecordType,
-                    records: [option.resourceRecordValue],
-                    ttl: 60,
-                    // Another certificate for the same name (e.g. a replacement) shares the record.
-                    allowOverwrite: true,
+                    names: extra,
+                    zoneDomain: args.zoneDomain,
+                    hostedZoneId: args.hostedZoneId,
+                    validate: extra.attach,
+                    zoneRecords,
+                    recordName: (base) => `${name}-validation-${base}`,
+                    region,
+                    tags: args.tags,
                 },
                 parent,
-            );
-        });
-        this.externalValidationRecords = pulumi.all(
-            plan.external.map((domainName) =>
-                optionFor(domainName).apply((o) => ({
-                    domainName,
-                    name: o.resourceRecordName,
-                    type: o.resourceRecordType,
-                    value: o.resourceRecordValue,
-                })),
             ),
-        );
-        // Waiting is only possible when we publish every record; otherwise the listener takes the certificate as it is
-        // and cannot be created until its owners have published theirs (a later `pulumi up` then succeeds).
-        const validation =
-            plan.external.length === 0
-                ? new aws.acm.CertificateValidation(
-                      `${name}-cert-validation`,
-                      { certificateArn: certificate.arn, validationRecordFqdns: records.map((r) => r.fqdn), region },
-                      parent,
-                  )
-                : undefined;
-        this.certificateArn = validation ? validation.certificateArn : certificate.arn;
+        }));
+        this.externalValidationRecords = pulumi.all(extras.map((e) => e.cert.externalRecords)).apply((lists) => lists.flat());
 
         // --- Listeners.
         const maintenance = args.maintenance ?? false;
@@ -338,6 +285,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
             },
             parent,
         );
+        // Attached only once issued. A replacement (new certificate ARN) is attached before the old one is removed
+        // (Pulumi's default create-before-delete); never reuse a pair under a new logical name: the old resource's
+        // delete would remove the very pair the new one added (the provider's ID is listener ARN + certificate ARN).
+        for (const { extra, cert } of extras) {
+            if (!cert.validatedArn) continue;
+            new aws.lb.ListenerCertificate(
+                `${name}-cert-${extra.key}-attachment`,
+                { listenerArn: this.httpsListener.arn, certificateArn: cert.validatedArn, region },
+                parent,
+            );
+        }
         // ECS refuses a target group that no load balancer uses, and deployments stall on "unused" targets. In maintenance
         // this rule keeps the group attached without serving anything: 192.0.2.0/24 (RFC 5737) never reaches the internet.
         const keepAttached = maintenance
@@ -476,9 +434,16 @@ function named(tags: Record<string, string>, name: string): Record<string, strin
 function validate(args: LoadBalancerArgs): void {
     const problems: string[] = [];
     if (args.domainNames.length === 0) problems.push("domainNames: must name at least one domain");
+    else if (!certificateNames(args.domainNames)) problems.push(`domainNames: every name is longer than ACM's 64 characters for a certificate's main name`);
     for (const d of args.domainNames) {
         if (!HOSTNAME.test(d)) problems.push(`domainNames: ${d} is not a lower-case host name (allowed: a.example.com, *.example.com)`);
+        else if (!inZone(d, args.zoneDomain)) {
+            problems.push(`domainNames: ${d} is outside ${args.zoneDomain}; the default certificate must not wait on another owner's DNS (put it in extraCertificates)`);
+        }
     }
+    const keys = (args.extraCertificates ?? []).map((e) => e.key);
+    const dupKey = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (dupKey) problems.push(`extraCertificates: key ${dupKey} is used twice`);
     const bases = args.domainNames.map((d) => d.toLowerCase());
     const dup = bases.find((d, i) => bases.indexOf(d) !== i);
     if (dup) problems.push(`domainNames: ${dup} is listed twice`);

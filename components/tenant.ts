@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../stacks/config";
 import type { Tenant } from "../tenants/registry";
 import { DedicatedInstance } from "./dedicatedInstance";
+import { tenantCertificates, type TenantCertificates } from "../tenants/certificates";
+import { dnsCertificate, type ExternalValidationRecord } from "./certificate";
 import { dnsNamesInZone } from "./dns";
 import { HybridDatabase } from "./hybridDatabase";
 import { maintenanceResponse } from "./loadBalancer";
@@ -28,6 +30,15 @@ export interface TenantSummary {
     releaseVersion: string;
     database: pulumi.Output<{ host: string; port: number; name: string; schema?: string }>;
     credentialsSecretArn: pulumi.Output<string>;
+    /**
+     * DNS records the owners of custom domains outside the stack's zone must publish, for every tier, verified or not
+     * (ACM renews only while they stay). Empty when there are none or the tenant is offboarded.
+     */
+    certificateValidationRecords: pulumi.Output<ExternalValidationRecord[]>;
+    /** Custom domains outside the zone whose certificate is requested but not attached: not yet `verified: true`. */
+    pendingCustomDomains: string[];
+    /** The load balancer serving the tenant, where its custom domains must point (CNAME); absent when offboarded. */
+    loadBalancerDnsName?: pulumi.Output<string>;
 }
 
 /**
@@ -36,12 +47,18 @@ export interface TenantSummary {
  */
 export class TenantResources extends pulumi.ComponentResource {
     readonly summary: TenantSummary;
-    /** DNS records the customer must publish for custom domains outside the stack's zone. */
-    certificateValidationRecords?: pulumi.Output<{ name: string; type: string; value: string }[]>;
 
     constructor(name: string, args: TenantResourcesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("tenancy:tenant:Tenant", name, {}, opts);
         const { tenant, config, platform } = args;
+        const served = tenant.status !== "offboarded";
+        const certificates = tenantCertificates({
+            dedicated: tenant.tier === "dedicated", hostname: tenant.hostnames[0]!, customDomains: tenant.customDomains, zoneDomain: config.domain,
+        });
+        // The registry rejects these; checked again before anything is registered.
+        if (served && certificates.unfit.length) {
+            throw new Error(`tenant ${tenant.slug}: no certificate can carry ${certificates.unfit.join(", ")} (ACM main names are at most 64 characters)`);
+        }
+        super("tenancy:tenant:Tenant", name, {}, opts);
         const tags = ownershipTags({ stack: config.stack, tier: tenant.tier, tenant: tenant.slug, extra: tenant.tags });
         const child = { parent: this };
         const common = { stack: config.stack, protect: config.protect, tags };
@@ -49,6 +66,8 @@ export class TenantResources extends pulumi.ComponentResource {
         let database: TenantSummary["database"];
         let secretArn: pulumi.Output<string>;
         let servedBy: pulumi.Output<{ dnsName: string; zoneId: string }> | undefined;
+        let validationRecords: pulumi.Output<ExternalValidationRecord[]> = pulumi.output([]);
+        let loadBalancerDnsName: pulumi.Output<string> | undefined;
         if (tenant.tier === "shared") {
             const db = new TenantDatabase(`${name}-db`, {
                 ...common,
@@ -93,6 +112,10 @@ export class TenantResources extends pulumi.ComponentResource {
                 healthCheckPath: config.shared.app.healthCheckPath,
             }, child);
             database = pulumi.all([dedicated.database.address, dedicated.database.port]).apply(([host, port]) => ({ host, port, name: "app" }));
+            if (dedicated.loadBalancer) {
+                validationRecords = dedicated.loadBalancer.externalValidationRecords;
+                loadBalancerDnsName = dedicated.loadBalancer.dnsName;
+            }
             secretArn = dedicated.database.masterSecretArn;
         }
 
@@ -106,7 +129,8 @@ export class TenantResources extends pulumi.ComponentResource {
                     aliases: [{ name: servedBy.dnsName, zoneId: servedBy.zoneId, evaluateTargetHealth: true }],
                 }, child);
             }
-            if (tenant.customDomains.length) this.customDomainCertificate(name, tenant, config, platform, tags);
+            validationRecords = this.customDomainCertificates(name, certificates, config, platform, tags);
+            loadBalancerDnsName = platform.loadBalancer.dnsName;
             if (tenant.status === "suspended") {
                 // The shared app keeps serving everyone else; this tenant's hosts answer from the maintenance page.
                 new aws.lb.ListenerRule(`${name}-maintenance`, {
@@ -149,46 +173,41 @@ export class TenantResources extends pulumi.ComponentResource {
             releaseVersion: tenant.release.version,
             database,
             credentialsSecretArn: secretArn,
+            certificateValidationRecords: validationRecords,
+            pendingCustomDomains: served ? certificates.external.filter((c) => !c.verified).map((c) => c.domain) : [],
+            ...(loadBalancerDnsName ? { loadBalancerDnsName } : {}),
         };
-        this.registerOutputs({ hostnames: tenant.hostnames, database, credentialsSecretArn: secretArn });
+        this.registerOutputs({ hostnames: tenant.hostnames, database, credentialsSecretArn: secretArn, certificateValidationRecords: validationRecords });
     }
 
     /**
-     * Custom domains served by the shared ALB need their own certificate on its HTTPS listener. Names in the stack's
-     * zone are validated here; for others the validation records are exported and `pulumi up` waits until the
-     * customer has published them.
+     * Certificates of a shared or hybrid tenant on the shared ALB's HTTPS listener: one for its in-zone names the
+     * platform's `*.<domain>` does not cover (validated here), and one per custom domain outside the zone, requested at
+     * once with its records exported, and waited for and attached only once the tenant file says it is verified.
      */
-    private customDomainCertificate(name: string, tenant: Tenant, config: StackConfig, platform: SharedPlatform, tags: Record<string, string>): void {
+    private customDomainCertificates(
+        name: string, certificates: TenantCertificates, config: StackConfig, platform: SharedPlatform, tags: Record<string, string>,
+    ): pulumi.Output<ExternalValidationRecord[]> {
         const child = { parent: this };
-        const [first, ...rest] = tenant.customDomains;
-        const cert = new aws.acm.Certificate(`${name}-cert`, {
-            domainName: first,
-            subjectAlternativeNames: rest,
-            validationMethod: "DNS",
+        const common = {
+            zoneDomain: config.domain,
+            hostedZoneId: config.hostedZoneId,
+            zoneRecords: new Map<string, aws.route53.Record>(),
+            recordName: (base: string) => `${name}-cert-validation-${base}`,
             tags,
-        }, child);
-        const inZone = new Set(dnsNamesInZone(tenant.customDomains, config.domain));
-        const records = tenant.customDomains.filter((d) => inZone.has(d)).map((domain) => {
-            const option = cert.domainValidationOptions.apply((opts) => opts.find((o) => o.domainName === domain)!);
-            return new aws.route53.Record(`${name}-cert-validation-${domain}`, {
-                zoneId: config.hostedZoneId,
-                name: option.resourceRecordName,
-                type: option.resourceRecordType,
-                records: [option.resourceRecordValue],
-                ttl: 300,
-                allowOverwrite: true,
-            }, child);
+        };
+        // Create-before-delete (Pulumi's default) attaches a replacement certificate before the old one is removed.
+        const attach = (key: string, certificateArn: pulumi.Output<string>) =>
+            new aws.lb.ListenerCertificate(`${name}-cert-${key}-attachment`, { listenerArn: platform.loadBalancer.httpsListenerArn, certificateArn }, child);
+        if (certificates.zone) {
+            const zone = dnsCertificate(`${name}-cert-zone`, { ...common, names: certificates.zone, validate: true }, child);
+            attach("zone", zone.validatedArn!);
+        }
+        const records = certificates.external.map((c) => {
+            const cert = dnsCertificate(`${name}-cert-${c.domain}`, { ...common, names: c, validate: c.verified }, child);
+            if (cert.validatedArn) attach(c.domain, cert.validatedArn);
+            return cert.externalRecords;
         });
-        const validation = new aws.acm.CertificateValidation(`${name}-cert-validation`, {
-            certificateArn: cert.arn,
-            validationRecordFqdns: records.map((r) => r.fqdn),
-        }, child);
-        new aws.lb.ListenerCertificate(`${name}-listener-cert`, {
-            listenerArn: platform.loadBalancer.httpsListenerArn,
-            certificateArn: validation.certificateArn,
-        }, child);
-        this.certificateValidationRecords = cert.domainValidationOptions.apply((opts) =>
-            opts.filter((o) => !inZone.has(o.domainName)).map((o) => ({ name: o.resourceRecordName, type: o.resourceRecordType, value: o.resourceRecordValue })),
-        );
+        return pulumi.all(records).apply((lists) => lists.flat());
     }
 }

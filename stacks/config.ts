@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isPrivate, parseCidr } from "../tenants/cidr";
+import { DEFAULT_CERTIFICATES_PER_LISTENER } from "../tenants/certificates";
 import { AWS_REGION_PATTERN, HOSTNAME_PATTERN, IPV4_CIDR_PATTERN, SEMVER_PATTERN, SIZES, TIERS } from "../tenants/schema";
 
 /** Config namespace of every key below: `tenancy:<key>` in `Pulumi.<stack>.yaml`. */
@@ -161,7 +162,8 @@ const DEFAULT_SIZES: Record<(typeof SIZES)[number], SizePreset> = {
 /** `tenancy:*` keys of `Pulumi.<stack>.yaml`. */
 export const StackConfigSchema = z.strictObject({
     /** Tenants are served at `<subdomain>.<domain>`. */
-    domain: z.string().regex(HOSTNAME_PATTERN, "must be a lower-case domain name such as saas.example.com"),
+    domain: z.string().regex(HOSTNAME_PATTERN, "must be a lower-case domain name such as saas.example.com")
+        .max(64, "must be at most 64 characters (ACM's limit on a certificate's main name)"),
     /** Route 53 hosted zone of `domain`. */
     hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ"),
     /** Regions dedicated tenants may use; the stack's own `aws:region` is always allowed. */
@@ -188,6 +190,12 @@ export const StackConfigSchema = z.strictObject({
     shared: SharedSchema,
     /** Directory of this stack's tenant files, relative to the repository root. */
     tenantsDir: z.string().regex(/^[\w./-]+$/, "must be a relative directory such as tenants/dev"),
+    /**
+     * Certificates an ALB's HTTPS listener may carry besides its default one: the AWS quota "Certificates per
+     * Application Load Balancer" (25 unless raised with AWS). Validation counts the shared listener (the certificates
+     * of every served shared and hybrid tenant) and each dedicated tenant's listener against it. Defaults to 25.
+     */
+    certificatesPerListener: int(1, 1000).default(DEFAULT_CERTIFICATES_PER_LISTENER),
     /** Protect stateful resources (databases, clusters, schemas, roles, keys, secrets) from deletion. True in prod. */
     protect: z.boolean().default(true),
     /** Retention of every log group, in days. */

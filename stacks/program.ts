@@ -49,10 +49,7 @@ export async function main(root: string = PROJECT_ROOT): Promise<Record<string, 
         const priority = listenerRulePriority(tenant.slug, taken);
         taken.add(priority);
         const resources = new TenantResources(tenant.slug, { tenant, config, platform, listenerPriority: priority });
-        summaries[tenant.slug] = {
-            ...resources.summary,
-            ...(resources.certificateValidationRecords ? { certificateValidationRecords: resources.certificateValidationRecords } : {}),
-        };
+        summaries[tenant.slug] = resources.summary;
     }
 
     return {

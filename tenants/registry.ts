@@ -6,6 +6,7 @@ import { canonical, formatCidr, isPrivate, overlaps, parseCidr } from "./cidr";
 import { closest, fieldPath, RegistryError, SourceFile, type PathSegment, type Problem } from "./problems";
 import { RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier } from "./schema";
 import { OWNER_CONNECTION_LIMIT, sharedConnectionCapacity } from "./capacity";
+import { ACM_MAIN_NAME_MAX, tenantCertificates, type CustomDomain } from "./certificates";
 
 /** A validated tenant with every default resolved: the plain data the stack program places. */
 export interface Tenant {
@@ -20,7 +21,8 @@ export interface Tenant {
     subdomain: string;
     /** `<subdomain>.<domain>` first, then the custom domains. */
     hostnames: string[];
-    customDomains: string[];
+    /** Out-of-zone names are attached to the load balancer only once `verified`. */
+    customDomains: CustomDomain[];
     /** Hybrid and dedicated tenants only. */
     size?: SizeName;
     release: { channel: string; version: string };
@@ -266,9 +268,10 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { t
     if (data.subdomain !== undefined && (RESERVED_NAMES as readonly string[]).includes(data.subdomain)) {
         at(["subdomain"], `'${data.subdomain}' is reserved by the platform`);
     }
-    data.customDomains.forEach((d, i) => {
+    data.customDomains.forEach(({ name: d }, i) => {
         if (d === config.domain) at(["customDomains", i], `'${d}' is the stack's own domain`);
     });
+    if (data.status !== "offboarded") certificateProblems(data, tier, subdomain, config).forEach(([p, m]) => at(p, m));
     if (data.size !== undefined && tier === "shared") at(["size"], "shared tenants have no size: they run on the shared platform (sizes are for hybrid and dedicated)");
     const channel = data.release.channel ?? "stable";
     if (!(channel in config.channels)) {
@@ -298,7 +301,7 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { t
         region: tier === "dedicated" ? (data.region ?? config.region) : config.region,
         ...(data.network ? { network: { cidr: data.network.cidr } } : {}),
         subdomain,
-        hostnames: [`${subdomain}.${config.domain}`, ...data.customDomains],
+        hostnames: [`${subdomain}.${config.domain}`, ...data.customDomains.map((d) => d.name)],
         customDomains: data.customDomains,
         ...(tier === "shared" ? {} : { size: data.size ?? "small" }),
         release: { channel, version: data.release.version ?? config.channels[channel] },
@@ -327,7 +330,7 @@ function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: St
         else slugs.set(data.slug, source.file);
         const hosts: [PathSegment[], string][] = [
             [data.subdomain !== undefined ? ["subdomain"] : ["slug"], `${data.subdomain ?? data.slug}.${config.domain}`],
-            ...data.customDomains.map((d, i): [PathSegment[], string] => [["customDomains", i], d]),
+            ...data.customDomains.map((d, i): [PathSegment[], string] => [["customDomains", i], d.name]),
         ];
         for (const [p, host] of hosts) {
             const owner = hostOwner.get(host);
@@ -343,6 +346,7 @@ function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: St
             networks.push({ cidr, file: source.file });
         }
     }
+    problems.push(...listenerQuotaProblems(parsed, tenants, config));
     const capacity = sharedConnectionCapacity(config.shared.database);
     const consumers = tenants.filter((t) => t.tier === "shared" && t.status !== "offboarded");
     // Each tenant can hold its runtime limit plus its owner role's (migrations) at once.
@@ -358,6 +362,57 @@ function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: St
                 `lower connection limits, raise the cluster's capacity, or move tenants to hybrid. Largest: ` +
                 top.map((t) => `${t.slug} ${t.database.connectionLimit}`).join(", ") + (consumers.length > top.length ? `, and ${consumers.length - top.length} more` : ""),
         });
+    }
+    return problems;
+}
+
+/** Host names no ACM certificate can carry: every candidate main name is over ACM's 64-character limit. */
+function certificateProblems(data: TenantFile, tier: Tier, subdomain: string, config: StackConfig): [PathSegment[], string][] {
+    const hostname = `${subdomain}.${config.domain}`;
+    const { unfit } = tenantCertificates({ dedicated: tier === "dedicated", hostname, customDomains: data.customDomains, zoneDomain: config.domain });
+    return unfit.map((name): [PathSegment[], string] => {
+        const i = data.customDomains.findIndex((d) => d.name === name);
+        const where: PathSegment[] = i >= 0 ? ["customDomains", i] : [data.subdomain !== undefined ? "subdomain" : "slug"];
+        return [where, `${name} (${name.length} characters) cannot lead a certificate: ACM allows at most ${ACM_MAIN_NAME_MAX} characters in a certificate's main name, ` +
+            `and ${hostname} is too long to lead it instead (allowed: a subdomain or an in-zone custom domain short enough to be the main name)`];
+    });
+}
+
+/**
+ * Certificates per HTTPS listener within the AWS quota (`tenancy:certificatesPerListener`): the shared load balancer's
+ * listener carries those of every served shared and hybrid tenant, a dedicated tenant's its own. Reported at the
+ * tenant whose certificates cross the limit, in file order.
+ */
+function listenerQuotaProblems(parsed: ParsedTenant[], tenants: Tenant[], config: StackConfig): Problem[] {
+    const quota = config.certificatesPerListener;
+    const problems: Problem[] = [];
+    const sourceOf = new Map(parsed.map((p) => [p.data.slug, p.source]));
+    const at = (t: Tenant, message: string) => {
+        const source = sourceOf.get(t.slug);
+        problems.push(source ? source.problem(["customDomains"], message, { key: true }) : { file: t.file, field: "customDomains", message });
+    };
+    const count = (t: Tenant) =>
+        tenantCertificates({ dedicated: t.tier === "dedicated", hostname: t.hostnames[0]!, customDomains: t.customDomains, zoneDomain: config.domain }).listenerCertificates;
+    const served = tenants.filter((t) => t.status !== "offboarded");
+    let shared = 0;
+    const contributors: string[] = [];
+    let reported = false;
+    for (const t of served.filter((x) => x.tier !== "dedicated")) {
+        const n = count(t);
+        if (n === 0) continue;
+        shared += n;
+        contributors.push(`${t.slug} ${n}`);
+        if (shared > quota && !reported) {
+            reported = true;
+            at(t, `the shared load balancer's HTTPS listener would carry more than ${quota} certificates besides its default one ` +
+                `(allowed: ${quota}, tenancy:certificatesPerListener, the AWS quota "Certificates per Application Load Balancer"); ` +
+                `so far: ${contributors.join(", ")}; mark fewer custom domains verified, use names under the stack's domain, ` +
+                `or raise the quota with AWS and in tenancy:certificatesPerListener`);
+        }
+    }
+    for (const t of served.filter((x) => x.tier === "dedicated")) {
+        const n = count(t);
+        if (n > quota) at(t, `the tenant's load balancer would carry ${n} certificates besides its default one (allowed: ${quota}, tenancy:certificatesPerListener)`);
     }
     return problems;
 }

@@ -49,6 +49,23 @@ function uniqueList<T extends z.ZodType<string>>(item: T) {
     });
 }
 
+const hostname = z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com");
+
+/** `app.acme.com` (unverified) or `{ name: app.acme.com, verified: true }`; both read as `{ name, verified }`. */
+const customDomain = z
+    .union([
+        hostname,
+        z.strictObject({
+            name: hostname.describe("The host name, e.g. app.customer.com."),
+            verified: z.boolean().default(false).describe(
+                "The owner has published the DNS validation record: attach the certificate to the load balancer. " +
+                "Default false (the certificate is requested and its records exported, nothing waits for it). " +
+                "Names in the stack's domain are validated by the platform and need no flag.",
+            ),
+        }),
+    ], { error: "must be a host name such as app.customer.com, or a mapping { name: app.customer.com, verified: true }" })
+    .transform((d) => (typeof d === "string" ? { name: d, verified: false } : d));
+
 const cidr = z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.20.0.0/16");
 
 /** The fields of one tenant file, `tenants/<stack>/<slug>.yaml`. Rules that need the stack or other files live in registry.ts. */
@@ -67,9 +84,19 @@ export const TenantFileSchema = z
         }).optional().describe("Dedicated tenants only (required there): the tenant's own VPC."),
         subdomain: z.string().regex(DNS_LABEL_PATTERN, "must be a DNS label: a-z, 0-9 and '-', 1-63 characters").optional()
             .describe("Host label under the stack's domain. Defaults to the slug."),
-        customDomains: uniqueList(z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com"))
+        customDomains: z.array(customDomain)
+            .superRefine((list, ctx) => {
+                const names = list.map((d) => d.name);
+                names.forEach((v, i) => {
+                    if (names.indexOf(v) !== i) ctx.addIssue({ code: "custom", path: [i], message: `'${v}' is listed twice`, input: v });
+                });
+            })
             .max(4, "at most 4 custom domains (an ALB rule matches at most 5 host names)")
-            .default([]).describe("Extra host names served for this tenant; unique across tenants."),
+            .default([]).describe(
+                "Extra host names served for this tenant; unique across tenants. A name outside the stack's domain is " +
+                "served over HTTPS once its owner has published the DNS validation record (stack output " +
+                "tenants.<slug>.certificateValidationRecords) and the entry says verified: true.",
+            ),
         size: z.enum(SIZES).optional().describe("Hybrid and dedicated tenants: size preset. Defaults to small."),
         release: z.strictObject({
             channel: z.string().min(1).optional().describe("Release channel defined by the stack. Defaults to stable."),

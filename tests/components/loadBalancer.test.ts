@@ -265,17 +265,46 @@ describe("LoadBalancer", () => {
         expect(outputs.externalValidationRecords).toEqual([]);
     });
 
-    test("out-of-zone names: their records are exported for the customer, nothing waits for them, and in-zone names are still published", async () => {
-        const { result, outputs } = await run({ domainNames: ["acme.saas.example.com", "app.acme.com"] });
-        const cert = one(result, "aws:acm/certificate:Certificate");
-        const option = (cert.outputs["domainValidationOptions"] as Record<string, string>[]).find((o) => o["domainName"] === "app.acme.com")!;
-        expect(outputs.externalValidationRecords).toEqual([
-            { domainName: "app.acme.com", name: option["resourceRecordName"], type: "CNAME", value: option["resourceRecordValue"] },
-        ]);
-        expect(ofType(result, "aws:acm/certificateValidation:CertificateValidation")).toEqual([]);
+    test("extra certificates: each is requested and its records exported; only an attached one is waited for and put on the HTTPS listener", async () => {
+        const { result, outputs } = await run({
+            domainNames: ["acme.saas.example.com"],
+            extraCertificates: [
+                { key: "app.acme.com", domainName: "app.acme.com", subjectAlternativeNames: [], attach: false },
+                { key: "www.acme.com", domainName: "www.acme.com", subjectAlternativeNames: [], attach: true },
+            ],
+        });
+        const cert = (n: string) => one(result, "aws:acm/certificate:Certificate", n);
+        const [app, www] = [cert("web-cert-app.acme.com"), cert("web-cert-www.acme.com")];
+        const option = (c: RecordedResource) => (c.outputs["domainValidationOptions"] as Record<string, string>[])[0]!;
+        expect(outputs.externalValidationRecords).toEqual([app, www].map((c) => ({
+            domainName: c.inputs["domainName"], name: option(c)["resourceRecordName"], type: "CNAME", value: option(c)["resourceRecordValue"],
+        })));
+        // Only the default certificate's in-zone name is written to our zone; nothing of the customers'.
         expect(ofType(result, "aws:route53/record:Record").map((r) => r.name)).toEqual(["web-validation-acme.saas.example.com"]);
-        expect(outputs.certificateArn).toBe(cert.id);
-        expect(one(result, LISTENER, "web-https").inputs["certificateArn"]).toBe(cert.id);
+        const validations = ofType(result, "aws:acm/certificateValidation:CertificateValidation");
+        expect(validations.map((v) => v.name).sort()).toEqual(["web-cert-validation", "web-cert-www.acme.com-validation"]);
+        const wwwValidation = one(result, "aws:acm/certificateValidation:CertificateValidation", "web-cert-www.acme.com-validation");
+        expect(wwwValidation.inputs).toMatchObject({ certificateArn: www.id, validationRecordFqdns: [], region: "eu-west-1" });
+        expect(wwwValidation.options.customTimeouts).toMatchObject({ create: "30m" });
+        const attachment = one(result, "aws:lb/listenerCertificate:ListenerCertificate");
+        expect(attachment.name).toBe("web-cert-www.acme.com-attachment");
+        expect(attachment.inputs).toEqual({ listenerArn: one(result, LISTENER, "web-https").id, certificateArn: www.id, region: "eu-west-1" });
+        expect(attachment.options.propertyDependencies["certificateArn"]).toEqual([wwwValidation.urn]);
+        expect(attachment.options.deleteBeforeReplace).toBe(false);
+        // The listener's own certificate never waits on a customer.
+        expect(one(result, LISTENER, "web-https").inputs["certificateArn"]).toBe(cert("web-cert").id);
+    });
+
+    test("an in-zone name on the default and an extra certificate gets one validation record, used by both", async () => {
+        const long = `${"l".repeat(60)}.acme.com`;
+        const { result } = await run({
+            domainNames: ["acme.saas.example.com"],
+            extraCertificates: [{ key: long, domainName: "acme.saas.example.com", subjectAlternativeNames: [long], attach: true }],
+        });
+        const records = ofType(result, "aws:route53/record:Record");
+        expect(records.map((r) => r.name)).toEqual(["web-validation-acme.saas.example.com"]);
+        const extra = one(result, "aws:acm/certificateValidation:CertificateValidation", `web-cert-${long}-validation`);
+        expect(extra.options.propertyDependencies["validationRecordFqdns"]).toEqual([records[0]!.urn]);
     });
 
     test("a consumer of targetGroupArn waits for the HTTPS listener (and, in maintenance, the rule) that attaches the group", async () => {
@@ -329,7 +358,11 @@ describe("LoadBalancer", () => {
         const bad: Partial<LoadBalancerArgs>[] = [
             { domainNames: [] },
             { domainNames: ["Not A Host"] },
-            { domainNames: ["a.example.com", "a.example.com"] },
+            { domainNames: ["a.saas.example.com", "a.saas.example.com"] },
+            // The default certificate must never wait on a customer's DNS.
+            { domainNames: ["acme.saas.example.com", "app.acme.com"] },
+            { domainNames: [`${"x".repeat(60)}.saas.example.com`] },
+            { extraCertificates: [1, 2].map(() => ({ key: "k", domainName: "app.acme.com", subjectAlternativeNames: [], attach: false })) },
             { subnetIds: ["subnet-a"] },
             { targetPort: 0 },
             { healthCheckPath: "healthz" },

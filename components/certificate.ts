@@ -1,0 +1,111 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { validationBase, validationPlan, type CertificateNames } from "../tenants/certificates";
+
+/** A DNS record that proves control of a name outside our hosted zone; its owner must create it. */
+export interface ExternalValidationRecord {
+    /** Certificate name the record validates, e.g. `app.acme.com` (a wildcard shares its apex's record). */
+    domainName: string;
+    /** Record name, e.g. `_x1.app.acme.com.` */
+    name: string;
+    /** Record type, always `CNAME` for ACM. */
+    type: string;
+    /** Record value, e.g. `_x2.acm-validations.aws.` */
+    value: string;
+}
+
+/** How long a certificate whose owner says its records are published may take to be issued before the update fails. */
+export const VERIFIED_VALIDATION_TIMEOUT = "30m";
+
+export interface DnsCertificateArgs {
+    names: CertificateNames;
+    /** Domain of `hostedZoneId`: validation records of names equal to or under it are written there. */
+    zoneDomain: string;
+    hostedZoneId: string;
+    /**
+     * Wait until ACM has issued the certificate. Set it only when every record exists or will: names in the zone, and
+     * names outside it whose owner has published theirs (the tenant file says `verified`). Then the wait is capped at
+     * {@link VERIFIED_VALIDATION_TIMEOUT} when out-of-zone names are involved, instead of ACM's 75 minutes.
+     */
+    validate: boolean;
+    /**
+     * In-zone validation records this owner already has, by validation base; records for other names are created and
+     * added. ACM gives one name the same record on every certificate of the account, so two resources writing it would
+     * delete it from under each other on removal: one per name and owner.
+     */
+    zoneRecords: Map<string, aws.route53.Record>;
+    /** Logical name of the record of a validation base, e.g. `acme-cert-validation-acme.saas.example.com`. */
+    recordName: (base: string) => string;
+    /** AWS v7 per-resource region of the certificate (Route 53 is global). Defaults to the provider's region. */
+    region?: string;
+    tags: Record<string, string>;
+}
+
+export interface DnsCertificate {
+    certificate: aws.acm.Certificate;
+    /** The certificate's ARN once ACM has issued it; only when `validate`. */
+    validatedArn?: pulumi.Output<string>;
+    /** Records the owners of out-of-zone names must publish (empty when every name is in the zone). */
+    externalRecords: pulumi.Output<ExternalValidationRecord[]>;
+}
+
+/**
+ * An ACM certificate validated by DNS: records for in-zone names are written to the hosted zone, records for other
+ * names are returned for their owners, and a `CertificateValidation` waits only when `validate` says it may.
+ * The certificate's logical name is `name`; its validation's is `${name}-validation`.
+ */
+export function dnsCertificate(name: string, args: DnsCertificateArgs, opts: pulumi.CustomResourceOptions): DnsCertificate {
+    const { names, region } = args;
+    const certificate = new aws.acm.Certificate(
+        name,
+        {
+            domainName: names.domainName,
+            ...(names.subjectAlternativeNames.length > 0 ? { subjectAlternativeNames: names.subjectAlternativeNames } : {}),
+            validationMethod: "DNS",
+            region,
+            tags: { ...args.tags, Name: name },
+        },
+        opts,
+    );
+    const optionFor = (domainName: string) =>
+        certificate.domainValidationOptions.apply((options) => {
+            const o = options.find((x) => x.domainName === domainName);
+            if (!o) throw new Error(`certificate ${name}: ACM returned no validation record for ${domainName}`);
+            return o;
+        });
+    const plan = validationPlan([names.domainName, ...names.subjectAlternativeNames], args.zoneDomain);
+    const ours = plan.inZone.map((d) => {
+        const base = validationBase(d).toLowerCase();
+        const existing = args.zoneRecords.get(base);
+        if (existing) return existing;
+        const option = optionFor(d);
+        const record = new aws.route53.Record(
+            args.recordName(base),
+            {
+                zoneId: args.hostedZoneId,
+                name: option.resourceRecordName,
+                type: option.resourceRecordType,
+                records: [option.resourceRecordValue],
+                ttl: 60,
+                // ACM gives a name one record per account: take over one a former certificate of the name left behind.
+                allowOverwrite: true,
+            },
+            opts,
+        );
+        args.zoneRecords.set(base, record);
+        return record;
+    });
+    const theirs = plan.external;
+    const externalRecords = pulumi.all(
+        theirs.map((domainName) =>
+            optionFor(domainName).apply((o) => ({ domainName, name: o.resourceRecordName, type: o.resourceRecordType, value: o.resourceRecordValue })),
+        ),
+    );
+    if (!args.validate) return { certificate, externalRecords };
+    const validation = new aws.acm.CertificateValidation(
+        `${name}-validation`,
+        { certificateArn: certificate.arn, validationRecordFqdns: ours.map((r) => r.fqdn), region },
+        theirs.length > 0 ? { ...opts, customTimeouts: { create: VERIFIED_VALIDATION_TIMEOUT } } : opts,
+    );
+    return { certificate, validatedArn: validation.certificateArn, externalRecords };
+}
