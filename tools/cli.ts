@@ -5,6 +5,12 @@ import { RegistryError, formatProblem } from "../tenants/problems";
 /** Repository root: the tools run from anywhere inside it. */
 export const ROOT = path.resolve(__dirname, "..");
 
+/**
+ * Where the stack tools (validate, plan, sql) find `Pulumi.<stack>.yaml` and the tenant directories: this repository,
+ * or the directory in `TENANCY_ROOT` (another checkout of the stacks; the tests point it at fixture repositories).
+ */
+export const STACKS_ROOT = process.env["TENANCY_ROOT"] ? path.resolve(process.env["TENANCY_ROOT"]) : ROOT;
+
 /** Exit code for usage errors (bad flags, unreadable files). */
 export const EXIT_USAGE = 1;
 

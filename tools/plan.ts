@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT_USAGE, failOnRegistryError, parseFlags, ROOT } from "./cli";
+import { EXIT_USAGE, failOnRegistryError, parseFlags, STACKS_ROOT } from "./cli";
 import { planToJson, type Plan } from "./plan/model";
 import { renderMarkdown } from "./plan/renderMarkdown";
 import { renderMermaid } from "./plan/renderMermaid";
@@ -35,7 +35,7 @@ async function cli(): Promise<void> {
 
     let plan: Plan;
     try {
-        plan = await runPlan({ root: ROOT, stack: values.stack, tenantsDir: values.tenants });
+        plan = await runPlan({ root: STACKS_ROOT, stack: values.stack, tenantsDir: values.tenants });
     } catch (e) {
         failOnRegistryError(e);
     }

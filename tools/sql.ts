@@ -7,7 +7,7 @@ import type { RecordedResource } from "../engine/recorder";
 import { closest } from "../tenants/problems";
 import { loadRegistry, type Registry } from "../tenants/registry";
 import { attributeTenants, recordStack as recordProgram } from "./stackRecording";
-import { EXIT_USAGE, failOnRegistryError, parseFlags, ROOT } from "./cli";
+import { EXIT_USAGE, failOnRegistryError, parseFlags, STACKS_ROOT } from "./cli";
 import { quoteIdentifier, renderSql, type RenderOptions, type SqlStatement } from "./sql/render";
 
 const PROVIDER_TYPE = "pulumi:providers:postgresql";
@@ -100,7 +100,7 @@ async function cli(): Promise<void> {
     let recording: StackRecording;
     try {
         // Validate first, so a broken registry reports every problem instead of failing inside the program.
-        const { tenants } = loadRegistry({ root: ROOT, stack });
+        const { tenants } = loadRegistry({ root: STACKS_ROOT, stack });
         if (values.tenant !== undefined) {
             const slugs = tenants.map((t) => t.slug).sort();
             if (!slugs.includes(values.tenant)) {
@@ -108,7 +108,7 @@ async function cli(): Promise<void> {
                 usage(`unknown tenant '${values.tenant}' in stack ${stack}${hint ? ` (did you mean '${hint}'?)` : ""} (tenants: ${slugs.join(", ") || "none"})`);
             }
         }
-        recording = await recordStack(ROOT, stack);
+        recording = await recordStack(STACKS_ROOT, stack);
     } catch (e) {
         failOnRegistryError(e);
     }

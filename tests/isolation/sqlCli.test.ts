@@ -1,19 +1,24 @@
-/** `npm run sql`: what it prints for the committed dev stack, how it scopes, and how it fails. */
+/** `npm run sql`: what it prints for the fixture dev stack, how it scopes, and how it fails. */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { RegistryError } from "../../tenants/problems";
 import { recordStack, stackSql, toScript } from "../../tools/sql";
+import { fixtureRepo } from "../support/fixtureRepo";
 import { makeRepo, sharedTenant } from "../tenants/fixtures";
 
-const ROOT = path.resolve(__dirname, "../..");
+/** The repository's code; the stacks come from the fixture repository (tests/support/fixtureRepo.ts). */
+const CODE_ROOT = path.resolve(__dirname, "../..");
+const fixture = fixtureRepo();
+const ROOT = fixture.root;
+afterAll(() => fixture.remove());
 
-/** Runs the CLI as `npm run sql -- …` does (tsx tools/sql.ts); never rejects. */
+/** Runs the CLI as `npm run sql -- …` does (tsx tools/sql.ts) on the fixture stacks; never rejects. */
 async function sql(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-        const { stdout, stderr } = await promisify(execFile)(process.execPath, [require.resolve("tsx/cli"), "tools/sql.ts", ...args], { cwd: ROOT });
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", "tools/sql.ts", ...args], { cwd: CODE_ROOT, env: { ...process.env, TENANCY_ROOT: ROOT } });
         return { code: 0, stdout, stderr };
     } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string };

@@ -1,14 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../tools/cli";
 import { diffPlans, diffValues, type PlanDiff } from "../../tools/plan/diff";
 import type { Plan } from "../../tools/plan/model";
 import { renderDiffMarkdown, renderDiffText } from "../../tools/plan/renderDiff";
 import { effectOfChange, isStateful, ruleFor, topLevelInput, TYPE_RULES } from "../../tools/plan/replacements";
 import { runPlan } from "../../tools/plan/run";
-import { clonePlan, setField, tenantDir, type TenantEdits } from "./helpers";
+import { clonePlan, repo, setField, tenantDir, type TenantEdits } from "./helpers";
 
 /** The dev stack's plan with its tenant directory copied and edited. Plans run one after another (process-global runtime). */
-const planWith = (edits: TenantEdits): Promise<Plan> => runPlan({ root: ROOT, stack: "dev", tenantsDir: tenantDir(edits) });
+const planWith = (edits: TenantEdits): Promise<Plan> => runPlan({ root: repo(), stack: "dev", tenantsDir: tenantDir(edits) });
 
 const tenantOf = (d: PlanDiff, slug: string | null) => d.tenants.find((t) => t.slug === slug)!;
 const firing = (d: PlanDiff) => d.risks.filter((r) => !r.exempt);

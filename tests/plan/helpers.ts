@@ -1,14 +1,21 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
-import { ROOT } from "../../tools/cli";
+import { execFile, spawnSync } from "child_process";
+import { afterAll } from "vitest";
 import type { Plan } from "../../tools/plan/model";
+import { FIXTURE_TENANTS, fixtureRepo, type FixtureRepo } from "../support/fixtureRepo";
 
-/** Temp directories made by these helpers, removed when the test process exits. */
+/** The repository's code (the tools run from here); the stacks they read come from `repo()`. */
+const CODE_ROOT = path.resolve(__dirname, "../..");
+
+/** Temp directories made by these helpers, removed after the test file. */
 const made: string[] = [];
-process.on("exit", () => {
-    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+let fixture: FixtureRepo | undefined;
+afterAll(() => {
+    for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+    fixture?.remove();
+    fixture = undefined;
 });
 const tempDir = (prefix: string): string => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -16,14 +23,19 @@ const tempDir = (prefix: string): string => {
     return dir;
 };
 
+/** The fixture repository of this test file (tests/support/fixtureRepo.ts): its `dev` and `prod` stacks. */
+export function repo(): string {
+    fixture ??= fixtureRepo();
+    return fixture.root;
+}
+
 /** Edits of a copied tenant directory: file name → new content, a transform of the old content, or null to delete. */
 export type TenantEdits = Record<string, string | ((old: string) => string) | null>;
 
-/** A temp copy of `tenants/<stack>` with `edits` applied; absolute path. */
-export function tenantDir(edits: TenantEdits = {}, stack = "dev"): string {
+/** A temp copy of the fixture stack's tenant files with `edits` applied; absolute path. */
+export function tenantDir(edits: TenantEdits = {}, stack: "dev" | "prod" = "dev"): string {
     const dir = tempDir(`tenancy-plan-${stack}-`);
-    const src = path.join(ROOT, "tenants", stack);
-    for (const name of fs.readdirSync(src)) fs.copyFileSync(path.join(src, name), path.join(dir, name));
+    for (const [name, text] of Object.entries(FIXTURE_TENANTS[stack])) fs.writeFileSync(path.join(dir, name), text);
     for (const [name, edit] of Object.entries(edits)) {
         const file = path.join(dir, name);
         if (edit === null) fs.rmSync(file);
@@ -38,14 +50,34 @@ export const setField = (field: string, value: string) => (text: string): string
     return re.test(text) ? text.replace(re, `${field}: ${value}`) : `${text.trimEnd()}\n${field}: ${value}\n`;
 };
 
-/** Runs `npx tsx tools/<script> ...args` from the repository root, as `npm run` would. */
+/**
+ * Runs `tools/<script> ...args` as `npm run` would, against the fixture repository (TENANCY_ROOT). Node loads tsx
+ * directly (`node --import tsx`): going through npx costs most of a second per call.
+ */
 export function runTool(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("npx", ["tsx", path.join("tools", script), ...args], {
-        cwd: ROOT,
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join("tools", script), ...args], {
+        cwd: CODE_ROOT,
         encoding: "utf8",
         timeout: 120_000,
+        env: { ...process.env, TENANCY_ROOT: repo() },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `runTool` without blocking the test process, so that independent CLI runs can overlap. */
+export function runToolAsync(script: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        execFile(process.execPath, ["--import", "tsx", path.join("tools", script), ...args], {
+            cwd: CODE_ROOT,
+            encoding: "utf8",
+            timeout: 120_000,
+            maxBuffer: 64 * 1024 * 1024,
+            env: { ...process.env, TENANCY_ROOT: repo() },
+        }, (err, stdout, stderr) => {
+            const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
+            resolve({ status: code, stdout, stderr });
+        });
+    });
 }
 
 /** Writes a plan to a temp JSON file (as `npm run plan -- --format json` would) and returns its path. */

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../tools/cli";
 import { countByType, planToJson, resourcesOf, TENANT_TYPE, type Plan } from "../../tools/plan/model";
 import { renderMarkdown } from "../../tools/plan/renderMarkdown";
 import { renderMermaid } from "../../tools/plan/renderMermaid";
@@ -8,6 +7,7 @@ import { runPlan } from "../../tools/plan/run";
 import { record } from "../../engine/recorder";
 import { main } from "../../stacks/program";
 import { readStackFile } from "../../tenants/registry";
+import { repo } from "./helpers";
 
 /** True when every object in `v` has its keys in sorted order. */
 function keysSorted(v: unknown): boolean {
@@ -22,8 +22,8 @@ describe("offline plan of the committed stacks", () => {
     let dev: Plan;
     let prod: Plan;
     beforeAll(async () => {
-        dev = await runPlan({ root: ROOT, stack: "dev" });
-        prod = await runPlan({ root: ROOT, stack: "prod" });
+        dev = await runPlan({ root: repo(), stack: "dev" });
+        prod = await runPlan({ root: repo(), stack: "prod" });
     });
 
     it("dev: one entry per tenant file, with the registry's tier, region, status, hosts and release", () => {
@@ -90,8 +90,8 @@ describe("offline plan of the committed stacks", () => {
     });
 
     it("no generated password reaches the plan: the unmasked recording's RandomPassword results appear nowhere in the JSON", async () => {
-        const { stackFile } = readStackFile(ROOT, "dev");
-        const unmasked = await record(() => main(ROOT), {
+        const { stackFile } = readStackFile(repo(), "dev");
+        const unmasked = await record(() => main(repo()), {
             project: "tenancy", stack: "dev", config: stackFile!.pulumiConfig, secretKeys: stackFile!.secretKeys, maskSecrets: false,
         });
         const passwords = unmasked.resources
@@ -104,7 +104,7 @@ describe("offline plan of the committed stacks", () => {
     });
 
     it("JSON is byte-identical across runs and every object's keys are sorted", async () => {
-        const again = await runPlan({ root: ROOT, stack: "dev" });
+        const again = await runPlan({ root: repo(), stack: "dev" });
         const text = planToJson(dev);
         expect(planToJson(again)).toBe(text);
         expect(keysSorted(JSON.parse(text))).toBe(true);

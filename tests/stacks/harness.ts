@@ -2,9 +2,6 @@ import * as fs from "fs";
 import type { RecordedResource, RecordResult } from "../../engine/recorder";
 import { attributeTenants, recordStack as recordProgram } from "../../tools/stackRecording";
 
-/** The repository root, where the example stacks live. */
-export const ROOT = `${__dirname}/../..`;
-
 /** Runs the real stack program for `Pulumi.<stack>.yaml` under `root` and records everything it declares (secrets kept). */
 export async function recordStack(root: string, stack: string): Promise<RecordResult> {
     return (await recordProgram({ root, stack, maskSecrets: false })).recording;

@@ -4,7 +4,8 @@ import { main } from "../../stacks/program";
 import { readStackFile } from "../../tenants/registry";
 import { TAG_STACK, TAG_TENANT, TAG_TIER } from "../../components/tags";
 import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
-import { recordStack, removeDir, ROOT, stringsIn, tenantOf } from "./harness";
+import { fixtureRepo, type FixtureRepo } from "../support/fixtureRepo";
+import { recordStack, removeDir, stringsIn, tenantOf } from "./harness";
 
 const STATEFUL = [
     "aws:rds/cluster:Cluster",
@@ -20,16 +21,20 @@ const parseJson = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
 
 let dev: RecordResult;
 let prod: RecordResult;
+let fixture: FixtureRepo;
 
+// The fixture stacks (tests/support/fixtureRepo.ts), not the repository's examples, which users edit.
 beforeAll(async () => {
-    dev = await recordStack(ROOT, "dev");
-    prod = await recordStack(ROOT, "prod");
+    fixture = fixtureRepo();
+    dev = await recordStack(fixture.root, "dev");
+    prod = await recordStack(fixture.root, "prod");
 });
+afterAll(() => fixture.remove());
 
 const custom = (r: RecordResult) => r.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"));
 const ofType = (r: RecordResult, type: string) => r.resources.filter((x) => x.type === type);
 
-describe("the example stacks", () => {
+describe("the fixture stacks", () => {
     it("dev builds one SharedPlatform and a placement per tier", () => {
         const types = dev.resources.map((r) => r.type);
         expect(types.filter((t) => t === "tenancy:platform:SharedPlatform")).toHaveLength(1);
