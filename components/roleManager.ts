@@ -1,0 +1,1 @@
+export const ROLE_MANAGER_BUNDLE = "components/roleManager/dist/index.js";
