@@ -14,8 +14,10 @@ export interface CredentialsSecretArgs {
     dbname: pulumi.Input<string>;
     username: pulumi.Input<string>;
     password: pulumi.Input<string>;
-    /** The tenant's schema, for shared tenants. */
+    /** The tenant's schema. */
     schema?: pulumi.Input<string>;
+    /** AWS v7 per-resource region (a dedicated tenant's). Defaults to the provider's region. */
+    region?: string;
 }
 
 /**
@@ -23,16 +25,25 @@ export interface CredentialsSecretArgs {
  * Pulumi secret. The secret waits out a 30-day recovery window when deleted.
  */
 export function credentialsSecret(name: string, args: CredentialsSecretArgs, opts: { parent: pulumi.Resource; protect: boolean }): aws.secretsmanager.Secret {
+    return credentialsSecretWithVersion(name, args, opts).secret;
+}
+
+/** {@link credentialsSecret}, also returning the value's version (to pin what tasks inject, or to order after it). */
+export function credentialsSecretWithVersion(
+    name: string,
+    args: CredentialsSecretArgs,
+    opts: { parent: pulumi.Resource; protect: boolean },
+): { secret: aws.secretsmanager.Secret; version: aws.secretsmanager.SecretVersion } {
+    const { secretName: _n, description: _d, kmsKeyId: _k, tags: _t, region, ...value } = args;
     const secret = new aws.secretsmanager.Secret(
         name,
-        { name: args.secretName, description: args.description, kmsKeyId: args.kmsKeyId, recoveryWindowInDays: 30, tags: args.tags },
+        { name: args.secretName, description: args.description, kmsKeyId: args.kmsKeyId, recoveryWindowInDays: 30, tags: args.tags, ...(region ? { region } : {}) },
         opts,
     );
-    const { secretName: _n, description: _d, kmsKeyId: _k, tags: _t, ...value } = args;
-    new aws.secretsmanager.SecretVersion(
+    const version = new aws.secretsmanager.SecretVersion(
         `${name}-version`,
-        { secretId: secret.id, secretString: pulumi.secret(pulumi.jsonStringify({ engine: "postgres", ...value })) },
+        { secretId: secret.id, secretString: pulumi.secret(pulumi.jsonStringify({ engine: "postgres", ...value })), ...(region ? { region } : {}) },
         { parent: opts.parent },
     );
-    return secret;
+    return { secret, version };
 }

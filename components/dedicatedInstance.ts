@@ -7,6 +7,7 @@ import { DatabaseInstance } from "./databaseInstance";
 import { EncryptionKey } from "./encryptionKey";
 import { LoadBalancer } from "./loadBalancer";
 import { Network } from "./network";
+import { RoleManager } from "./roleManager";
 import { dnsNamesInZone } from "./dns";
 import { tenantCertificates } from "../tenants/certificates";
 
@@ -38,11 +39,14 @@ export interface DedicatedInstanceArgs {
  *
  * Status: `active` runs the service; `suspended` scales it to zero and the ALB answers with a maintenance page;
  * `offboarded` removes the serving side (service, ALB, DNS) and keeps the data (key, database, secrets, logs).
+ * Suspended and offboarded tenants' database roles lose LOGIN. The app logs in as its runtime role, never as master.
  */
 export class DedicatedInstance extends pulumi.ComponentResource {
     readonly key: EncryptionKey;
     readonly network: Network;
     readonly database: DatabaseInstance;
+    /** The app's database roles (owner and runtime), managed by a function inside this tenant's VPC. */
+    readonly roles: RoleManager;
     readonly loadBalancer?: LoadBalancer;
     readonly service?: AppService;
 
@@ -91,6 +95,26 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             tags,
         }, child);
 
+        this.roles = new RoleManager(`${name}-roles`, {
+            tenant,
+            stack: args.stack,
+            region,
+            vpcId: this.network.vpcId,
+            subnetIds: this.network.privateSubnetIds,
+            database: {
+                instance: this.database.instance,
+                address: this.database.address,
+                port: this.database.port,
+                name: "app",
+                securityGroupId: this.database.securityGroupId,
+                masterSecretArn: this.database.masterSecretArn,
+            },
+            kmsKeyArn: this.key.arn,
+            logRetentionDays: args.logRetentionDays,
+            protect,
+            tags,
+        }, child);
+
         if (tenant.status === "offboarded") {
             this.registerOutputs({ databaseAddress: this.database.address });
             return;
@@ -124,7 +148,6 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             tags,
         }, child);
         const active = tenant.status === "active";
-        const secret = this.database.masterSecretArn;
         this.service = new AppService(`${name}-app`, {
             clusterArn: cluster.arn,
             vpcId: this.network.vpcId,
@@ -147,11 +170,13 @@ export class DedicatedInstance extends pulumi.ComponentResource {
                 DB_HOST: this.database.address,
                 DB_PORT: pulumi.interpolate`${this.database.port}`,
                 DB_NAME: "app",
+                DB_SCHEMA: this.roles.schemaName,
                 PORT: String(args.containerPort),
             },
-            // RDS keeps the credentials in Secrets Manager as JSON; ECS injects single keys of it.
-            secrets: { DB_USERNAME: pulumi.interpolate`${secret}:username::`, DB_PASSWORD: pulumi.interpolate`${secret}:password::` },
-            readableSecretArns: [secret],
+            // The runtime role's secret, pinned to the applied version: ECS injects it at task start, so a new password
+            // must come with new tasks (a new task definition), never behind running ones.
+            secrets: { DB_USERNAME: this.roles.runtimeValueFrom("username"), DB_PASSWORD: this.roles.runtimeValueFrom("password") },
+            readableSecretArns: [this.roles.runtimeSecretArn],
             kmsKeyArns: [this.key.arn],
             logKmsKeyArn: this.key.arn,
             logRetentionDays: args.logRetentionDays,

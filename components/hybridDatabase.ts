@@ -3,6 +3,7 @@ import type { SizePreset } from "../stacks/config";
 import type { Tenant } from "../tenants/registry";
 import { DatabaseInstance, DatabaseInstanceArgs, databaseInstanceProblems } from "./databaseInstance";
 import { EncryptionKey } from "./encryptionKey";
+import { RoleManager } from "./roleManager";
 
 /** Database created in every hybrid tenant's instance; the shared app connects to it. */
 export const HYBRID_DATABASE_NAME = "app";
@@ -49,6 +50,8 @@ export interface HybridDatabaseArgs {
     vpcId: pulumi.Input<string>;
     /** Isolated subnets of the shared VPC, in at least two availability zones. */
     isolatedSubnetIds: pulumi.Input<string>[];
+    /** Private subnets of the shared VPC (NAT egress), where the role manager function runs. */
+    privateSubnetIds: pulumi.Input<string>[];
     /** Security group of the shared app's tasks: the only client allowed on 5432. */
     appSecurityGroupId: pulumi.Input<string>;
     /** Standby in a second availability zone. */
@@ -63,17 +66,23 @@ export interface HybridDatabaseArgs {
 
 /**
  * A hybrid tenant's own PostgreSQL instance inside the shared platform: its own KMS key, its own instance in the shared
- * VPC's isolated subnets, reachable only from the shared app, which reads the RDS-managed master secret.
+ * VPC's isolated subnets, reachable only from the shared app and the tenant's role manager. The shared app logs in as
+ * the runtime role `t_<slug>_app` (data only); the RDS-managed master secret is read by the role manager alone.
  */
 export class HybridDatabase extends pulumi.ComponentResource {
     readonly key: EncryptionKey;
     readonly database: DatabaseInstance;
+    readonly roles: RoleManager;
     readonly keyArn: pulumi.Output<string>;
     readonly address: pulumi.Output<string>;
     readonly port: pulumi.Output<number>;
     readonly databaseName: pulumi.Output<string>;
-    /** The RDS-managed master secret (JSON `{username, password}`); host, port and database come from the outputs above. */
+    /** The runtime role's secret `tenancy/<stack>/<slug>/db-runtime` (JSON with host, port, dbname, username, password, schema). */
     readonly credentialsSecretArn: pulumi.Output<string>;
+    /** The owner (migration) role's secret `tenancy/<stack>/<slug>/db-owner`. */
+    readonly ownerSecretArn: pulumi.Output<string>;
+    /** Schema of the tenant's data in its database, `t_<slug>`. */
+    readonly schemaName: string;
     readonly instanceArn: pulumi.Output<string>;
 
     constructor(name: string, args: HybridDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -83,6 +92,7 @@ export class HybridDatabase extends pulumi.ComponentResource {
         }
         // Checked before the key exists, so a bad tenant never leaves a stray key behind.
         const problems = databaseInstanceProblems(hybridInstanceArgs(args, ""));
+        if (args.privateSubnetIds.length < 2) problems.push("privateSubnetIds: the role manager needs private subnets in at least two availability zones");
         if (problems.length) throw new Error(`HybridDatabase ${name} (${tenant.file}): ${problems.join("; ")}`);
         super("tenancy:tenant:HybridDatabase", name, {}, opts);
 
@@ -92,12 +102,32 @@ export class HybridDatabase extends pulumi.ComponentResource {
             { parent: this },
         );
         this.database = new DatabaseInstance(`${name}-db`, hybridInstanceArgs(args, this.key.arn), { parent: this });
+        this.roles = new RoleManager(`${name}-roles`, {
+            tenant,
+            stack: args.stack,
+            vpcId: args.vpcId,
+            subnetIds: args.privateSubnetIds,
+            database: {
+                instance: this.database.instance,
+                address: this.database.address,
+                port: this.database.port,
+                name: HYBRID_DATABASE_NAME,
+                securityGroupId: this.database.securityGroupId,
+                masterSecretArn: this.database.masterSecretArn,
+            },
+            kmsKeyArn: this.key.arn,
+            logRetentionDays: args.logRetentionDays,
+            protect: args.protect,
+            tags: args.tags,
+        }, { parent: this });
 
         this.keyArn = this.key.arn;
         this.address = this.database.address;
         this.port = this.database.port;
         this.databaseName = this.database.instance.dbName;
-        this.credentialsSecretArn = this.database.masterSecretArn;
+        this.credentialsSecretArn = this.roles.runtimeSecretArn;
+        this.ownerSecretArn = this.roles.ownerSecretArn;
+        this.schemaName = this.roles.schemaName;
         this.instanceArn = this.database.instance.arn;
         this.registerOutputs({
             keyArn: this.keyArn,
@@ -105,6 +135,7 @@ export class HybridDatabase extends pulumi.ComponentResource {
             port: this.port,
             databaseName: this.databaseName,
             credentialsSecretArn: this.credentialsSecretArn,
+            ownerSecretArn: this.ownerSecretArn,
             instanceArn: this.instanceArn,
         });
     }

@@ -327,9 +327,9 @@ export class SharedPlatform extends pulumi.ComponentResource {
             kmsKeyArns: [this.key.arn],
             logKmsKeyArn: this.key.arn,
             logRetentionDays: args.logRetentionDays,
-            // The app resolves tenants from the registry and reads the runtime credentials of the tenants it serves:
-            // shared tenants' runtime secrets by name, hybrid tenants' RDS-managed secrets by the instance RDS tags
-            // them with. Owner (migration) credentials and dedicated tenants' secrets stay out of reach.
+            // The app resolves tenants from the registry and reads the runtime credentials of the tenants it serves
+            // (shared and hybrid, by the tier tag every tenant secret carries). Owner (migration) credentials, master
+            // secrets and dedicated tenants' secrets stay out of reach.
             taskPolicyStatements: [
                 {
                     sid: "ReadTenantRegistry",
@@ -340,19 +340,10 @@ export class SharedPlatform extends pulumi.ComponentResource {
                     ],
                 },
                 {
-                    sid: "ReadSharedTenantRuntimeCredentials",
+                    sid: "ReadServedTenantRuntimeCredentials",
                     actions: ["secretsmanager:GetSecretValue"],
                     resources: [pulumi.interpolate`arn:${partition}:secretsmanager:${region}:${account}:secret:tenancy/${args.stack}/*/db-runtime-*`],
-                },
-                {
-                    sid: "ReadHybridTenantCredentials",
-                    actions: ["secretsmanager:GetSecretValue"],
-                    resources: [pulumi.interpolate`arn:${partition}:secretsmanager:${region}:${account}:secret:rds!db-*`],
-                    conditions: [{
-                        test: "ArnLike",
-                        variable: "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn",
-                        values: [pulumi.interpolate`arn:${partition}:rds:${region}:${account}:db:tenancy-${args.stack}-*`],
-                    }],
+                    conditions: [{ test: "StringEquals", variable: "aws:ResourceTag/tenancy:tier", values: ["shared", "hybrid"] }],
                 },
                 {
                     sid: "DecryptServedTenantSecrets",

@@ -91,11 +91,13 @@ export class TenantResources extends pulumi.ComponentResource {
                 engineVersion: config.shared.database.engineVersion,
                 vpcId: platform.network.vpcId,
                 isolatedSubnetIds: platform.network.isolatedSubnetIds,
+                privateSubnetIds: platform.network.privateSubnetIds,
                 appSecurityGroupId: platform.app.securityGroupId,
                 multiAz: config.highAvailability,
                 logRetentionDays: config.logRetentionDays,
             }, child);
-            database = pulumi.all([db.address, db.port, db.databaseName]).apply(([host, port, name]) => ({ host, port, name }));
+            database = pulumi.all([db.address, db.port, db.databaseName]).apply(([host, port, name]) => ({ host, port, name, schema: db.schemaName }));
+            // The runtime role's secret, never the master's.
             secretArn = db.credentialsSecretArn;
         } else {
             const dedicated = new DedicatedInstance(`${name}-dedicated`, {
@@ -111,12 +113,12 @@ export class TenantResources extends pulumi.ComponentResource {
                 containerPort: config.shared.app.containerPort,
                 healthCheckPath: config.shared.app.healthCheckPath,
             }, child);
-            database = pulumi.all([dedicated.database.address, dedicated.database.port]).apply(([host, port]) => ({ host, port, name: "app" }));
+            database = pulumi.all([dedicated.database.address, dedicated.database.port]).apply(([host, port]) => ({ host, port, name: "app", schema: dedicated.roles.schemaName }));
             if (dedicated.loadBalancer) {
                 validationRecords = dedicated.loadBalancer.externalValidationRecords;
                 loadBalancerDnsName = dedicated.loadBalancer.dnsName;
             }
-            secretArn = dedicated.database.masterSecretArn;
+            secretArn = dedicated.roles.runtimeSecretArn;
         }
 
         if (tenant.tier !== "dedicated" && tenant.status !== "offboarded") {

@@ -96,10 +96,10 @@ function ec2Resource(prefix: string, kind: string, extra?: (ctx: ResourceMockCon
   };
 }
 
-/** RDS-managed master password secret, present only when `manageMasterUserPassword` is set. */
-function masterUserSecrets(ctx: ResourceMockContext, identifier: string): Record<string, unknown> {
+/** RDS-managed master password secret, present only when `manageMasterUserPassword` is set; named like RDS names it (`rds!db-<uuid>`, `rds!cluster-<uuid>`). */
+function masterUserSecrets(ctx: ResourceMockContext, kind: "db" | "cluster"): Record<string, unknown> {
   if (ctx.inputs["manageMasterUserPassword"] !== true) return {};
-  const secretName = `rds!${identifier}-${hexHash(ctx.urn + "secret", 8)}`;
+  const secretName = `rds!${kind}-${fakeUuid(ctx.urn + "secret")}`;
   const secretArn = regionalArn("secretsmanager", ctx.region, `secret:${secretName}-${fakeString(ctx.urn, 6)}`);
   const kmsKeyId = str(ctx.inputs, "masterUserSecretKmsKeyId") ?? regionalArn("kms", ctx.region, `key/${fakeUuid(ctx.urn + "kms")}`);
   return { masterUserSecrets: [{ secretArn, kmsKeyId, secretStatus: "active" }] };
@@ -170,7 +170,7 @@ export const RESOURCE_MOCKS: Record<string, ResourceMock> = {
         readerEndpoint: `${id}.cluster-ro-${host}.${ctx.region}.rds.amazonaws.com`,
         port: dbPort(ctx),
         hostedZoneId: "Z2R2ITUGPM61AM",
-        ...masterUserSecrets(ctx, id),
+        ...masterUserSecrets(ctx, "cluster"),
       },
     };
   },
@@ -193,7 +193,7 @@ export const RESOURCE_MOCKS: Record<string, ResourceMock> = {
         endpoint: `${address}:${port}`,
         port,
         hostedZoneId: "Z2R2ITUGPM61AM",
-        ...masterUserSecrets(ctx, id),
+        ...masterUserSecrets(ctx, "db"),
       },
     };
   },
@@ -325,6 +325,29 @@ export const RESOURCE_MOCKS: Record<string, ResourceMock> = {
   "aws:iam/user:User": (ctx) => {
     const name = physical(ctx, "name", 64);
     return { id: name, outputs: { name, arn: globalArn("iam", `user/${name}`), uniqueId: `AIDA${hexHash(ctx.urn, 17).toUpperCase()}` } };
+  },
+
+  "aws:lambda/function:Function": (ctx) => {
+    const name = physical(ctx, "name", 64);
+    const arn = regionalArn("lambda", ctx.region, `function:${name}`);
+    return {
+      id: name,
+      outputs: {
+        name,
+        arn,
+        qualifiedArn: `${arn}:$LATEST`,
+        invokeArn: `arn:aws:apigateway:${ctx.region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+        version: "$LATEST",
+        // The real value is the base64 SHA-256 of the uploaded zip; here a stand-in derived from the resource.
+        codeSha256: Buffer.from(hexHash(ctx.urn + "code", 64), "hex").toString("base64"),
+        lastModified: new Date(0).toISOString(),
+      },
+    };
+  },
+  "aws:lambda/invocation:Invocation": (ctx) => {
+    const functionName = str(ctx.inputs, "functionName") ?? "";
+    // What the function returned is unknowable offline: an empty JSON object stands in for it.
+    return { id: `${functionName}_${str(ctx.inputs, "qualifier") ?? "$LATEST"}_${hexHash(JSON.stringify(ctx.inputs), 32)}`, outputs: { result: "{}" } };
   },
 
   "aws:cloudwatch/logGroup:LogGroup": (ctx) => {

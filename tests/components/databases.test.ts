@@ -63,6 +63,7 @@ function hybridArgs(overrides: Partial<HybridDatabaseArgs> = {}): HybridDatabase
         engineVersion: "16.6",
         vpcId: "vpc-0shared000000001",
         isolatedSubnetIds: ["subnet-0iso0000000000a", "subnet-0iso0000000000b"],
+        privateSubnetIds: ["subnet-0prv0000000000a", "subnet-0prv0000000000b"],
         appSecurityGroupId: APP_SG,
         multiAz: true,
         protect: true,
@@ -167,6 +168,9 @@ function privilegeTarget(r: RecordedResource): string {
     return `default ${i["database"]}.${i["owner"]}.${i["schema"] ?? "*"}.${i["objectType"]}`;
 }
 
+/** The DatabaseInstance inside the recorded HybridDatabase. */
+const dbComponent = (result: RecordResult): RecordedResource => findResource(result, "tenancy:database:DatabaseInstance", "acme-db-db");
+
 const one = (result: RecordResult, type: string, parent?: RecordedResource): RecordedResource => {
     const found = (parent ? descendants(result, parent) : result.resources).filter((r) => r.type === type);
     expect(found, `one ${type}`).toHaveLength(1);
@@ -209,18 +213,20 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         expect(db.inputs["password"]).toBeUndefined();
         // Minor versions belong to auto minor upgrades: a pinned "16.6" would become a refused downgrade.
         expect(db.inputs["engineVersion"]).toBe("16");
-        const sg = one(result, T.sg);
+        const sg = one(result, T.sg, dbComponent(result));
         expect(db.inputs["vpcSecurityGroupIds"]).toEqual([sg.id]);
         expect(db.inputs["dbSubnetGroupName"]).toBe(one(result, T.subnetGroup).outputs["name"]);
         expect(db.inputs["parameterGroupName"]).toBe(one(result, T.params).outputs["name"]);
     });
 
-    it("the shared app reads the RDS-managed master secret, and the outputs describe the instance", async () => {
+    it("the shared app gets the runtime role's secret, never the RDS-managed master secret; the outputs describe the instance", async () => {
         const result = await recordHybrid();
         const db = one(result, T.instance);
         const managed = (db.outputs["masterUserSecrets"] as { secretArn: string }[])[0]!.secretArn;
+        const runtime = ofType(result, T.secret).find((s) => s.inputs["name"] === "tenancy/test/acme/db-runtime")!;
+        expect(runtime.inputs["kmsKeyId"]).toBe(one(result, T.key).outputs["arn"]);
         expect(result.outputs).toMatchObject({
-            credentialsSecretArn: managed,
+            credentialsSecretArn: runtime.outputs["arn"],
             address: db.outputs["address"],
             port: 5432,
             databaseName: "app",
@@ -235,7 +241,11 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         expect(db.inputs).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "tenancy-test-acme-final", deleteAutomatedBackups: false });
         expect(db.options.protect).toBe(true);
         expect(one(result, T.key).options.protect).toBe(true);
-        for (const lg of ofType(result, T.logGroup)) expect(lg.options.protect).toBe(true);
+        for (const lg of descendants(result, dbComponent(result)).filter((r) => r.type === T.logGroup)) expect(lg.options.protect).toBe(true);
+        // The application roles' passwords and secrets belong with the data.
+        const roleData = ofType(result, T.secret).concat(ofType(result, T.password));
+        expect(roleData).toHaveLength(4);
+        for (const r of roleData) expect(r.options.protect, r.name).toBe(true);
         // Rebuildable from code: not protected, so a version change can replace them.
         for (const type of [T.params, T.subnetGroup, T.sg, T.ingress]) {
             for (const r of ofType(result, type)) expect(r.options.protect, r.name).toBe(false);
@@ -292,24 +302,27 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         );
     });
 
-    it("only the shared app's security group reaches 5432, and the database has no egress rule", async () => {
+    it("only the shared app's and the role manager's security groups reach 5432, and the database has no egress rule", async () => {
         const result = await recordHybrid();
-        const sg = one(result, T.sg);
+        const sg = one(result, T.sg, dbComponent(result));
+        const roleManagerSg = one(result, T.sg, findResource(result, "tenancy:database:RoleManager", "acme-db-roles"));
         expect(sg.inputs["vpcId"]).toBe("vpc-0shared000000001");
         expect(sg.inputs["ingress"] ?? []).toEqual([]);
         expect(sg.inputs["egress"] ?? []).toEqual([]);
         const rules = ofType(result, T.ingress);
-        expect(rules).toHaveLength(1);
-        expect(rules[0]!.inputs).toMatchObject({ securityGroupId: sg.id, referencedSecurityGroupId: APP_SG, ipProtocol: "tcp", fromPort: 5432, toPort: 5432 });
-        for (const k of ["cidrIpv4", "cidrIpv6", "prefixListId"]) expect(rules[0]!.inputs[k]).toBeUndefined();
-        expect(ofType(result, T.egress)).toEqual([]);
+        expect(rules.map((r) => r.inputs["referencedSecurityGroupId"]).sort()).toEqual([APP_SG, roleManagerSg.id].sort());
+        for (const rule of rules) {
+            expect(rule.inputs).toMatchObject({ securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432 });
+            for (const k of ["cidrIpv4", "cidrIpv6", "prefixListId"]) expect(rule.inputs[k]).toBeUndefined();
+        }
+        expect(ofType(result, T.egress).filter((r) => r.inputs["securityGroupId"] === sg.id)).toEqual([]);
         expect(ofType(result, T.sgRule)).toEqual([]);
     });
 
     it("log groups exist at the names RDS writes to, encrypted and retained, before the instance", async () => {
         const result = await recordHybrid();
         const keyArn = one(result, T.key).outputs["arn"];
-        const logGroups = ofType(result, T.logGroup);
+        const logGroups = descendants(result, dbComponent(result)).filter((r) => r.type === T.logGroup);
         expect(logGroups.map((l) => l.inputs["name"]).sort()).toEqual(["/aws/rds/instance/tenancy-test-acme/postgresql", "/aws/rds/instance/tenancy-test-acme/upgrade"]);
         for (const lg of logGroups) expect(lg.inputs).toMatchObject({ kmsKeyId: keyArn, retentionInDays: 30 });
         const db = one(result, T.instance);
