@@ -8,8 +8,8 @@ import type { RoleManagerEvent } from "./roleManager/handler";
 
 /** The role manager's Lambda code: handler.ts bundled with pg (`npm run build:role-manager`), relative to the project. */
 export const ROLE_MANAGER_BUNDLE = "components/roleManager/dist/index.js";
-/** Lambda runtime of the function; Node 22 ships the AWS SDK v3 the handler uses and the RDS CA bundle. */
-export const ROLE_MANAGER_RUNTIME = "nodejs22.x";
+/** Lambda runtime of the function (supported into 2028); it ships the AWS SDK v3 the handler uses and the RDS CA bundle. */
+export const ROLE_MANAGER_RUNTIME = "nodejs24.x";
 /** The Lambda runtime's CA bundle, which includes the RDS certificate authorities (TLS is verified, not only required). */
 export const LAMBDA_CA_BUNDLE = "/var/runtime/ca-cert.pem";
 
