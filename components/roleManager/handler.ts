@@ -194,6 +194,31 @@ export async function handler(event: unknown): Promise<{ database: string; login
     };
     const sm = new sdk.SecretsManagerClient({});
     const read = (arn: string) => readSecret(sm, sdk.GetSecretValueCommand, arn);
+    await withRetries(() => applyOnce(e, read));
+    return { database: e.database, login: e.status === "active" };
+}
+
+/** Errors worth another try: IAM still propagating the new role's policy, or RDS rotating the master password right now. */
+export function isTransient(err: unknown): boolean {
+    const e = err as { name?: string; code?: string };
+    return e?.name === "AccessDeniedException" || e?.code === "28P01" || e?.code === "ECONNREFUSED" || e?.code === "ETIMEDOUT";
+}
+
+/** Runs `fn`, trying again after a pause (5 s, 10 s, 20 s) while it fails transiently; the last error is thrown. */
+export async function withRetries<T>(fn: () => Promise<T>, delaysMs: readonly number[] = [5_000, 10_000, 20_000]): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+        try {
+            return await fn();
+        } catch (err) {
+            const delay = delaysMs[attempt];
+            if (delay === undefined || !isTransient(err)) throw err;
+            await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+    }
+}
+
+/** One attempt: the secrets as they are now (the master's may just have rotated), one connection, the SQL. */
+async function applyOnce(e: RoleManagerEvent, read: (arn: string) => Promise<Record<string, unknown>>): Promise<void> {
     const [master, owner, runtime] = await Promise.all([read(e.masterSecretArn), read(e.ownerSecretArn), read(e.runtimeSecretArn)]);
     if (typeof master["username"] !== "string") throw new Error(`role manager: secret ${e.masterSecretArn} has no username`);
     const client = new Client({
@@ -220,5 +245,4 @@ export async function handler(event: unknown): Promise<{ database: string; login
     } finally {
         await client.end();
     }
-    return { database: e.database, login: e.status === "active" };
 }

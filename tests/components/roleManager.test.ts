@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { LAMBDA_CA_BUNDLE, ROLE_MANAGER_BUNDLE, ROLE_MANAGER_RUNTIME, RoleManager, type RoleManagerArgs } from "../../components/roleManager";
-import { eventProblems, scramVerifier } from "../../components/roleManager/handler";
+import { eventProblems, isTransient, scramVerifier, withRetries } from "../../components/roleManager/handler";
 import { findResource, record, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
 import { bundleRoleManager } from "../../tools/buildRoleManager";
 
@@ -86,6 +86,24 @@ describe("the role manager's code", () => {
         const verifier = scramVerifier("pencil", Buffer.from("W22ZaJ0SNY7soEsUEjb6gQ==", "base64"), 4096);
         expect(verifier).toBe("SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=");
         expect(scramVerifier("pencil")).not.toBe(verifier); // a fresh salt each time
+    });
+});
+
+describe("the role manager's retries", () => {
+    it("IAM propagation and a master password rotating right now are retried; anything else fails at once", async () => {
+        const denied = Object.assign(new Error("not yet"), { name: "AccessDeniedException" });
+        let calls = 0;
+        await expect(withRetries(async () => (++calls < 3 ? Promise.reject(denied) : "ok"), [0, 0, 0])).resolves.toBe("ok");
+        expect(calls).toBe(3);
+        calls = 0;
+        await expect(withRetries(async () => (calls++, Promise.reject(denied)), [0, 0])).rejects.toBe(denied);
+        expect(calls).toBe(3);
+        calls = 0;
+        const syntax = Object.assign(new Error("syntax error"), { code: "42601" });
+        await expect(withRetries(async () => (calls++, Promise.reject(syntax)), [0, 0])).rejects.toBe(syntax);
+        expect(calls).toBe(1);
+        expect(isTransient(Object.assign(new Error(), { code: "28P01" }))).toBe(true);
+        expect(isTransient(new Error("role manager: secret x has no password"))).toBe(false);
     });
 });
 

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyRoles, type DesiredRoles } from "../../components/roleManager/handler";
+import { applyRoles, type DesiredRoles, isTransient } from "../../components/roleManager/handler";
 import { Cluster, using } from "./cluster";
 
 const MASTER = "tenancy_admin";
@@ -180,6 +180,12 @@ describe("role manager SQL as the RDS master user (not a superuser)", () => {
             // Roles of one database are not roles of another tenant's schema.
             await expect(c.query("SELECT * FROM t_acme.items")).rejects.toThrow(DENIED);
         });
+    });
+
+    it("a login with a stale master password fails as the function retries it (the secret is read again each try)", async () => {
+        const err = await cluster.connect(MASTER, "rotated-away", DB).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeDefined();
+        expect(isTransient(err)).toBe(true);
     });
 
     it("rejects identifiers it would have to quote, before any SQL runs", async () => {

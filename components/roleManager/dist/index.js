@@ -5344,7 +5344,9 @@ __export(handler_exports, {
   applyRoles: () => applyRoles,
   eventProblems: () => eventProblems,
   handler: () => handler,
-  scramVerifier: () => scramVerifier
+  isTransient: () => isTransient,
+  scramVerifier: () => scramVerifier,
+  withRetries: () => withRetries
 });
 module.exports = __toCommonJS(handler_exports);
 var import_crypto = require("crypto");
@@ -5462,6 +5464,25 @@ async function handler(event) {
   const sdk = require("@aws-sdk/client-secrets-manager");
   const sm = new sdk.SecretsManagerClient({});
   const read = (arn) => readSecret(sm, sdk.GetSecretValueCommand, arn);
+  await withRetries(() => applyOnce(e, read));
+  return { database: e.database, login: e.status === "active" };
+}
+function isTransient(err) {
+  const e = err;
+  return e?.name === "AccessDeniedException" || e?.code === "28P01" || e?.code === "ECONNREFUSED" || e?.code === "ETIMEDOUT";
+}
+async function withRetries(fn, delaysMs = [5e3, 1e4, 2e4]) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const delay = delaysMs[attempt];
+      if (delay === void 0 || !isTransient(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+async function applyOnce(e, read) {
   const [master, owner, runtime] = await Promise.all([read(e.masterSecretArn), read(e.ownerSecretArn), read(e.runtimeSecretArn)]);
   if (typeof master["username"] !== "string") throw new Error(`role manager: secret ${e.masterSecretArn} has no username`);
   const client = new Client({
@@ -5488,7 +5509,6 @@ async function handler(event) {
   } finally {
     await client.end();
   }
-  return { database: e.database, login: e.status === "active" };
 }
 // Annotate the CommonJS export names for ESM import in node:
 0 && (module.exports = {
@@ -5496,5 +5516,7 @@ async function handler(event) {
   applyRoles,
   eventProblems,
   handler,
-  scramVerifier
+  isTransient,
+  scramVerifier,
+  withRetries
 });
