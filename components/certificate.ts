@@ -12,6 +12,8 @@ export interface ExternalValidationRecord {
     type: string;
     /** Record value, e.g. `_x2.acm-validations.aws.` */
     value: string;
+    /** The certificate waiting for it: `aws acm describe-certificate --certificate-arn <it>` shows when it is issued. */
+    certificateArn: string;
 }
 
 /** How long a certificate whose owner says its records are published may take to be issued before the update fails. */
@@ -98,7 +100,9 @@ export function dnsCertificate(name: string, args: DnsCertificateArgs, opts: pul
     const theirs = plan.external;
     const externalRecords = pulumi.all(
         theirs.map((domainName) =>
-            optionFor(domainName).apply((o) => ({ domainName, name: o.resourceRecordName, type: o.resourceRecordType, value: o.resourceRecordValue })),
+            pulumi.all([optionFor(domainName), certificate.arn]).apply(([o, certificateArn]) => ({
+                domainName, name: o.resourceRecordName, type: o.resourceRecordType, value: o.resourceRecordValue, certificateArn,
+            })),
         ),
     );
     if (!args.validate) return { certificate, externalRecords };

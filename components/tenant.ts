@@ -138,7 +138,8 @@ export class TenantResources extends pulumi.ComponentResource {
                 new aws.lb.ListenerRule(`${name}-maintenance`, {
                     listenerArn: platform.loadBalancer.httpsListenerArn,
                     priority: args.listenerPriority,
-                    conditions: [{ hostHeader: { values: tenant.hostnames.slice(0, 5) } }],
+                    // Every host name, verified or not: validation keeps them within a condition's 5 values.
+                    conditions: [{ hostHeader: { values: tenant.hostnames } }],
                     actions: [{ type: "fixed-response", fixedResponse: maintenanceResponse() }],
                     tags,
                 }, child);

@@ -34,11 +34,17 @@ const FILES: Record<string, string> = {
     ].join("\n")),
     // A name longer than ACM's 64-character main name.
     "lng.yaml": sharedTenant("lng", `customDomains: [{ name: ${LONG}, verified: true }]\n`),
+    // Suspended, with the most custom domains a tenant may have: served from the maintenance page, certificates kept.
+    "paused.yaml": sharedTenant("paused", [
+        "status: suspended",
+        "customDomains: [p1.paused-customer.com, { name: p2.paused-customer.com, verified: true }, pshop.saas.example.com, p3.paused-customer.com]",
+        "",
+    ].join("\n")),
     "gone.yaml": sharedTenant("gone", "status: offboarded\ncustomDomains: [{ name: app.gone-customer.com, verified: true }]\n"),
 };
 
 /** Out-of-zone names the fixture marks verified. */
-const VERIFIED = new Set(["www.mixed-customer.com", "portal.hyb-customer.com", "secure.far-customer.com", LONG]);
+const VERIFIED = new Set(["www.mixed-customer.com", "portal.hyb-customer.com", "secure.far-customer.com", "p2.paused-customer.com", LONG]);
 
 const roots: string[] = [];
 const record = async (files: Record<string, string>) => {
@@ -59,7 +65,7 @@ const certByArn = (r: RecordResult, arn: unknown) => ofType(r, CERT).find((c) =>
 const certFor = (r: RecordResult, name: string) => ofType(r, CERT).find((c) => namesOf(c).includes(name) && !namesOf(c).some((n) => n !== name && !inZone(n, ZONE)));
 const tenants = (r: RecordResult) =>
     r.outputs.tenants as Record<string, {
-        certificateValidationRecords: { domainName: string; name: string; type: string; value: string }[];
+        certificateValidationRecords: { domainName: string; name: string; type: string; value: string; certificateArn: string }[];
         pendingCustomDomains: string[];
         loadBalancerDnsName?: string;
     }>;
@@ -102,7 +108,7 @@ describe("custom domains", () => {
             const cert = certFor(result, name)!;
             const o = (cert.outputs.domainValidationOptions as { domainName: string; resourceRecordName: string; resourceRecordType: string; resourceRecordValue: string }[])
                 .find((x) => x.domainName === name)!;
-            return { domainName: name, name: o.resourceRecordName, type: o.resourceRecordType, value: o.resourceRecordValue };
+            return { domainName: name, name: o.resourceRecordName, type: o.resourceRecordType, value: o.resourceRecordValue, certificateArn: cert.outputs.arn };
         };
         expect(out.mixed.certificateValidationRecords).toEqual([expected("app.mixed-customer.com"), expected("www.mixed-customer.com")]);
         expect(out.hyb.certificateValidationRecords).toEqual([expected("portal.hyb-customer.com")]);
@@ -128,7 +134,7 @@ describe("custom domains", () => {
         const attachments = ofType(result, ATTACHMENT);
         const attachedNames = (listener: RecordedResource) =>
             attachments.filter((a) => a.inputs.listenerArn === listener.id).flatMap((a) => namesOf(certByArn(result, a.inputs.certificateArn)!)).sort();
-        expect(attachedNames(sharedListener)).toEqual([`a.b.${ZONE}`, `lng.${ZONE}`, LONG, "portal.hyb-customer.com", "www.mixed-customer.com"].sort());
+        expect(attachedNames(sharedListener)).toEqual([`a.b.${ZONE}`, `lng.${ZONE}`, LONG, "p2.paused-customer.com", "portal.hyb-customer.com", "www.mixed-customer.com"].sort());
         expect(attachedNames(farListener)).toEqual(["secure.far-customer.com"]);
         for (const a of attachments) {
             const validation = ofType(result, VALIDATION).find((v) => v.inputs.certificateArn === a.inputs.certificateArn)!;
@@ -166,6 +172,15 @@ describe("custom domains", () => {
         for (const c of certs) expect((c.inputs.domainName as string).length, c.urn).toBeLessThanOrEqual(64);
         const long = certs.find((c) => namesOf(c).includes(LONG))!;
         expect(long.inputs).toMatchObject({ domainName: `lng.${ZONE}`, subjectAlternativeNames: [LONG] });
+    });
+
+    it("a suspended tenant's maintenance rule matches every host name, verified or not, within an ALB condition's 5 values", () => {
+        const rule = ofType(result, "aws:lb/listenerRule:ListenerRule").find((r) => r.name === "paused-maintenance")!;
+        const values = (rule.inputs.conditions as { hostHeader: { values: string[] } }[]).flatMap((c) => c.hostHeader.values);
+        expect(values).toEqual([`paused.${ZONE}`, "p1.paused-customer.com", "p2.paused-customer.com", `pshop.${ZONE}`, "p3.paused-customer.com"]);
+        expect(values.length).toBeLessThanOrEqual(5);
+        for (const v of values) expect(v.length).toBeLessThanOrEqual(128);
+        expect(tenants(result).paused.pendingCustomDomains).toEqual(["p1.paused-customer.com", "p3.paused-customer.com"]);
     });
 
     it("an offboarded tenant requests and attaches nothing", () => {

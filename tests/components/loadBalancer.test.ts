@@ -29,7 +29,7 @@ interface Run {
         targetGroupArn: string;
         httpsListenerArn: string;
         certificateArn: string;
-        externalValidationRecords: { domainName: string; name: string; type: string; value: string }[];
+        externalValidationRecords: { domainName: string; name: string; type: string; value: string; certificateArn: string }[];
     };
 }
 
@@ -277,7 +277,7 @@ describe("LoadBalancer", () => {
         const [app, www] = [cert("web-cert-app.acme.com"), cert("web-cert-www.acme.com")];
         const option = (c: RecordedResource) => (c.outputs["domainValidationOptions"] as Record<string, string>[])[0]!;
         expect(outputs.externalValidationRecords).toEqual([app, www].map((c) => ({
-            domainName: c.inputs["domainName"], name: option(c)["resourceRecordName"], type: "CNAME", value: option(c)["resourceRecordValue"],
+            domainName: c.inputs["domainName"], name: option(c)["resourceRecordName"], type: "CNAME", value: option(c)["resourceRecordValue"], certificateArn: c.id,
         })));
         // Only the default certificate's in-zone name is written to our zone; nothing of the customers'.
         expect(ofType(result, "aws:route53/record:Record").map((r) => r.name)).toEqual(["web-validation-acme.saas.example.com"]);
