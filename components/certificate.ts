@@ -106,9 +106,11 @@ export function dnsCertificate(name: string, args: DnsCertificateArgs, opts: pul
         ),
     );
     if (!args.validate) return { certificate, externalRecords };
+    // Every record of the certificate: the provider refuses a list that misses one ("missing ... DNS validation record").
+    const fqdns = [...ours.map((r) => r.fqdn), ...theirs.map((d) => optionFor(d).resourceRecordName)];
     const validation = new aws.acm.CertificateValidation(
         `${name}-validation`,
-        { certificateArn: certificate.arn, validationRecordFqdns: ours.map((r) => r.fqdn), region },
+        { certificateArn: certificate.arn, validationRecordFqdns: fqdns, region },
         theirs.length > 0 ? { ...opts, customTimeouts: { create: VERIFIED_VALIDATION_TIMEOUT } } : opts,
     );
     return { certificate, validatedArn: validation.certificateArn, externalRecords };

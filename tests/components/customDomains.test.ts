@@ -89,6 +89,17 @@ describe("custom domains", () => {
         }
     });
 
+    it("every certificate validation lists every DNS record of its certificate, ours and the customer's (the provider refuses a partial list)", () => {
+        const validations = ofType(result, VALIDATION);
+        expect(validations.length).toBeGreaterThan(0);
+        const trim = (n: string) => n.replace(/\.$/, "");
+        for (const v of validations) {
+            const cert = certByArn(result, v.inputs.certificateArn)!;
+            const needed = new Set((cert.outputs.domainValidationOptions as { resourceRecordName: string }[]).map((o) => trim(o.resourceRecordName)));
+            expect(new Set((v.inputs.validationRecordFqdns as string[]).map(trim)), v.urn).toEqual(needed);
+        }
+    });
+
     it("the platform's and a dedicated tenant's default certificates hold only names we validate, and are waited for", () => {
         const platform = ofType(result, CERT).find((c) => c.name === "shared-alb-cert")!;
         const far = ofType(result, CERT).find((c) => c.name === "far-dedicated-alb-cert")!;
