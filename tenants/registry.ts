@@ -373,8 +373,9 @@ function certificateProblems(data: TenantFile, tier: Tier, subdomain: string, co
     return unfit.map((name): [PathSegment[], string] => {
         const i = data.customDomains.findIndex((d) => d.name === name);
         const where: PathSegment[] = i >= 0 ? ["customDomains", i] : [data.subdomain !== undefined ? "subdomain" : "slug"];
+        const instead = name === hostname ? "no in-zone custom domain is short enough to lead it instead" : `${hostname} is too long to lead it instead`;
         return [where, `${name} (${name.length} characters) cannot lead a certificate: ACM allows at most ${ACM_MAIN_NAME_MAX} characters in a certificate's main name, ` +
-            `and ${hostname} is too long to lead it instead (allowed: a subdomain or an in-zone custom domain short enough to be the main name)`];
+            `and ${instead} (allowed: a subdomain or an in-zone custom domain short enough to be the main name)`];
     });
 }
 
