@@ -32,8 +32,8 @@ export interface DnsCertificateArgs {
     validate: boolean;
     /**
      * In-zone validation records this owner already has, by validation base; records for other names are created and
-     * added. ACM gives one name the same record on every certificate of the account, so two resources writing it would
-     * delete it from under each other on removal: one per name and owner.
+     * added. ACM gives one name the same record on every certificate of the account: one resource per name and owner,
+     * and retained on delete, so removing one owner's never breaks another's renewal.
      */
     zoneRecords: Map<string, aws.route53.Record>;
     /** Logical name of the record of a validation base, e.g. `acme-cert-validation-acme.saas.example.com`. */
@@ -92,7 +92,9 @@ export function dnsCertificate(name: string, args: DnsCertificateArgs, opts: pul
                 // ACM gives a name one record per account: take over one a former certificate of the name left behind.
                 allowOverwrite: true,
             },
-            opts,
+            // ... and so leave it behind: another certificate of the name (a tenant taking over a domain, a tier move)
+            // may be using it, and deleting it would silently fail that certificate's renewal months later.
+            { ...opts, retainOnDelete: true },
         );
         args.zoneRecords.set(base, record);
         return record;

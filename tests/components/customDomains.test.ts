@@ -194,6 +194,16 @@ describe("custom domains", () => {
         expect(tenants(result).paused.pendingCustomDomains).toEqual(["p1.paused-customer.com", "p3.paused-customer.com"]);
     });
 
+    it("validation records outlive their resource: another certificate of the name (another tenant, another tier) may still need them", () => {
+        const records = ofType(result, RECORD).filter((r) => r.inputs.type === "CNAME");
+        expect(records.length).toBeGreaterThanOrEqual(4);
+        for (const r of records) expect(r.options.retainOnDelete, r.urn).toBe(true);
+        // Alias records that route traffic are not validation records: they go with the tenant.
+        const aliases = ofType(result, RECORD).filter((r) => r.inputs.type === "A");
+        expect(aliases.length).toBeGreaterThan(0);
+        for (const r of aliases) expect(r.options.retainOnDelete, r.urn).toBe(false);
+    });
+
     it("an offboarded tenant requests and attaches nothing", () => {
         const owner = tenantOf(result);
         expect(result.resources.filter((r) => owner(r) === "gone" && [CERT, VALIDATION, ATTACHMENT, RECORD].includes(r.type))).toEqual([]);
