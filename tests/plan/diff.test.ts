@@ -60,11 +60,12 @@ describe("plan diff and the data-loss guard (dev stack, edited tenant files)", (
         // A shared tenant keeps its schema, roles and secrets; only its DNS goes.
         expect(tenantOf(d, "acme").removed.filter((r) => isStateful(r.type))).toEqual([]);
         expect(tenantOf(d, "acme").removed.map((r) => r.type)).toContain("aws:route53/record:Record");
-        // A dedicated tenant keeps key, database and secrets; its app's log group goes with the service, reported as exempt.
+        // A dedicated tenant keeps key, database and secrets; its app's log group and its ALB's access-log bucket leave the
+        // stack with the serving side (both retained in AWS), reported as exempt.
         const initech = tenantOf(d, "initech");
         expect(initech.removed.map((r) => r.type)).toContain("aws:ecs/service:Service");
-        expect(initech.removed.filter((r) => isStateful(r.type)).map((r) => r.name)).toEqual(["initech-dedicated-app-logs"]);
-        expect(d.risks.map((r) => [r.tenant, r.name, r.exempt])).toEqual([["initech", "initech-dedicated-app-logs", true]]);
+        expect(initech.removed.filter((r) => isStateful(r.type)).map((r) => r.name).sort()).toEqual(["initech-dedicated-alb-logs", "initech-dedicated-app-logs"]);
+        expect(d.risks.map((r) => [r.tenant, r.name, r.exempt]).sort()).toEqual([["initech", "initech-dedicated-alb-logs", true], ["initech", "initech-dedicated-app-logs", true]]);
         expect(d.guardFires).toBe(false);
     });
 
@@ -91,18 +92,20 @@ describe("plan diff and the data-loss guard (dev stack, edited tenant files)", (
         expect(d.guardFires).toBe(true);
     });
 
-    it("changing a dedicated tenant's network.cidr replaces its VPC: guard fires on cidrBlock", async () => {
+    it("changing a dedicated tenant's network.cidr replaces its VPC and subnets: guard fires on cidrBlock", async () => {
         const d = diffPlans(base, await planWith({ "initech.yaml": (t) => t.replace("10.20.0.0/16", "10.30.0.0/16") }));
         const risks = firing(d);
-        expect(risks.map((r) => [r.tenant, r.type, r.action, r.paths])).toEqual([["initech", "aws:ec2/vpc:Vpc", "replace", ["cidrBlock"]]]);
+        expect(new Set(risks.map((r) => JSON.stringify([r.tenant, r.type, r.action, r.paths])))).toEqual(new Set([
+            ["initech", "aws:ec2/vpc:Vpc", "replace", ["cidrBlock"]], ["initech", "aws:ec2/subnet:Subnet", "replace", ["cidrBlock"]],
+        ].map((x) => JSON.stringify(x))));
         const vpc = tenantOf(d, "initech").changed.find((c) => c.type === "aws:ec2/vpc:Vpc")!;
         expect(vpc.paths).toEqual([{ path: "cidrBlock", before: "10.20.0.0/16", after: "10.30.0.0/16", effect: "replace" }]);
-        // Subnets change too; they hold no data, so they are listed but are no risk of their own.
-        expect(tenantOf(d, "initech").changed.filter((c) => c.type === "aws:ec2/subnet:Subnet").length).toBeGreaterThan(0);
+        // Subnets are replaced too (ec2/vpc_subnet.go: cidr_block is ForceNew): the databases and tasks in them must move.
+        expect(risks.filter((r) => r.type === "aws:ec2/subnet:Subnet").length).toBeGreaterThan(0);
     });
 
-    it("changing an RDS instance's identifier or engine fires the guard with the input path", () => {
-        for (const [input, value] of [["identifier", "tenancy-dev-globex-2"], ["engine", "mysql"], ["storageEncrypted", false], ["kmsKeyId", "arn:aws:kms:other"]] as const) {
+    it("changing an RDS instance's engine, encryption or key fires the guard with the input path", () => {
+        for (const [input, value] of [["engine", "mysql"], ["storageEncrypted", false], ["kmsKeyId", "arn:aws:kms:other"]] as const) {
             const head = clonePlan(base);
             const db = head.resources.find((r) => r.type === "aws:rds/instance:Instance" && r.tenant === "globex")!;
             db.inputs[input] = value;

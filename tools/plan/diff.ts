@@ -7,12 +7,15 @@
  *
  * The guard fires on a risk that is not exempt:
  * - removing a stateful resource (see replacements.ts: databases, clusters, schemas, roles, KMS keys, secrets, log groups);
- * - changing an input that makes the provider replace (or, for PostgreSQL names, rename) a resource of a listed type.
+ * - changing an input that makes the provider replace (or, for PostgreSQL names, rename) a resource of a listed type;
+ * - in a protected stack (base protects any resource), lowering the protection of a stateful resource: `protect` or
+ *   `retainOnDelete` turned off, deletion protection off, final snapshot skipped, automated backups deleted with it,
+ *   backup, log or recovery retention shortened (see {@link loweredProtection}).
  * Exempt: the resources of a tenant being offboarded through its status (head `offboarded`, base not). Never exempt:
  * a tenant whose file was deleted (present in base, absent in head), whatever its status was.
  */
 import { compare, type Plan, type PlanResource, type PlanTenant } from "./model";
-import { effectOfChange, isStateful, matchesOption, ruleFor, type ReplacementEffect } from "./replacements";
+import { effectOfChange, isAwsType, isStateful, matchesOption, REGION_INPUT, ruleFor, type ReplacementEffect } from "./replacements";
 
 /** Exit code of `plan:diff` when the guard fires (0: nothing risky, 1: usage error). */
 export const EXIT_RISKY = 2;
@@ -65,7 +68,8 @@ export interface TenantDiff {
     changed: ResourceChange[];
 }
 
-export type RiskAction = "remove" | ReplacementEffect;
+/** `unprotect`: the resource stays, but a later deletion would lose data that is safe today. */
+export type RiskAction = "remove" | ReplacementEffect | "unprotect";
 
 /** One thing that may lose data. */
 export interface Risk {
@@ -139,10 +143,18 @@ export function diffValues(a: unknown, b: unknown, path = ""): ChangedPath[] {
 /** Options whose change a reviewer must see; other options are bookkeeping. */
 const WATCHED_OPTIONS = ["protect", "retainOnDelete", "deleteBeforeReplace"] as const;
 
+/** Stack regions of both plans: an AWS resource without a `region` input lives in its plan's region. */
+interface Regions {
+    base: string;
+    head: string;
+}
+
 /** Changed paths of one resource present in both plans, each with its effect. */
-function changeOf(before: PlanResource, after: PlanResource): ResourceChange | undefined {
-    // Inputs under `ignoreChanges` are not acted on by the engine: left out.
-    const paths: ChangedPath[] = diffValues(before.inputs, after.inputs).filter((c) => !matchesOption(c.path, after.options.ignoreChanges)).map((c) => {
+function changeOf(before: PlanResource, after: PlanResource, regions: Regions): ResourceChange | undefined {
+    // Inputs under `ignoreChanges` are not acted on by the engine: left out. An absent region is the stack's region.
+    const sameRegion = (c: ChangedPath) =>
+        c.path === REGION_INPUT && isAwsType(after.type) && (c.before ?? regions.base) === (c.after ?? regions.head);
+    const paths: ChangedPath[] = diffValues(before.inputs, after.inputs).filter((c) => !matchesOption(c.path, after.options.ignoreChanges) && !sameRegion(c)).map((c) => {
         const effect = effectOfChange(after.type, c.path, after.options.replaceOnChanges)?.effect;
         return effect ? { ...c, effect } : c;
     });
@@ -156,6 +168,40 @@ function changeOf(before: PlanResource, after: PlanResource): ResourceChange | u
     if (paths.length === 0) return undefined;
     const effect = paths.some((p) => p.effect === "replace") ? "replace" : paths.some((p) => p.effect === "rename") ? "rename" : "update";
     return { ...ref(after), paths, effect };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+
+/**
+ * How a change lowers the protection of a resource's data, one `path: why` per finding; empty when it does not.
+ * Inputs are compared by name, so the same rule covers RDS instances and clusters, log groups, secrets and keys.
+ */
+export function loweredProtection(before: PlanResource, after: PlanResource): { path: string; why: string }[] {
+    const b = before.inputs;
+    const a = after.inputs;
+    const out: { path: string; why: string }[] = [];
+    if (before.options.protect && !after.options.protect) out.push({ path: "options.protect", why: "protect turned off" });
+    if (before.options.retainOnDelete && !after.options.retainOnDelete) out.push({ path: "options.retainOnDelete", why: "no longer retained on delete" });
+    if (b["deletionProtection"] === true && a["deletionProtection"] !== true) out.push({ path: "deletionProtection", why: "deletion protection turned off" });
+    if (b["skipFinalSnapshot"] !== true && a["skipFinalSnapshot"] === true) out.push({ path: "skipFinalSnapshot", why: "no final snapshot on delete" });
+    if (b["deleteAutomatedBackups"] === false && a["deleteAutomatedBackups"] !== false) {
+        out.push({ path: "deleteAutomatedBackups", why: "automated backups deleted with it" });
+    }
+    // Shorter is lower; an absent value is the provider default, shorter than any explicit one here
+    // (backups: 1 day or 0; secrets and keys: 30 days is the maximum) — except for log groups, where absent means forever.
+    for (const [input, what] of [["backupRetentionPeriod", "backup retention"], ["recoveryWindowInDays", "recovery window"], ["deletionWindowInDays", "key deletion window"]] as const) {
+        const was = num(b[input]);
+        const now = num(a[input]);
+        if (was !== undefined && (now === undefined ? input === "backupRetentionPeriod" : now < was)) {
+            out.push({ path: input, why: `${what} shortened from ${was} to ${now ?? "the default"} days` });
+        }
+    }
+    const logWas = num(b["retentionInDays"]);
+    const logNow = num(a["retentionInDays"]);
+    if (logNow !== undefined && logNow > 0 && (logWas === undefined || logWas === 0 || logNow < logWas)) {
+        out.push({ path: "retentionInDays", why: `log retention shortened from ${logWas ? `${logWas} days` : "forever"} to ${logNow} days` });
+    }
+    return out;
 }
 
 /** What a tenant is, without what the plan derives from it (counts) or where its file sits. */
@@ -186,6 +232,10 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     const baseTenants = new Map(base.tenants.map((t) => [t.slug, t]));
     const headTenants = new Map(head.tenants.map((t) => [t.slug, t]));
 
+    const regions: Regions = { base: base.region, head: head.region };
+    // A stack that protects anything is a protected stack (protect: true in its config); dev stacks protect nothing.
+    const protectedStack = base.resources.some((r) => r.options.protect);
+
     const slugs = [...new Set([...baseTenants.keys(), ...headTenants.keys(), ...[...baseGroups.keys(), ...headGroups.keys()].filter((s): s is string => s !== null)])].sort(compare);
     const tenants: TenantDiff[] = [];
     const risks: Risk[] = [];
@@ -203,11 +253,16 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         const added = [...h.values()].filter((r) => !baseUrns.has(r.urn)).map(ref);
         const removed = [...b.values()].filter((r) => !headUrns.has(r.urn)).map(ref);
         const changed: ResourceChange[] = [];
+        const unprotected: { ref: ResourceRef; lowered: { path: string; why: string }[] }[] = [];
         for (const after of h.values()) {
             const before = baseUrns.get(after.urn);
             if (!before) continue;
-            const c = changeOf(before, after);
+            const c = changeOf(before, after, regions);
             if (c) changed.push(c);
+            if (c && protectedStack && isStateful(after.type)) {
+                const lowered = loweredProtection(before, after);
+                if (lowered.length) unprotected.push({ ref: ref(after), lowered });
+            }
         }
         const byTypeName = (x: ResourceRef, y: ResourceRef) => compare(x.type, y.type) || compare(x.name, y.name) || compare(x.urn, y.urn);
         added.sort(byTypeName);
@@ -246,6 +301,14 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
                 reason: c.effect === "replace"
                     ? `${who}: ${holds} ${c.name} would be replaced (deleted and created again) because ${paths.join(", ")} changed`
                     : `${who}: ${holds} ${c.name} would be renamed in place because ${paths.join(", ")} changed; everything using the old name breaks`,
+            });
+        }
+        for (const { ref: r, lowered } of unprotected) {
+            const holds = ruleFor(r.type)!.holds;
+            risks.push({
+                // Never exempt: offboarding keeps data, so it has no reason to lower its protection.
+                tenant: slug, action: "unprotect", urn: r.urn, type: r.type, name: r.name, holds, paths: lowered.map((l) => l.path), exempt: false,
+                reason: `${who}: ${holds} ${r.name} loses protection in a protected stack: ${lowered.map((l) => l.why).join("; ")}`,
             });
         }
     }

@@ -3,17 +3,19 @@
  * per type, the inputs whose change makes the provider replace the resource (delete and create: the data goes too).
  *
  * One table, one row per type token. Every replace-forcing input is `ForceNew: true` in the schema of the Terraform
- * provider the Pulumi package is bridged from; the Pulumi registry page of the type says "Changing this forces a new
- * resource" for the same inputs. Each row names both, so a reviewer can check a row against its source.
+ * provider the Pulumi package is bridged from; the comment above each row names the file it was read from, and the
+ * row's `sources` link it (and the Pulumi registry page, which says "Changing this forces a new resource").
  *
- * Two deliberate additions beyond ForceNew, both marked in the table:
- * - `region` on every AWS type: with AWS v7's per-resource region a resource cannot move; a new region is a new resource.
- * - `rename` entries (PostgreSQL schema, role and database names): the provider renames in place (`ALTER … RENAME TO`),
- *   so no data is lost, but everything holding the old name (the app's credentials secret, `search_path`, grants made
- *   outside Pulumi, migrations) breaks at once. The guard treats them as risky on purpose.
+ * Deliberate additions beyond ForceNew:
+ * - `region` on every AWS type, derived rather than listed: with AWS v7's per-resource region a resource cannot move; a
+ *   new region is a new resource. A region move of a dedicated tenant thus shows every regional resource as replaced.
+ * - `rename` entries (RDS instance identifiers; PostgreSQL schema, role and database names): the provider renames in
+ *   place (`ModifyDBInstance NewDBInstanceIdentifier`, `ALTER … RENAME TO`), so no data is lost, but everything holding
+ *   the old name (endpoints, the app's credentials secret, `search_path`, grants made outside Pulumi) breaks at once.
+ *   The guard treats them as risky on purpose.
  *
  * Provider versions checked: @pulumi/aws 7.x (hashicorp/terraform-provider-aws, `internal/service/<svc>/<file>.go`),
- * @pulumi/postgresql 3.x (cyrilgdn/terraform-provider-postgresql, `postgresql/resource_postgresql_<x>.go`).
+ * @pulumi/postgresql 3.x (cyrilgdn/terraform-provider-postgresql @ ff936b9, `postgresql/resource_postgresql_<x>.go`).
  */
 
 /** What changing an input does to the real resource. */
@@ -45,82 +47,115 @@ const REGISTRY_AWS = "https://www.pulumi.com/registry/packages/aws/api-docs";
 const REGISTRY_PG = "https://www.pulumi.com/registry/packages/postgresql/api-docs";
 
 const replace = (...inputs: string[]): ReplacingInput[] => inputs.map((input) => ({ input, effect: "replace" }));
-const REGION: ReplacingInput = { input: "region", effect: "replace", note: "AWS v7 per-resource region: a resource cannot move between regions" };
+
+/** The per-resource region input of AWS v7: a change replaces any AWS resource (see {@link effectOfChange}). */
+export const REGION_INPUT = "region";
+const REGION_NOTE = "AWS v7 per-resource region: a resource cannot move between regions";
 
 /** The table. Keep rows sorted by type token; cite the source of every row. */
 export const TYPE_RULES: readonly TypeRule[] = [
     {
+        // logs/group.go: name, name_prefix, log_group_class are ForceNew.
         type: "aws:cloudwatch/logGroup:LogGroup",
         holds: "log group",
         stateful: true,
-        inputs: [...replace("name", "namePrefix", "logGroupClass"), REGION],
+        inputs: replace("name", "namePrefix", "logGroupClass"),
         sources: [`${REGISTRY_AWS}/cloudwatch/loggroup/`, `${TF_AWS}/logs/group.go`],
     },
     {
+        // ec2/vpc_subnet.go: vpc_id, cidr_block, availability_zone, availability_zone_id, ipv4_ipam_pool_id,
+        // ipv4_netmask_length, ipv6_ipam_pool_id, ipv6_native, ipv6_netmask_length, outpost_arn are ForceNew.
+        type: "aws:ec2/subnet:Subnet",
+        holds: "subnet (the databases, tasks and NAT gateways in it must move; a same-CIDR replacement cannot be created before the old one is gone)",
+        stateful: false,
+        inputs: replace(
+            "vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId",
+            "ipv6Native", "ipv6NetmaskLength", "outpostArn",
+        ),
+        sources: [`${REGISTRY_AWS}/ec2/subnet/`, `${TF_AWS}/ec2/vpc_subnet.go`],
+    },
+    {
+        // ec2/vpc_.go: cidr_block, ipv4_ipam_pool_id, ipv4_netmask_length are ForceNew.
         type: "aws:ec2/vpc:Vpc",
         holds: "VPC (everything in it is rebuilt)",
         stateful: false,
-        inputs: [...replace("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"), REGION],
+        inputs: replace("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"),
         sources: [`${REGISTRY_AWS}/ec2/vpc/`, `${TF_AWS}/ec2/vpc_.go`],
     },
     {
+        // ecr/repository.go: name and encryption_configuration are ForceNew.
         type: "aws:ecr/repository:Repository",
         holds: "container image repository",
         stateful: true,
-        inputs: [...replace("name", "encryptionConfigurations"), REGION],
+        inputs: replace("name", "encryptionConfigurations"),
         sources: [`${REGISTRY_AWS}/ecr/repository/`, `${TF_AWS}/ecr/repository.go`],
     },
     {
+        // kms/key.go: customer_master_key_spec, key_usage, multi_region, custom_key_store_id, xks_key_id are ForceNew.
         type: "aws:kms/key:Key",
         holds: "KMS key (data encrypted with it becomes unreadable)",
         stateful: true,
-        inputs: [...replace("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"), REGION],
+        inputs: replace("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"),
         sources: [`${REGISTRY_AWS}/kms/key/`, `${TF_AWS}/kms/key.go`],
     },
     {
+        // rds/cluster.go: cluster_identifier(_prefix), engine, engine_mode, availability_zones, database_name, master_username,
+        // storage_encrypted, kms_key_id, db_subnet_group_name, snapshot_identifier, source_region, restore_to_point_in_time,
+        // s3_import are ForceNew.
         type: "aws:rds/cluster:Cluster",
         holds: "database cluster",
         stateful: true,
-        inputs: [
-            ...replace(
-                "clusterIdentifier", "clusterIdentifierPrefix", "engine", "engineMode", "availabilityZones", "databaseName",
-                "masterUsername", "storageEncrypted", "kmsKeyId", "snapshotIdentifier", "sourceRegion", "restoreToPointInTime", "s3Import",
-            ),
-            REGION,
-        ],
+        inputs: replace(
+            "clusterIdentifier", "clusterIdentifierPrefix", "engine", "engineMode", "availabilityZones", "databaseName",
+            "masterUsername", "storageEncrypted", "kmsKeyId", "dbSubnetGroupName", "snapshotIdentifier", "sourceRegion",
+            "restoreToPointInTime", "s3Import",
+        ),
         sources: [`${REGISTRY_AWS}/rds/cluster/`, `${TF_AWS}/rds/cluster.go`],
     },
     {
+        // rds/cluster_instance.go: identifier(_prefix), cluster_identifier, engine, availability_zone, db_subnet_group_name,
+        // custom_iam_instance_profile are ForceNew.
         type: "aws:rds/clusterInstance:ClusterInstance",
         holds: "database cluster instance (the data stays in the cluster; a replaced writer means a failover)",
         stateful: false,
-        inputs: [
-            ...replace("identifier", "identifierPrefix", "clusterIdentifier", "engine", "availabilityZone", "dbSubnetGroupName", "customIamInstanceProfile"),
-            REGION,
-        ],
+        inputs: replace("identifier", "identifierPrefix", "clusterIdentifier", "engine", "availabilityZone", "dbSubnetGroupName", "customIamInstanceProfile"),
         sources: [`${REGISTRY_AWS}/rds/clusterinstance/`, `${TF_AWS}/rds/cluster_instance.go`],
     },
     {
+        // rds/instance.go: identifier_prefix, engine, storage_encrypted, kms_key_id, username, db_name, availability_zone,
+        // character_set_name, nchar_character_set_name, timezone, snapshot_identifier, restore_to_point_in_time,
+        // custom_iam_instance_profile are ForceNew. `identifier` is not: resourceInstanceUpdate sends it as
+        // ModifyDBInstance NewDBInstanceIdentifier, a rename that changes the endpoint.
         type: "aws:rds/instance:Instance",
         holds: "database",
         stateful: true,
         inputs: [
             ...replace(
-                "identifier", "identifierPrefix", "engine", "storageEncrypted", "kmsKeyId", "username", "dbName", "availabilityZone",
+                "identifierPrefix", "engine", "storageEncrypted", "kmsKeyId", "username", "dbName", "availabilityZone",
                 "characterSetName", "ncharCharacterSetName", "timezone", "snapshotIdentifier", "restoreToPointInTime", "customIamInstanceProfile",
             ),
-            REGION,
+            { input: "identifier", effect: "rename", note: "renamed in place (ModifyDBInstance NewDBInstanceIdentifier): the endpoint changes, every connection string breaks" },
         ],
         sources: [`${REGISTRY_AWS}/rds/instance/`, `${TF_AWS}/rds/instance.go`],
     },
     {
+        // s3/bucket.go: bucket, bucket_prefix, object_lock_enabled are ForceNew.
+        type: "aws:s3/bucket:Bucket",
+        holds: "S3 bucket",
+        stateful: true,
+        inputs: replace("bucket", "bucketPrefix", "objectLockEnabled"),
+        sources: [`${REGISTRY_AWS}/s3/bucket/`, `${TF_AWS}/s3/bucket.go`],
+    },
+    {
+        // secretsmanager/secret.go: name, name_prefix are ForceNew.
         type: "aws:secretsmanager/secret:Secret",
         holds: "secret",
         stateful: true,
-        inputs: [...replace("name", "namePrefix"), REGION],
+        inputs: replace("name", "namePrefix"),
         sources: [`${REGISTRY_AWS}/secretsmanager/secret/`, `${TF_AWS}/secretsmanager/secret.go`],
     },
     {
+        // resource_postgresql_database.go: template, encoding, lc_collate, lc_ctype are ForceNew; name is renamed in place.
         type: "postgresql:index/database:Database",
         holds: "PostgreSQL database",
         stateful: true,
@@ -131,6 +166,25 @@ export const TYPE_RULES: readonly TypeRule[] = [
         sources: [`${REGISTRY_PG}/database/`, `${TF_PG}/resource_postgresql_database.go`],
     },
     {
+        // resource_postgresql_default_privileges.go: role, database, owner, schema, object_type, with_grant_option are
+        // ForceNew (privileges is updated in place).
+        type: "postgresql:index/defaultPrivileges:DefaultPrivileges",
+        holds: "default privileges (revoked and granted again: objects created in between miss them)",
+        stateful: false,
+        inputs: replace("role", "database", "owner", "schema", "objectType", "withGrantOption"),
+        sources: [`${REGISTRY_PG}/defaultprivileges/`, `${TF_PG}/resource_postgresql_default_privileges.go`],
+    },
+    {
+        // resource_postgresql_grant.go: role, database, schema, object_type, objects, columns, with_grant_option are ForceNew
+        // (privileges is updated in place).
+        type: "postgresql:index/grant:Grant",
+        holds: "privileges (revoked and granted again: the role loses access in between)",
+        stateful: false,
+        inputs: replace("role", "database", "schema", "objectType", "objects", "columns", "withGrantOption"),
+        sources: [`${REGISTRY_PG}/grant/`, `${TF_PG}/resource_postgresql_grant.go`],
+    },
+    {
+        // resource_postgresql_role.go: nothing is ForceNew; name is renamed in place.
         type: "postgresql:index/role:Role",
         holds: "PostgreSQL role",
         stateful: true,
@@ -138,6 +192,7 @@ export const TYPE_RULES: readonly TypeRule[] = [
         sources: [`${REGISTRY_PG}/role/`, `${TF_PG}/resource_postgresql_role.go`],
     },
     {
+        // resource_postgresql_schema.go: database is ForceNew; name is renamed in place.
         type: "postgresql:index/schema:Schema",
         holds: "PostgreSQL schema",
         stateful: true,
@@ -161,6 +216,11 @@ export function isStateful(type: string): boolean {
     return BY_TYPE.get(type)?.stateful ?? false;
 }
 
+/** Whether the type comes from the AWS provider, whose v7 resources carry a per-resource `region`. */
+export function isAwsType(type: string): boolean {
+    return type.startsWith("aws:");
+}
+
 /** First segment of an input path: `tags.owner` → `tags`, `rules[0].value` → `rules`, `["a.b"]` → `a.b`. */
 export function topLevelInput(path: string): string {
     const quoted = /^\[("(?:[^"\\]|\\.)*")\]/.exec(path);
@@ -174,6 +234,7 @@ export function topLevelInput(path: string): string {
  */
 export function effectOfChange(type: string, path: string, replaceOnChanges: readonly string[] = []): { effect: ReplacementEffect; note?: string } | undefined {
     const top = topLevelInput(path);
+    if (top === REGION_INPUT && isAwsType(type)) return { effect: "replace", note: REGION_NOTE };
     const entry = BY_TYPE.get(type)?.inputs.find((i) => i.input === top);
     if (entry) return { effect: entry.effect, ...(entry.note ? { note: entry.note } : {}) };
     if (matchesOption(path, replaceOnChanges)) {
@@ -194,9 +255,11 @@ export function rulesMarkdown(): string {
         "|---|---|---|---|---|---|",
     ];
     for (const r of TYPE_RULES) {
-        const rep = r.inputs.filter((i) => i.effect === "replace").map((i) => `\`${i.input}\``).join(", ");
+        const rep = [...r.inputs.filter((i) => i.effect === "replace").map((i) => i.input), ...(isAwsType(r.type) ? [REGION_INPUT] : [])]
+            .map((i) => `\`${i}\``).join(", ");
         const ren = r.inputs.filter((i) => i.effect === "rename").map((i) => `\`${i.input}\``).join(", ");
         lines.push(`| \`${r.type}\` | ${r.holds} | ${r.stateful ? "yes" : "no"} | ${rep || "–"} | ${ren || "–"} | ${r.sources.map((s, i) => `[${i + 1}](${s})`).join(" ")} |`);
     }
+    lines.push("", `Any AWS resource, listed or not, is replaced when its \`${REGION_INPUT}\` changes (${REGION_NOTE}).`);
     return lines.join("\n");
 }
