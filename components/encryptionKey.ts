@@ -7,7 +7,10 @@ export interface EncryptionKeyArgs {
     /** AWS v7 per-resource region. Defaults to the provider's region. */
     region?: string;
     tags: Record<string, string>;
-    /** Protect the key from deletion: data encrypted with a deleted key is lost. */
+    /**
+     * Protect the key in Pulumi. Either way the key is retained when its owner goes away: a deleted tenant's final
+     * snapshot, retained backups and logs are encrypted with it, and without the key they are unreadable.
+     */
     protect: boolean;
 }
 
@@ -63,7 +66,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
                 region: args.region,
                 tags: args.tags,
             },
-            { parent: this, protect: args.protect },
+            { parent: this, protect: args.protect, retainOnDelete: true },
         );
         this.arn = this.key.arn;
         this.keyId = this.key.keyId;

@@ -350,6 +350,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     /** A private, SSE-S3 bucket that only ELB log delivery may write to, over TLS, with expiring objects. */
     private createLogBucket(name: string, args: LoadBalancerArgs): { bucket: aws.s3.Bucket; policy: aws.s3.BucketPolicy } {
         const parent = { parent: this };
+        // The bucket outlives its load balancer, so its safeguards must too: retained with it, never left bare.
+        const retained = { parent: this, retainOnDelete: true };
         const region = args.region;
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
         const partition = aws.getPartitionOutput({}, parent).partition;
@@ -364,18 +366,18 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const publicAccess = new aws.s3.BucketPublicAccessBlock(
             `${name}-logs`,
             { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true, region },
-            parent,
+            retained,
         );
         const ownership = new aws.s3.BucketOwnershipControls(
             `${name}-logs`,
             { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" }, region },
-            parent,
+            retained,
         );
         new aws.s3.BucketServerSideEncryptionConfiguration(
             `${name}-logs`,
             // ALB access logs support only SSE-S3 (AES256) destinations, not SSE-KMS.
             { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }], region },
-            parent,
+            retained,
         );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-logs`,
@@ -392,7 +394,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 ],
                 region,
             },
-            parent,
+            retained,
         );
         const document = aws.iam.getPolicyDocumentOutput(
             {
@@ -420,7 +422,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             `${name}-logs`,
             { bucket: bucket.id, policy: document.json, region },
             // S3 rejects concurrent bucket-configuration changes; the public-access block must be in place first anyway.
-            { parent: this, dependsOn: [publicAccess, ownership] },
+            { ...retained, dependsOn: [publicAccess, ownership] },
         );
         return { bucket, policy };
     }

@@ -143,6 +143,16 @@ describe("LoadBalancer", () => {
         expect(one(result, "aws:s3/bucket:Bucket").options.protect).toBe(true);
     });
 
+    test("the retained access-log bucket keeps its public-access block, policy, encryption, ownership and expiry when the ALB goes", async () => {
+        const { result } = await run();
+        const bucketTypes = ["Bucket", "BucketPublicAccessBlock", "BucketPolicy", "BucketServerSideEncryptionConfiguration", "BucketOwnershipControls", "BucketLifecycleConfiguration"];
+        const s3 = result.resources.filter((r) => r.type.startsWith("aws:s3/"));
+        expect(s3.map((r) => r.type.split(":")[2]).sort()).toEqual([...bucketTypes].sort());
+        for (const r of s3) expect(r.options.retainOnDelete, r.type).toBe(true);
+        // The load balancer itself is not retained: offboarding removes it.
+        expect(one(result, LB).options.retainOnDelete).toBe(false);
+    });
+
     test("ALB log delivery writes as the regional ELB account in Regions opened before August 2022, as the service elsewhere", () => {
         expect(elbLogDeliveryPrincipal("us-east-1")).toEqual({ type: "AWS", identifier: "arn:aws:iam::127311923021:root" });
         expect(elbLogDeliveryPrincipal("eu-central-1")).toEqual({ type: "AWS", identifier: "arn:aws:iam::054676820928:root" });
