@@ -1,8 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { secretRecoveryWindowDays } from "./naming";
 
 export interface CredentialsSecretArgs {
-    /** Fixed Secrets Manager name (see naming.ts): what the app and operators look up. */
+    /**
+     * Name stem (see naming.ts `tenantSecretName`), used as the secret's `namePrefix`: AWS appends `-<unique>`, so a
+     * re-created secret never collides with a deleted one in its recovery window. Consumers use the ARN, not the name.
+     */
     secretName: string;
     description: string;
     /** Customer-managed key encrypting the secret. */
@@ -22,7 +26,7 @@ export interface CredentialsSecretArgs {
 
 /**
  * PostgreSQL credentials in Secrets Manager: the secret (protected with the data when asked) and its value, kept a
- * Pulumi secret. The secret waits out a 30-day recovery window when deleted.
+ * Pulumi secret. When deleted, a protected secret waits out a 30-day recovery window; an unprotected one goes at once.
  */
 export function credentialsSecret(name: string, args: CredentialsSecretArgs, opts: { parent: pulumi.Resource; protect: boolean }): aws.secretsmanager.Secret {
     return credentialsSecretWithVersion(name, args, opts).secret;
@@ -37,7 +41,14 @@ export function credentialsSecretWithVersion(
     const { secretName: _n, description: _d, kmsKeyId: _k, tags: _t, region, ...value } = args;
     const secret = new aws.secretsmanager.Secret(
         name,
-        { name: args.secretName, description: args.description, kmsKeyId: args.kmsKeyId, recoveryWindowInDays: 30, tags: args.tags, ...(region ? { region } : {}) },
+        {
+            namePrefix: `${args.secretName}-`,
+            description: args.description,
+            kmsKeyId: args.kmsKeyId,
+            recoveryWindowInDays: secretRecoveryWindowDays(opts.protect),
+            tags: args.tags,
+            ...(region ? { region } : {}),
+        },
         opts,
     );
     const version = new aws.secretsmanager.SecretVersion(

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 
 /** Shortest backup retention the platform accepts (days); RDS allows at most 35. */
 export const MIN_BACKUP_RETENTION_DAYS = 7;
@@ -10,9 +11,9 @@ export const POSTGRES_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
 export interface DatabaseInstanceArgs {
     /**
-     * Physical DB instance identifier, e.g. `tenancy-prod-acme`: fixed and stable, it names the endpoint, the log groups
-     * and the final snapshot. 1 to 63 of a-z, 0-9 and '-', starting with a letter, no '--', not ending in '-'.
-     * Changing it replaces the instance.
+     * Physical DB instance identifier, e.g. `tenancy-prod-hybrid-acme` (naming.ts `instanceIdentifier`): fixed and
+     * stable, it names the endpoint, the log groups and the final snapshot. 1 to 63 of a-z, 0-9 and '-', starting with a
+     * letter, no '--', not ending in '-'. Changing it renames the instance in place: the endpoint changes.
      */
     identifier: string;
     /** AWS v7 per-resource region, passed to every regional child. Defaults to the provider's region. */
@@ -196,6 +197,10 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                 ),
         );
 
+        // One suffix per incarnation, stable across updates: deleting a re-created instance must not collide with the
+        // final snapshot its predecessor left (DBSnapshotAlreadyExists would fail the delete).
+        const snapshotSuffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, { parent: this });
+
         this.instance = new aws.rds.Instance(
             `${name}-instance`,
             {
@@ -224,8 +229,7 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                 copyTagsToSnapshot: true,
                 deletionProtection: args.protect,
                 skipFinalSnapshot: !args.protect,
-                // Stable (no timestamp) so previews never show a diff; deleting the same identifier twice needs the old snapshot renamed.
-                finalSnapshotIdentifier: `${args.identifier}-final`,
+                finalSnapshotIdentifier: pulumi.interpolate`${args.identifier}-final-${snapshotSuffix.hex}`,
                 deleteAutomatedBackups: !args.protect,
                 performanceInsightsEnabled: true,
                 performanceInsightsKmsKeyId: args.kmsKeyArn,

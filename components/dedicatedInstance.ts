@@ -10,6 +10,7 @@ import { Network } from "./network";
 import { RoleManager } from "./roleManager";
 import { dnsNamesInZone } from "./dns";
 import { tenantCertificates } from "../tenants/certificates";
+import { instanceIdentifier } from "./naming";
 
 export interface DedicatedInstanceArgs {
     /** The dedicated tenant: its region, network, hostnames, release and status decide what is built. */
@@ -75,7 +76,7 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             tags,
         }, child);
         this.database = new DatabaseInstance(`${name}-db`, {
-            identifier: `tenancy-${args.stack}-${tenant.slug}`,
+            identifier: instanceIdentifier(args.stack, tenant.slug, "dedicated"),
             region,
             vpcId: this.network.vpcId,
             subnetIds: this.network.isolatedSubnetIds,

@@ -4,15 +4,16 @@ import type { Tenant } from "../tenants/registry";
 import { DatabaseInstance, DatabaseInstanceArgs, databaseInstanceProblems } from "./databaseInstance";
 import { EncryptionKey } from "./encryptionKey";
 import { RoleManager } from "./roleManager";
+import { instanceIdentifier } from "./naming";
 
 /** Database created in every hybrid tenant's instance; the shared app connects to it. */
 export const HYBRID_DATABASE_NAME = "app";
 /** Master user of a hybrid tenant's instance; RDS manages its password. */
 export const HYBRID_MASTER_USERNAME = "tenancy_admin";
 
-/** `tenancy-<stack>-<slug>`: the RDS identifier of a hybrid tenant's instance. */
+/** `tenancy-<stack>-hybrid-<slug>`: the RDS identifier of a hybrid tenant's instance (see naming.ts). */
 export function hybridInstanceIdentifier(stack: string, slug: string): string {
-    return `tenancy-${stack}-${slug}`;
+    return instanceIdentifier(stack, slug, "hybrid");
 }
 
 /** The instance of a hybrid tenant, encrypted with `kmsKeyArn`. */

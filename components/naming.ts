@@ -26,9 +26,30 @@ export const TENANTS_GROUP_ROLE = "tenancy_tenants";
 /** Read-only role for platform reporting across every tenant schema. */
 export const REPORTING_ROLE = "tenancy_reporting";
 
-/** Secrets Manager name of a tenant's database credentials, e.g. `tenancy/prod/acme/db-runtime`. */
+/**
+ * Secrets Manager name stem of a tenant's credentials, e.g. `tenancy/prod/acme/db-runtime`. Secrets get it as a
+ * `namePrefix` (AWS appends `-<unique>`): a re-created secret (tier move shared → hybrid → shared, dev rebuild) never
+ * collides with its predecessor still waiting out its recovery window. Policies match it as `<stem>-*`.
+ */
 export function tenantSecretName(stack: string, slug: string, purpose: string): string {
     return `tenancy/${stack}/${slug}/${purpose}`;
+}
+
+/** Days a deleted secret can be restored: 30 (the maximum) where data is protected; 0 (deleted at once) elsewhere. */
+export function secretRecoveryWindowDays(protect: boolean): number {
+    return protect ? 30 : 0;
+}
+
+/** Where a tenant's RDS instance serves from; part of its identifier. */
+export type InstancePlacement = "hybrid" | "dedicated";
+
+/**
+ * `tenancy-<stack>-<placement>-<slug>`: the RDS identifier of a hybrid or dedicated tenant's instance. The placement is
+ * part of it because Pulumi creates a new placement's instance before deleting the old one (different URNs): a tier
+ * move hybrid ↔ dedicated in one region would otherwise collide on the identifier and its log group names.
+ */
+export function instanceIdentifier(stack: string, slug: string, placement: InstancePlacement): string {
+    return `tenancy-${stack}-${placement}-${slug}`;
 }
 
 /** SSM parameter of a tenant in the runtime registry the shared app reads. */

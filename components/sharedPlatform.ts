@@ -8,7 +8,7 @@ import { credentialsSecret } from "./credentialsSecret";
 import { DatabaseHardening } from "./databaseHardening";
 import { EncryptionKey } from "./encryptionKey";
 import { LoadBalancer } from "./loadBalancer";
-import { tenantParameterName, tenantSecretName } from "./naming";
+import { secretRecoveryWindowDays, tenantParameterName, tenantSecretName } from "./naming";
 import { Network } from "./network";
 
 export interface SharedPlatformArgs {
@@ -155,6 +155,8 @@ export class SharedPlatform extends pulumi.ComponentResource {
             retentionInDays: args.logRetentionDays,
             tags,
         }, stateful);
+        // One suffix per incarnation: a rebuilt cluster's deletion must not collide with an earlier final snapshot.
+        const snapshotSuffix = new random.RandomId(`${name}-db-final-snapshot`, { byteLength: 4 }, child);
         this.cluster = new aws.rds.Cluster(`${name}-db`, {
             clusterIdentifier,
             engine: "aurora-postgresql",
@@ -173,7 +175,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
             copyTagsToSnapshot: true,
             deletionProtection: protect,
             skipFinalSnapshot: !protect,
-            finalSnapshotIdentifier: `tenancy-${args.stack}-shared-final`,
+            finalSnapshotIdentifier: pulumi.interpolate`${clusterIdentifier}-final-${snapshotSuffix.hex}`,
             iamDatabaseAuthenticationEnabled: true,
             enabledCloudwatchLogsExports: ["postgresql"],
             ...(serverless
@@ -293,10 +295,10 @@ export class SharedPlatform extends pulumi.ComponentResource {
         }, child);
 
         const appSecret = new aws.secretsmanager.Secret(`${name}-app-secret`, {
-            name: tenantSecretName(args.stack, "platform", "app-secret-key"),
+            namePrefix: `${tenantSecretName(args.stack, "platform", "app-secret-key")}-`,
             description: "Signing key of the shared app",
             kmsKeyId: this.key.arn,
-            recoveryWindowInDays: 30,
+            recoveryWindowInDays: secretRecoveryWindowDays(protect),
             tags,
         }, stateful);
         const secretKey = args.appSecretKey ?? new random.RandomPassword(`${name}-app-secret-key`, { length: 64, special: false }, child).result;

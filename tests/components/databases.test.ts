@@ -4,7 +4,8 @@ import * as postgresql from "@pulumi/postgresql";
 import { describe, expect, it } from "vitest";
 import { DatabaseHardening } from "../../components/databaseHardening";
 import { DatabaseInstance, type DatabaseInstanceArgs, databaseInstanceProblems, parameterGroupFamily } from "../../components/databaseInstance";
-import { HybridDatabase, type HybridDatabaseArgs } from "../../components/hybridDatabase";
+import { HybridDatabase, type HybridDatabaseArgs, hybridInstanceIdentifier } from "../../components/hybridDatabase";
+import { instanceIdentifier, secretRecoveryWindowDays } from "../../components/naming";
 import { TenantDatabase } from "../../components/tenantDatabase";
 import { findResource, ofType, record, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
 import type { SizePreset } from "../../stacks/config";
@@ -28,6 +29,7 @@ const T = {
     secret: "aws:secretsmanager/secret:Secret",
     secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
     password: "random:index/randomPassword:RandomPassword",
+    randomId: "random:index/randomId:RandomId",
     role: "postgresql:index/role:Role",
     schema: "postgresql:index/schema:Schema",
     grant: "postgresql:index/grant:Grant",
@@ -185,7 +187,7 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         expect(result.outputs["keyArn"]).toBe(keyArn);
         const db = one(result, T.instance);
         expect(db.inputs).toMatchObject({
-            identifier: "tenancy-test-acme",
+            identifier: "tenancy-test-hybrid-acme",
             engine: "postgres",
             storageType: "gp3",
             storageEncrypted: true,
@@ -223,7 +225,7 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         const result = await recordHybrid();
         const db = one(result, T.instance);
         const managed = (db.outputs["masterUserSecrets"] as { secretArn: string }[])[0]!.secretArn;
-        const runtime = ofType(result, T.secret).find((s) => s.inputs["name"] === "tenancy/test/acme/db-runtime")!;
+        const runtime = ofType(result, T.secret).find((s) => s.inputs["namePrefix"] === "tenancy/test/acme/db-runtime-")!;
         expect(runtime.inputs["kmsKeyId"]).toBe(one(result, T.key).outputs["arn"]);
         expect(result.outputs).toMatchObject({
             credentialsSecretArn: runtime.outputs["arn"],
@@ -235,10 +237,16 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         expect(managed).toMatch(/^arn:aws:secretsmanager:eu-west-1:\d{12}:secret:rds!/);
     });
 
-    it("protect keeps the data: deletion protection, a stable final snapshot, retained backups, protected key, instance and logs", async () => {
+    it("protect keeps the data: deletion protection, a final snapshot named per incarnation, retained backups, protected key, instance and logs", async () => {
         const result = await recordHybrid({ protect: true });
         const db = one(result, T.instance);
-        expect(db.inputs).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "tenancy-test-acme-final", deleteAutomatedBackups: false });
+        expect(db.inputs).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false, deleteAutomatedBackups: false });
+        // A random suffix created with the instance: stable across updates, new for a re-created instance, so the
+        // second deletion of `tenancy-test-hybrid-acme` cannot fail on the first one's snapshot.
+        const suffix = one(result, "random:index/randomId:RandomId");
+        expect(suffix.name).toBe("acme-db-db-final-snapshot");
+        expect(db.inputs["finalSnapshotIdentifier"]).toBe(`tenancy-test-hybrid-acme-final-${String(suffix.outputs["hex"])}`);
+        expect(db.inputs["finalSnapshotIdentifier"]).toMatch(/^tenancy-test-hybrid-acme-final-[0-9a-f]{8}$/);
         expect(db.options.protect).toBe(true);
         expect(one(result, T.key).options.protect).toBe(true);
         for (const lg of descendants(result, dbComponent(result)).filter((r) => r.type === T.logGroup)) expect(lg.options.protect).toBe(true);
@@ -323,7 +331,7 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         const result = await recordHybrid();
         const keyArn = one(result, T.key).outputs["arn"];
         const logGroups = descendants(result, dbComponent(result)).filter((r) => r.type === T.logGroup);
-        expect(logGroups.map((l) => l.inputs["name"]).sort()).toEqual(["/aws/rds/instance/tenancy-test-acme/postgresql", "/aws/rds/instance/tenancy-test-acme/upgrade"]);
+        expect(logGroups.map((l) => l.inputs["name"]).sort()).toEqual(["/aws/rds/instance/tenancy-test-hybrid-acme/postgresql", "/aws/rds/instance/tenancy-test-hybrid-acme/upgrade"]);
         for (const lg of logGroups) expect(lg.inputs).toMatchObject({ kmsKeyId: keyArn, retentionInDays: 30 });
         const db = one(result, T.instance);
         expect(db.options.dependsOn).toEqual(expect.arrayContaining(logGroups.map((l) => l.urn)));
@@ -333,10 +341,11 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         const result = await record(async () => void new DatabaseInstance("globex-db", instanceArgs()), base);
         const component = findResource(result, "tenancy:database:DatabaseInstance", "globex-db");
         const children = descendants(result, component);
-        expect(children.map((c) => c.type).sort()).toEqual([T.logGroup, T.logGroup, T.params, T.instance, T.subnetGroup, T.sg, T.ingress, T.ingress].sort());
+        expect(children.map((c) => c.type).sort()).toEqual([T.logGroup, T.logGroup, T.params, T.instance, T.subnetGroup, T.sg, T.ingress, T.ingress, T.randomId].sort());
         for (const c of children) {
             expect(c.parent).toBe(component.urn);
             expect(c.name.startsWith("globex-db-"), c.name).toBe(true);
+            if (!c.type.startsWith("aws:")) continue;
             expect(c.inputs["region"], c.name).toBe("eu-central-1");
             expect(c.inputs["tags"], c.name).toEqual(instanceArgs().tags);
         }
@@ -372,7 +381,7 @@ describe("DatabaseHardening", () => {
         expect(reporting.secretPaths).toContain("password");
         expect(one(result, T.password).inputs).toMatchObject({ length: 40, special: false });
         const secret = one(result, T.secret);
-        expect(secret.inputs).toMatchObject({ name: "tenancy/test/platform/db-reporting", kmsKeyId: sharedKeyArn, tags: { "tenancy:stack": "test", "tenancy:tier": "shared" } });
+        expect(secret.inputs).toMatchObject({ namePrefix: "tenancy/test/platform/db-reporting-", kmsKeyId: sharedKeyArn, tags: { "tenancy:stack": "test", "tenancy:tier": "shared" } });
         expect(result.outputs["reportingSecretArn"]).toBe(secret.outputs["arn"]);
         const version = one(result, T.secretVersion);
         expect(version.secretPaths).toEqual(["secretString"]);
@@ -511,7 +520,10 @@ describe("TenantDatabase", () => {
         const component = findResource(result, "tenancy:tenant:TenantDatabase", "acme-corp-db");
         const mine = descendants(result, component);
         const secrets = mine.filter((r) => r.type === T.secret);
-        expect(secrets.map((s) => s.inputs["name"])).toEqual(["tenancy/test/acme-corp/db-runtime", "tenancy/test/acme-corp/db-owner"]);
+        // Name prefixes: AWS appends a unique suffix, so a re-created tenant never collides with a secret in its recovery window.
+        expect(secrets.map((s) => [s.inputs["name"], s.inputs["namePrefix"]])).toEqual([
+            [undefined, "tenancy/test/acme-corp/db-runtime-"], [undefined, "tenancy/test/acme-corp/db-owner-"],
+        ]);
         for (const s of secrets) {
             expect(s.inputs).toMatchObject({ kmsKeyId: sharedKeyArn, recoveryWindowInDays: 30, tags: { "tenancy:stack": "test", "tenancy:tier": "shared" } });
             expect(s.options.protect).toBe(true);
@@ -552,6 +564,13 @@ describe("TenantDatabase", () => {
         expect(result.resources.filter((r) => r.options.protect).map((r) => r.name)).toEqual([]);
     });
 
+    it("unprotected secrets skip the recovery window: a dev rebuild can create them again at once", async () => {
+        const result = await recordShared([acme], false);
+        const secrets = ofType(result, T.secret);
+        expect(secrets.length).toBeGreaterThan(0);
+        for (const s of secrets) expect(s.inputs["recoveryWindowInDays"], s.name).toBe(0);
+    });
+
     it("refuses a tenant that is not shared, and a missing provider", async () => {
         await expect(recordShared([tenant({ tier: "hybrid", size: "small" })])).rejects.toThrow(/allowed: shared/);
         await expect(
@@ -561,5 +580,18 @@ describe("TenantDatabase", () => {
                 new TenantDatabase("acme-db", { tenant: tenant(), stack: "test", databaseName: "tenancy", host: pulumi.output("h"), port: 5432, hardening, secretKmsKeyId: "k", protect: false, tags: {} });
             }, base),
         ).rejects.toThrow(/postgresql\.Provider/);
+    });
+});
+
+describe("naming: re-creates never collide with what a deletion leaves behind", () => {
+    it("hybrid and dedicated instances of one tenant get different identifiers (a tier move creates the new one first)", () => {
+        expect(instanceIdentifier("prod", "acme", "hybrid")).toBe("tenancy-prod-hybrid-acme");
+        expect(instanceIdentifier("prod", "acme", "dedicated")).toBe("tenancy-prod-dedicated-acme");
+        expect(hybridInstanceIdentifier("prod", "acme")).toBe(instanceIdentifier("prod", "acme", "hybrid"));
+    });
+
+    it("secrets wait out 30 days only where the data is protected", () => {
+        expect(secretRecoveryWindowDays(true)).toBe(30);
+        expect(secretRecoveryWindowDays(false)).toBe(0);
     });
 });

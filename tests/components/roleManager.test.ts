@@ -148,7 +148,7 @@ describe("RoleManager", () => {
         expect(inv.options.dependencies).toEqual(expect.arrayContaining([instance.urn, ...ofType(result, T.ingress).map((r) => r.urn), ...ofType(result, T.egress).map((r) => r.urn)]));
         expect(inv.inputs["region"]).toBe("eu-central-1");
         expect(inv.inputs["lifecycleScope"]).toBeUndefined(); // CREATE_ONLY: an input change replaces, i.e. re-invokes
-        const runtime = ofType(result, T.secret).find((s) => s.inputs["name"] === "tenancy/test/globex/db-runtime")!;
+        const runtime = ofType(result, T.secret).find((s) => s.inputs["namePrefix"] === "tenancy/test/globex/db-runtime-")!;
         expect(result.outputs["runtimeSecretArn"]).toBe(runtime.outputs["arn"]);
         expect(result.outputs["valueFrom"]).toMatch(new RegExp(`^${runtime.outputs["arn"]}:password::[0-9a-f-]{36}$`));
         expect(runtime.inputs["region"]).toBe("eu-central-1");

@@ -36,7 +36,7 @@ function masterSecretArns(): string[] {
     const managed = [...ofType("aws:rds/instance:Instance"), ...ofType("aws:rds/cluster:Cluster")].flatMap(
         (db) => ((db.outputs.masterUserSecrets as { secretArn: string }[] | undefined) ?? []).map((s) => s.secretArn),
     );
-    const admin = ofType("aws:secretsmanager/secret:Secret").filter((s) => /\/db-admin$/.test(s.inputs.name as string)).map((s) => s.outputs.arn as string);
+    const admin = ofType("aws:secretsmanager/secret:Secret").filter((s) => /\/db-admin-$/.test(s.inputs.namePrefix as string)).map((s) => s.outputs.arn as string);
     return [...managed, ...admin];
 }
 
@@ -93,10 +93,10 @@ describe("no app holds a master credential", () => {
     });
 
     it("hybrid and dedicated tenants' registry records and outputs name their runtime secret", () => {
-        const secrets = new Map(ofType("aws:secretsmanager/secret:Secret").map((s) => [s.outputs.arn as string, s.inputs.name as string]));
+        const secrets = new Map(ofType("aws:secretsmanager/secret:Secret").map((s) => [s.outputs.arn as string, s.inputs.namePrefix as string]));
         const tenants = result.outputs.tenants as Record<string, { credentialsSecretArn: string }>;
         for (const slug of Object.keys(OWN_DB)) {
-            expect(secrets.get(tenants[slug]!.credentialsSecretArn), slug).toBe(`tenancy/test/${slug}/db-runtime`);
+            expect(secrets.get(tenants[slug]!.credentialsSecretArn), slug).toBe(`tenancy/test/${slug}/db-runtime-`);
             const record = ofType("aws:ssm/parameter:Parameter").find((p) => owner(p) === slug)!;
             expect((parse(record.inputs.insecureValue) as { credentialsSecretArn: string }).credentialsSecretArn).toBe(tenants[slug]!.credentialsSecretArn);
         }
@@ -105,7 +105,7 @@ describe("no app holds a master credential", () => {
     it("a dedicated app gets its runtime role's secret, pinned to the version the role manager applied", () => {
         const def = ofType("aws:ecs/taskDefinition:TaskDefinition").find((d) => owner(d) === "delta")!;
         const secrets = (parse(def.inputs.containerDefinitions) as { secrets: { name: string; valueFrom: string }[] }[])[0]!.secrets;
-        const runtime = ofType("aws:secretsmanager/secret:Secret").find((s) => s.inputs.name === "tenancy/test/delta/db-runtime")!;
+        const runtime = ofType("aws:secretsmanager/secret:Secret").find((s) => s.inputs.namePrefix === "tenancy/test/delta/db-runtime-")!;
         const version = ofType("aws:secretsmanager/secretVersion:SecretVersion").find((v) => v.inputs.secretId === runtime.id)!;
         expect(secrets).toEqual([
             { name: "DB_PASSWORD", valueFrom: `${runtime.outputs.arn}:password::${version.outputs.versionId}` },

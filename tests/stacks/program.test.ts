@@ -224,7 +224,7 @@ describe("protection", () => {
         for (const db of [...ofType(prod, "aws:rds/instance:Instance"), ...ofType(prod, "aws:rds/cluster:Cluster")]) {
             expect(db.inputs.deletionProtection, db.urn).toBe(true);
             expect(db.inputs.skipFinalSnapshot, db.urn).toBe(false);
-            expect(db.inputs.finalSnapshotIdentifier, db.urn).toMatch(/-final$/);
+            expect(db.inputs.finalSnapshotIdentifier, db.urn).toMatch(/-final-[0-9a-f]{8}$/);
         }
     });
 
