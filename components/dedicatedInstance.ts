@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SizePreset } from "../stacks/config";
+import { dedicatedZoneCount, type SizePreset } from "../stacks/config";
 import type { Tenant } from "../tenants/registry";
 import { AppService } from "./appService";
 import { DatabaseInstance } from "./databaseInstance";
@@ -23,6 +23,11 @@ export interface DedicatedInstanceArgs {
     hostedZoneId: string;
     /** ECR repository URL of the app; the tenant's release version is the tag. */
     imageRepositoryUrl: pulumi.Input<string>;
+    /**
+     * AZ IDs of the tenant's region, in the order its VPC uses them; the first 2 (3 with highAvailability) are used.
+     * From the stack's `availabilityZoneIds`.
+     */
+    availabilityZoneIds: string[];
     /** PostgreSQL engine version of the tenant's RDS instance, e.g. `16.6`. */
     engineVersion: string;
     /** Three AZs, NAT per AZ and a Multi-AZ database. Defaults to false. */
@@ -68,7 +73,7 @@ export class DedicatedInstance extends pulumi.ComponentResource {
         this.key = new EncryptionKey(`${name}-kms`, { description: `tenancy ${args.stack}/${tenant.slug}: database, secrets and logs`, region, tags, protect }, child);
         this.network = new Network(`${name}-net`, {
             cidr: tenant.network.cidr,
-            availabilityZones: ha ? 3 : 2,
+            availabilityZoneIds: args.availabilityZoneIds.slice(0, dedicatedZoneCount(ha)),
             natGateways: ha ? "perAz" : "single",
             region,
             kmsKeyArn: this.key.arn,

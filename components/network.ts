@@ -4,11 +4,18 @@ import { parseCidr, subnetCidrs } from "../tenants/cidr";
 
 export type NatGatewayMode = "single" | "perAz";
 
+/** An AZ ID: region code abbreviation, `-az`, number (`use1-az1`, `apse2-az3`, `usgw1-az2`). */
+export const AZ_ID_PATTERN = /^[a-z]{2,}[0-9]+-az[0-9]+$/;
+
 export interface NetworkArgs {
     /** IPv4 block of the VPC, /16 to /24 (see {@link subnetLayout} for how it is split). */
     cidr: string;
-    /** Availability zones the VPC spans: 2 or 3. Each gets one public, one private and one isolated subnet. */
-    availabilityZones: number;
+    /**
+     * Availability zones the VPC spans, by AZ ID (`use1-az1`, the same physical zone in every account): 2 or 3, in subnet
+     * order. Each gets one public, one private and one isolated subnet. Pinned rather than looked up, so an AZ event (a
+     * zone leaving the "available" list) never shifts the list and replaces subnets and the databases in them.
+     */
+    availabilityZoneIds: string[];
     /** One NAT gateway for the whole VPC (`single`, cheaper) or one per AZ (`perAz`, survives an AZ outage). */
     natGateways: NatGatewayMode;
     /** AWS v7 per-resource region. Defaults to the provider's region. */
@@ -59,12 +66,22 @@ export class Network extends pulumi.ComponentResource {
     readonly publicSubnetIds: pulumi.Output<string>[];
     readonly privateSubnetIds: pulumi.Output<string>[];
     readonly isolatedSubnetIds: pulumi.Output<string>[];
-    /** Names of the AZs used, in subnet order. */
+    /** This account's names of the AZs used, in subnet order (as the subnets report them). */
     readonly availabilityZones: pulumi.Output<string[]>;
+    /** The AZ IDs used, in subnet order. */
+    readonly availabilityZoneIds: string[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: a bad layout must not leave a half-built component.
-        const layout = subnetLayout(args.cidr, args.availabilityZones);
+        const zoneIds = args.availabilityZoneIds;
+        if (zoneIds.length !== 2 && zoneIds.length !== 3) {
+            throw new Error(`network availabilityZoneIds: ${zoneIds.length} given (allowed: 2 or 3 AZ IDs)`);
+        }
+        const layout = subnetLayout(args.cidr, zoneIds.length);
+        const badId = zoneIds.find((id) => !AZ_ID_PATTERN.test(id));
+        if (badId !== undefined) throw new Error(`network availabilityZoneIds: '${badId}' is not an AZ ID (allowed: such as use1-az1)`);
+        const dupId = zoneIds.find((id, i) => zoneIds.indexOf(id) !== i);
+        if (dupId !== undefined) throw new Error(`network availabilityZoneIds: ${dupId} is listed twice (allowed: distinct AZ IDs)`);
         if (args.natGateways !== "single" && args.natGateways !== "perAz") {
             throw new Error(`network natGateways: ${String(args.natGateways)} is not allowed (allowed: single, perAz)`);
         }
@@ -74,26 +91,9 @@ export class Network extends pulumi.ComponentResource {
         super("tenancy:network:Network", name, {}, opts);
 
         const region = args.region;
-        const count = args.availabilityZones;
+        const count = zoneIds.length;
         const parent = { parent: this };
         const named = (n: string) => ({ ...args.tags, Name: n });
-
-        const zones = aws.getAvailabilityZonesOutput(
-            {
-                state: "available",
-                // Local and Wavelength zones are opt-in; only regular AZs carry a full VPC.
-                filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
-                region,
-            },
-            parent,
-        );
-        const azNames = zones.names.apply((names) => {
-            if (names.length < count) {
-                throw new Error(`network availabilityZones: ${count} requested but region ${region ?? "(provider default)"} offers ${names.length}`);
-            }
-            return names.slice(0, count);
-        });
-        const azName = (i: number) => azNames.apply((names) => names[i]!);
 
         this.vpc = new aws.ec2.Vpc(
             `${name}-vpc`,
@@ -117,7 +117,7 @@ export class Network extends pulumi.ComponentResource {
                         {
                             vpcId,
                             cidrBlock,
-                            availabilityZone: azName(i),
+                            availabilityZoneId: zoneIds[i]!,
                             // Nothing here needs a public address: ALBs and NAT gateways get theirs explicitly.
                             mapPublicIpOnLaunch: false,
                             region,
@@ -175,7 +175,9 @@ export class Network extends pulumi.ComponentResource {
         this.publicSubnetIds = publicSubnets.map((s) => s.id);
         this.privateSubnetIds = privateSubnets.map((s) => s.id);
         this.isolatedSubnetIds = isolatedSubnets.map((s) => s.id);
-        this.availabilityZones = azNames;
+        // AZ names differ per account (use1-az1 is us-east-1a in one, -1c in another): read them from the subnets.
+        this.availabilityZones = pulumi.all(isolatedSubnets.map((s) => s.availabilityZone));
+        this.availabilityZoneIds = [...zoneIds];
         this.registerOutputs({
             vpcId: this.vpcId,
             cidr: this.cidr,
@@ -183,6 +185,7 @@ export class Network extends pulumi.ComponentResource {
             privateSubnetIds: this.privateSubnetIds,
             isolatedSubnetIds: this.isolatedSubnetIds,
             availabilityZones: this.availabilityZones,
+            availabilityZoneIds: this.availabilityZoneIds,
         });
     }
 

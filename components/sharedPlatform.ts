@@ -20,8 +20,8 @@ export interface SharedPlatformArgs {
     hostedZoneId: string;
     /** CIDR of the shared VPC. */
     vpcCidr: string;
-    /** Availability zones (2 in dev, 3 in prod). */
-    availabilityZones: number;
+    /** The shared VPC's availability zones by AZ ID, in subnet order (2 in dev, 3 in prod). */
+    availabilityZoneIds: string[];
     /** One NAT gateway for the VPC, or one per AZ. */
     natGateways: "single" | "perAz";
     database: {
@@ -105,7 +105,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
 
         this.network = new Network(`${name}-net`, {
             cidr: args.vpcCidr,
-            availabilityZones: args.availabilityZones,
+            availabilityZoneIds: args.availabilityZoneIds,
             natGateways: args.natGateways,
             kmsKeyArn: this.key.arn,
             logRetentionDays: args.logRetentionDays,

@@ -107,6 +107,7 @@ export class TenantResources extends pulumi.ComponentResource {
                 domain: config.domain,
                 hostedZoneId: config.hostedZoneId,
                 imageRepositoryUrl: platform.repository.repositoryUrl,
+                availabilityZoneIds: config.availabilityZoneIds[tenant.region] ?? [],
                 engineVersion: config.shared.database.engineVersion,
                 highAvailability: config.highAvailability,
                 logRetentionDays: config.logRetentionDays,

@@ -143,8 +143,11 @@ export const RESOURCE_MOCKS: Record<string, ResourceMock> = {
     instanceTenancy: str(ctx.inputs, "instanceTenancy") ?? "default",
   })),
   "aws:ec2/subnet:Subnet": ec2Resource("subnet", "subnet", (ctx) => {
-    const az = str(ctx.inputs, "availabilityZone") ?? `${ctx.region}a`;
-    return { availabilityZone: az, availabilityZoneId: `${zoneIdPrefix(ctx.region)}-az${azIndex(az) + 1}` };
+    // Given an AZ ID (`use1-az2`), the mock account names it by its number (`us-east-1b`); real accounts shuffle names.
+    const zoneId = str(ctx.inputs, "availabilityZoneId");
+    const byId = zoneId ? /-az(\d+)$/.exec(zoneId) : null;
+    const az = str(ctx.inputs, "availabilityZone") ?? (byId ? `${ctx.region}${String.fromCharCode(96 + Number(byId[1]))}` : `${ctx.region}a`);
+    return { availabilityZone: az, availabilityZoneId: zoneId ?? `${zoneIdPrefix(ctx.region)}-az${azIndex(az) + 1}` };
   }),
   "aws:ec2/securityGroup:SecurityGroup": ec2Resource("sg", "security-group", (ctx) => ({ name: physical(ctx, "name", 255) })),
   "aws:ec2/internetGateway:InternetGateway": ec2Resource("igw", "internet-gateway"),

@@ -132,10 +132,29 @@ const SharedDatabaseSchema = z.strictObject({
     }
 });
 
+/** An AZ ID: region code abbreviation, `-az`, number (`use1-az1`, `apse2-az3`). Same pattern as components/network.ts. */
+const AZ_ID_PATTERN = /^[a-z]{2,}[0-9]+-az[0-9]+$/;
+
+const DIRECTION_CODES: Record<string, string> = {
+    east: "e", west: "w", north: "n", south: "s", central: "c", northeast: "ne", northwest: "nw", southeast: "se", southwest: "sw",
+};
+
+/** `us-east-1` → `use1`, `ap-southeast-2` → `apse2`, `us-gov-west-1` → `usgw1`: how AZ IDs of a region begin; undefined if unknown. */
+export function azIdPrefix(region: string): string | undefined {
+    const m = /^([a-z]{2})(-gov)?-([a-z]+)-(\d+)$/.exec(region);
+    const direction = m ? DIRECTION_CODES[m[3]!] : undefined;
+    return m && direction ? `${m[1]}${m[2] ? "g" : ""}${direction}${m[4]}` : undefined;
+}
+
+/** AZs of a dedicated tenant's VPC: 3 with highAvailability, else 2. */
+export function dedicatedZoneCount(highAvailability: boolean): number {
+    return highAvailability ? 3 : 2;
+}
+
 const SharedSchema = z.strictObject({
     /** CIDR of the shared VPC. */
     vpcCidr: z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.0.0.0/16"),
-    /** Availability zones the shared VPC spans (3 recommended in prod). */
+    /** Availability zones the shared VPC spans (3 recommended in prod): the first ones of `availabilityZoneIds` of the stack's region. */
     availabilityZones: int(2, 3).default(2),
     /** NAT gateways: one for the VPC (`single`, cheaper) or one per AZ (`perAz`, survives an AZ outage). */
     natGateways: z.enum(["single", "perAz"]).default("single"),
@@ -188,6 +207,17 @@ export const StackConfigSchema = z.strictObject({
         large: SizePresetSchema.optional(),
     }).default({}).transform((s) => ({ ...DEFAULT_SIZES, ...s }) as Record<(typeof SIZES)[number], SizePreset>),
     shared: SharedSchema,
+    /**
+     * Availability zones by AZ ID per region, in the order VPCs use them: `{us-east-1: [use1-az1, use1-az2, use1-az4]}`.
+     * Required for every region the stack allows. The shared VPC takes the first `shared.availabilityZones` of the
+     * stack's region, a dedicated VPC the first 2 (3 with `highAvailability`) of its region. AZ IDs name the same
+     * physical zone in every account (names like us-east-1a do not); `aws ec2 describe-availability-zones` lists them.
+     * Pinned so that an AZ event never shifts the zones and replaces subnets and databases.
+     */
+    availabilityZoneIds: z.record(
+        z.string().regex(AWS_REGION_PATTERN, "must be an AWS region code such as eu-west-1"),
+        z.array(z.string().regex(AZ_ID_PATTERN, "must be an AZ ID such as use1-az1")).min(2, "must list at least 2 AZ IDs"),
+    ).default({}),
     /** Directory of this stack's tenant files, relative to the repository root. */
     tenantsDir: z.string().regex(/^[\w./-]+$/, "must be a relative directory such as tenants/dev"),
     /**
@@ -209,6 +239,56 @@ export const StackConfigSchema = z.strictObject({
     /** Secret signing key of the app; read as a secret. A random one is generated when unset. */
     appSecretKey: z.string().optional(),
 });
+
+/** A problem of the AZ configuration: config path under `tenancy:`, message, and whether it is about the key itself. */
+export interface ConfigProblem {
+    path: (string | number)[];
+    message: string;
+    key?: boolean;
+}
+
+/**
+ * Checks `availabilityZoneIds` against the regions and sizes that use it: every allowed region listed with enough
+ * distinct AZ IDs of that region, no other region listed.
+ */
+export function availabilityZoneProblems(config: Pick<StackConfig, "allowedRegions" | "region" | "availabilityZoneIds" | "shared" | "highAvailability">): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const dedicated = dedicatedZoneCount(config.highAvailability);
+    for (const region of config.allowedRegions) {
+        const ids = config.availabilityZoneIds[region];
+        const prefix = azIdPrefix(region) ?? "<region code>";
+        const needed = region === config.region ? Math.max(config.shared.availabilityZones, dedicated) : dedicated;
+        if (!ids) {
+            const example = Array.from({ length: needed }, (_, i) => `${prefix}-az${i + 1}`).join(", ");
+            problems.push({ path: ["availabilityZoneIds"], message: `has no entry for ${region}, a region of this stack (add ${region}: [${example}])` });
+            continue;
+        }
+        if (ids.length < needed) {
+            const why = region === config.region ? "the shared VPC and dedicated VPCs" : "dedicated VPCs";
+            problems.push({ path: ["availabilityZoneIds", region], message: `lists ${ids.length} AZ IDs; ${why} here need ${needed}` });
+        }
+        ids.forEach((id, i) => {
+            if (azIdPrefix(region) && !id.startsWith(`${prefix}-az`)) {
+                problems.push({ path: ["availabilityZoneIds", region, i], message: `${id} is not an AZ ID of ${region} (allowed: ${prefix}-az<n>)` });
+            } else if (ids.indexOf(id) !== i) {
+                problems.push({ path: ["availabilityZoneIds", region, i], message: `${id} is listed twice` });
+            }
+        });
+    }
+    for (const region of Object.keys(config.availabilityZoneIds)) {
+        if (!config.allowedRegions.includes(region)) {
+            problems.push({ path: ["availabilityZoneIds", region], key: true, message: `${region} is not a region of this stack (allowed: ${config.allowedRegions.join(", ")})` });
+        }
+    }
+    return problems;
+}
+
+/** The AZ IDs a VPC in `region` uses: the first `count` configured for it (validated by {@link availabilityZoneProblems}). */
+export function zoneIdsFor(config: Pick<StackConfig, "availabilityZoneIds">, region: string, count: number): string[] {
+    const ids = config.availabilityZoneIds[region] ?? [];
+    if (ids.length < count) throw new Error(`availabilityZoneIds: ${region} lists ${ids.length} AZ IDs, ${count} needed`);
+    return ids.slice(0, count);
+}
 
 export type StackConfigInput = z.input<typeof StackConfigSchema>;
 export type StackConfigValues = z.output<typeof StackConfigSchema>;

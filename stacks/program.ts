@@ -5,6 +5,7 @@ import { TenantResources } from "../components/tenant";
 import { listenerRulePriority } from "../components/dns";
 import { ownershipTags } from "../components/tags";
 import { RegistryError } from "../tenants/problems";
+import { zoneIdsFor } from "./config";
 import { readStack } from "./readConfig";
 
 /** Repository root: tenant directories in the stack config are relative to it. */
@@ -30,7 +31,7 @@ export async function main(root: string = PROJECT_ROOT): Promise<Record<string, 
         domain: config.domain,
         hostedZoneId: config.hostedZoneId,
         vpcCidr: config.shared.vpcCidr,
-        availabilityZones: config.shared.availabilityZones,
+        availabilityZoneIds: zoneIdsFor(config, config.region, config.shared.availabilityZones),
         natGateways: config.shared.natGateways,
         database: config.shared.database,
         app: config.shared.app,

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { z } from "zod";
-import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig } from "../stacks/config";
+import { availabilityZoneProblems, CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig } from "../stacks/config";
 import { canonical, formatCidr, isPrivate, overlaps, parseCidr } from "./cidr";
 import { closest, fieldPath, RegistryError, SourceFile, type PathSegment, type Problem } from "./problems";
 import { RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier } from "./schema";
@@ -116,6 +116,7 @@ export function validateStackConfig(
     if (!parseCidr(config.shared.vpcCidr) || !isPrivate(parseCidr(config.shared.vpcCidr)!)) {
         problems.push(locate(["shared", "vpcCidr"], "must be a private (RFC 1918) IPv4 block"));
     }
+    for (const p of availabilityZoneProblems(config)) problems.push(locate(p.path, p.message, p.key));
     return { config: problems.length ? undefined : config, problems };
 }
 

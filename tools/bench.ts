@@ -59,6 +59,7 @@ function benchConfig(): Record<string, unknown> {
             // 32 ACU → 5000 connections: 1000 tenants at 4 connections each fit next to the platform's reserve.
             database: { engineVersion: "16.6", minCapacity: 2, maxCapacity: 32, reservedConnections: 50, tenantConnectionLimit: 4 },
         },
+        "tenancy:availabilityZoneIds": { "us-east-1": ["use1-az1", "use1-az2", "use1-az4"], "eu-west-1": ["euw1-az1", "euw1-az2", "euw1-az3"] },
         "tenancy:tenantsDir": "tenants",
         "tenancy:protect": true,
         "tenancy:logRetentionDays": 30,

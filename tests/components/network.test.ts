@@ -6,7 +6,7 @@ import { MOCK_ACCOUNT_ID, RecordResult, RecordedResource, awaitOutput, ofType, r
 const KEY = `arn:aws:kms:eu-west-1:${MOCK_ACCOUNT_ID}:key/flow-logs`;
 const BASE: NetworkArgs = {
     cidr: "10.20.0.0/16",
-    availabilityZones: 3,
+    availabilityZoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"],
     natGateways: "perAz",
     region: "eu-west-1",
     kmsKeyArn: KEY,
@@ -33,7 +33,17 @@ async function run(overrides: Partial<NetworkArgs> = {}): Promise<Run> {
         async () => {
             net = new Network("net", { ...BASE, ...overrides });
         },
-        { project: "tenancy", stack: "test", config: { "aws:region": "us-east-1" } },
+        {
+            project: "tenancy",
+            stack: "test",
+            config: { "aws:region": "us-east-1" },
+            // Zones are pinned by ID: a lookup of "available" zones (which shifts during an AZ event) must not happen.
+            invokes: {
+                "aws:index/getAvailabilityZones:getAvailabilityZones": () => {
+                    throw new Error("Network must not look up availability zones");
+                },
+            },
+        },
     );
     const n = net!;
     const outputs = await awaitOutput(pulumi.output({
@@ -89,18 +99,21 @@ describe("subnetLayout", () => {
 });
 
 describe("Network", () => {
-    test("each tier has one subnet per AZ, in the region's AZs, with the layout's blocks and no public IPs", async () => {
-        const { result, outputs } = await run({ availabilityZones: 2, cidr: "10.40.0.0/22" });
+    test("each tier has one subnet per pinned AZ ID, in the given order, with the layout's blocks and no public IPs", async () => {
+        const { result, outputs } = await run({ availabilityZoneIds: ["euw1-az3", "euw1-az1"], cidr: "10.40.0.0/22" });
         const subnets = ofType(result, "aws:ec2/subnet:Subnet");
         expect(subnets).toHaveLength(6);
         const layout = subnetLayout("10.40.0.0/22", 2);
         for (const tier of ["public", "private", "isolated"] as const) {
             const tierSubnets = [0, 1].map((i) => byName(subnets, `net-${tier}-${i}`));
             expect(tierSubnets.map((s) => s.inputs["cidrBlock"])).toEqual(layout[tier]);
-            expect(tierSubnets.map((s) => s.inputs["availabilityZone"])).toEqual(["eu-west-1a", "eu-west-1b"]);
+            // By ID, never by name: names differ per account, and a name list looked up at deploy time can shift.
+            expect(tierSubnets.map((s) => s.inputs["availabilityZoneId"])).toEqual(["euw1-az3", "euw1-az1"]);
+            expect(tierSubnets.map((s) => s.inputs["availabilityZone"])).toEqual([undefined, undefined]);
         }
         expect(subnets.every((s) => s.inputs["mapPublicIpOnLaunch"] === false)).toBe(true);
-        expect(outputs.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b"]);
+        // This account's names, as the subnets report them (the mock names azN by its number).
+        expect(outputs.availabilityZones).toEqual(["eu-west-1c", "eu-west-1a"]);
         expect(outputs.publicSubnetIds).toEqual([0, 1].map((i) => byName(subnets, `net-public-${i}`).id));
         expect(outputs.privateSubnetIds).toEqual([0, 1].map((i) => byName(subnets, `net-private-${i}`).id));
         expect(outputs.isolatedSubnetIds).toEqual([0, 1].map((i) => byName(subnets, `net-isolated-${i}`).id));
@@ -210,14 +223,14 @@ describe("Network", () => {
     });
 
     test("every regional child gets the tenant's region (no extra provider needed); IAM, being global, gets none", async () => {
-        const { result } = await run({ region: "ap-southeast-2" });
+        const { result } = await run({ region: "ap-southeast-2", availabilityZoneIds: ["apse2-az1", "apse2-az2", "apse2-az3"] });
         const custom = result.resources.filter((r) => r.custom);
         const [regional, global] = [custom.filter((r) => !r.type.startsWith("aws:iam/")), custom.filter((r) => r.type.startsWith("aws:iam/"))];
         expect(regional.length).toBeGreaterThan(30);
         expect(regional.filter((r) => r.inputs["region"] !== "ap-southeast-2").map((r) => r.name)).toEqual([]);
         expect(global.every((r) => r.inputs["region"] === undefined)).toBe(true);
         expect(custom.every((r) => r.provider === null)).toBe(true);
-        expect(ofType(result, "aws:ec2/subnet:Subnet").map((s) => s.inputs["availabilityZone"])).toContain("ap-southeast-2c");
+        expect(ofType(result, "aws:ec2/subnet:Subnet").map((s) => s.inputs["availabilityZoneId"])).toContain("apse2-az3");
     });
 
     test("every child is parented to the component, named after it, and carries the tags (with a Name where AWS shows one)", async () => {
@@ -234,7 +247,14 @@ describe("Network", () => {
     });
 
     test("invalid arguments throw before the component or any child is registered", async () => {
-        for (const bad of [{ cidr: "10.0.0.0/25" }, { availabilityZones: 4 }, { natGateways: "none" as never }, { logRetentionDays: 0 }]) {
+        for (const bad of [
+            { cidr: "10.0.0.0/25" },
+            { availabilityZoneIds: ["euw1-az1", "euw1-az2", "euw1-az3", "euw1-az4"] },
+            { availabilityZoneIds: ["euw1-az1", "eu-west-1b"] },
+            { availabilityZoneIds: ["euw1-az1", "euw1-az1"] },
+            { natGateways: "none" as never },
+            { logRetentionDays: 0 },
+        ]) {
             const result = await record(
                 async () => {
                     expect(() => new Network("net", { ...BASE, ...bad })).toThrow(/^network /);

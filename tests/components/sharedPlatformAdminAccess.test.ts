@@ -19,7 +19,7 @@ function args(database: Partial<SharedPlatformArgs["database"]> = {}): SharedPla
         domain: "saas.example.com",
         hostedZoneId: "Z0TEST0ZONE",
         vpcCidr: "10.0.0.0/16",
-        availabilityZones: 2,
+        availabilityZoneIds: ["euw1-az1", "euw1-az2"],
         natGateways: "single",
         database: { ...DATABASE, ...database },
         app: { cpu: 512, memory: 1024, desiredCount: 1, containerPort: 8080, healthCheckPath: "/healthz" },

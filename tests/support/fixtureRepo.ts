@@ -53,6 +53,9 @@ config:
       memory: 1024
       desiredCount: 1
       containerPort: 8080
+  tenancy:availabilityZoneIds:
+    us-east-1: [use1-az1, use1-az2, use1-az4]
+    eu-west-1: [euw1-az1, euw1-az2, euw1-az3]
   tenancy:tenantsDir: tenants/dev
   tenancy:protect: false
   tenancy:highAvailability: false
@@ -101,6 +104,10 @@ config:
       memory: 2048
       desiredCount: 3
       containerPort: 8080
+  tenancy:availabilityZoneIds:
+    us-east-1: [use1-az1, use1-az2, use1-az4]
+    eu-central-1: [euc1-az1, euc1-az2, euc1-az3]
+    ap-southeast-2: [apse2-az1, apse2-az2, apse2-az3]
   tenancy:tenantsDir: tenants/prod
   tenancy:protect: true
   tenancy:highAvailability: true

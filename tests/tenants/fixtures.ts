@@ -3,6 +3,9 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 
+/** Pinned zones of the fixture's regions, three each so highAvailability configs validate too. */
+export const DEFAULT_ZONE_IDS = { "us-east-1": ["use1-az1", "use1-az2", "use1-az4"], "eu-west-1": ["euw1-az1", "euw1-az2", "euw1-az3"] };
+
 /** A minimal valid stack config, as it would stand in `Pulumi.test.yaml`. */
 export function baseStackConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -17,6 +20,8 @@ export function baseStackConfig(overrides: Record<string, unknown> = {}): Record
         "tenancy:tenantsDir": "tenants/test",
         "tenancy:protect": false,
         ...overrides,
+        // Last, so the lines of everything above stay where tests locate them.
+        "tenancy:availabilityZoneIds": "tenancy:availabilityZoneIds" in overrides ? overrides["tenancy:availabilityZoneIds"] : DEFAULT_ZONE_IDS,
     };
 }
 
