@@ -11,7 +11,6 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEFAULT_RDS_CA_BUNDLE } from "../../stacks/config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const WORKFLOWS_DIR = path.join(ROOT, ".github/workflows");
@@ -80,7 +79,8 @@ interface Job {
     needs?: string | string[];
     environment?: string | { name: string };
     permissions?: string | Record<string, string>;
-    strategy?: { matrix?: Record<string, unknown> };
+    strategy?: { matrix?: Record<string, unknown> | string; "fail-fast"?: boolean };
+    outputs?: Record<string, string>;
     env?: Record<string, string>;
     steps: Step[];
 }
@@ -134,13 +134,8 @@ function namedStep(j: Job, name: string): Step {
 
 const needsOf = (j: Job): string[] => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
 const envName = (j: Job): string | undefined => (typeof j.environment === "object" ? j.environment.name : j.environment);
-const matrixStacks = (j: Job): unknown => j.strategy?.matrix?.stack;
-
-/** `aws:region` of a stack file. */
-function stackRegion(stack: string): string {
-    const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-    return String(doc.config["aws:region"]);
-}
+/** The matrix expression of a job whose matrix comes from the `stacks` job's output `output`. */
+const fromStacks = (output: string): string => `\${{ fromJSON(needs.stacks.outputs.${output}) }}`;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Running a step's shell script the way the runner does (`bash --noprofile --norc -eo pipefail`)
@@ -300,7 +295,7 @@ describe("actionlint", () => {
 
     it("accepts only the configured self-hosted runner labels", async () => {
         const file = path.join(WORKFLOWS_DIR, "deploy.yml");
-        const source = fs.readFileSync(file, "utf8").replace("tenancy-deploy-dev", "tenancy-deplyo-dev");
+        const source = fs.readFileSync(file, "utf8").replace("tenancy-deploy-${{ matrix.stack }}", "tenancy-deplyo-dev");
         const results = (await runLint(source, file)).filter((r) => !configuredLabel(r));
         expect(formatLint(file, results)).toMatch(/label "tenancy-deplyo-dev" is unknown/);
     });
@@ -333,14 +328,24 @@ describe("every workflow", () => {
         expect(text).not.toMatch(/PULUMI_ACCESS_TOKEN/);
     });
 
-    it.each(all)("%s: AWS region matches aws:region of the stack files", (_name, _file, text) => {
+    it.each(all)("%s: stacks and their AWS regions come from the stack files, through the stacks job's matrix", (_name, _file, text) => {
+        const wf = parse(text) as Workflow;
+        const list = job(wf, "stacks");
+        expect(namedStep(list, "List the stacks").run).toMatch(/^npm run --silent stacks( -- --canary dev)? >> "\$GITHUB_OUTPUT"$/);
+        const withAws = Object.entries(wf.jobs).filter(([, j]) => j.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@")));
+        expect(withAws.length).toBeGreaterThan(0);
+        for (const [name, j] of withAws) {
+            expect(needsOf(j), name).toContain("stacks");
+            expect(String(j.strategy?.matrix), name).toMatch(/^\$\{\{ fromJSON\(needs\.stacks\.outputs\.(matrix|canary|promote)\) \}\}$/);
+            expect(usesStep(j, "aws-actions/configure-aws-credentials").with?.["aws-region"], name).toBe("${{ matrix.region }}");
+            expect(String(usesStep(j, "pulumi/actions").with?.["stack-name"]), name).toBe("${{ vars.PULUMI_ORG }}/tenancy/${{ matrix.stack }}");
+        }
+    });
+
+    it.each(all)("%s: no stack name is hard-coded in a matrix", (_name, _file, text) => {
         const wf = parse(text) as Workflow;
         for (const [name, j] of Object.entries(wf.jobs)) {
-            const aws = j.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
-            if (!aws) continue;
-            const stackName = String(usesStep(j, "pulumi/actions").with?.["stack-name"]);
-            const stacks = stackName.includes("${{ matrix.stack }}") ? (matrixStacks(j) as string[]) : [stackName.split("/").pop()!];
-            for (const stack of stacks) expect(aws.with?.["aws-region"], `${name} (${stack})`).toBe(stackRegion(stack));
+            if (j.strategy?.matrix !== undefined) expect(typeof j.strategy.matrix, name).toBe("string");
         }
     });
 });
@@ -362,10 +367,11 @@ describe("pull-request.yml", () => {
         const j = job(pr, "offline-plan");
 
         it("plans both stacks, head and base, and diffs them", () => {
-            expect(matrixStacks(j)).toEqual(["dev", "prod"]);
+            expect(j.strategy?.matrix).toBe(fromStacks("matrix"));
+            expect(needsOf(j)).toEqual(["stacks"]);
             expect(j.permissions).toEqual({ contents: "read", "pull-requests": "write" });
             expect(usesStep(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
-            const head = runIndex(j, /npm run plan -- --stack \$\{\{ matrix\.stack \}\} --format json --out head\.json/);
+            const head = runIndex(j, /^npm run plan -- --stack "\$STACK" --format json --out head\.json$/);
             const base = runIndex(j, /git worktree add \.\.\/base "\$BASE_SHA"/);
             expect(j.env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
             expect(j.env?.STACK).toBe("${{ matrix.stack }}");
@@ -468,7 +474,7 @@ describe("pull-request.yml", () => {
         const j = job(pr, "preview");
 
         it("previews both stacks with OIDC credentials and comments on the PR", () => {
-            expect(matrixStacks(j)).toEqual(["dev", "prod"]);
+            expect(j.strategy?.matrix).toBe(fromStacks("matrix"));
             expect(j.permissions).toEqual({ "id-token": "write", contents: "read", "pull-requests": "write" });
             const aws = usesStep(j, "aws-actions/configure-aws-credentials");
             expect(aws.uses).toBe("aws-actions/configure-aws-credentials@v4");
@@ -501,21 +507,27 @@ describe("deploy.yml", () => {
         expect(deploy.concurrency?.["cancel-in-progress"] ?? false).toBe(false);
     });
 
-    it("tests, then dev, then prod behind the prod environment", () => {
+    it("tests, then dev (the canary), then every other stack, each in its own environment (prod's reviewers approve)", () => {
         const t = job(deploy, "test");
         expect(runIndex(t, /^npm ci\b/)).toBeLessThan(runIndex(t, /^npm test$/));
         const dev = job(deploy, "up-dev");
-        const prod = job(deploy, "up-prod");
-        expect(needsOf(dev)).toEqual(["test"]);
-        expect(needsOf(prod)).toEqual(["up-dev"]);
-        expect(envName(dev)).toBe("dev");
-        expect(envName(prod)).toBe("prod");
+        const rest = job(deploy, "up");
+        expect(needsOf(dev)).toEqual(["stacks", "test"]);
+        expect(needsOf(rest)).toEqual(["stacks", "up-dev"]);
+        expect(dev.strategy?.matrix).toBe(fromStacks("canary"));
+        expect(rest.strategy?.matrix).toBe(fromStacks("promote"));
+        // An empty matrix is an error in GitHub Actions: with dev as the only stack, the job is skipped instead.
+        expect(rest.if).toBe("needs.stacks.outputs.promote-count != '0'");
+        for (const j of [dev, rest]) expect(envName(j)).toBe("${{ matrix.stack }}");
+        expect(namedStep(job(deploy, "stacks"), "List the stacks").run).toBe('npm run --silent stacks -- --canary dev >> "$GITHUB_OUTPUT"');
+        expect(job(deploy, "stacks").outputs).toEqual({
+            canary: "${{ steps.list.outputs.canary }}",
+            promote: "${{ steps.list.outputs.promote }}",
+            "promote-count": "${{ steps.list.outputs.promote-count }}",
+        });
     });
 
-    it.each([
-        ["up-dev", "dev"],
-        ["up-prod", "prod"],
-    ])("%s: pulumi up on %s with OIDC credentials", (name, stack) => {
+    it.each([["up-dev"], ["up"]])("%s: pulumi up on the matrix's stack with OIDC credentials", (name) => {
         const j = job(deploy, name);
         expect(j.permissions).toEqual({ "id-token": "write", contents: "read" });
         const aws = usesStep(j, "aws-actions/configure-aws-credentials");
@@ -528,7 +540,7 @@ describe("deploy.yml", () => {
         });
         const pulumi = usesStep(j, "pulumi/actions");
         expect(pulumi.uses).toBe("pulumi/actions@v6");
-        expect(pulumi.with).toEqual({ command: "up", "stack-name": `\${{ vars.PULUMI_ORG }}/tenancy/${stack}` });
+        expect(pulumi.with).toEqual({ command: "up", "stack-name": "${{ vars.PULUMI_ORG }}/tenancy/${{ matrix.stack }}" });
         expect(j.steps.indexOf(aws)).toBeLessThan(j.steps.indexOf(pulumi));
         expect(j.steps.indexOf(auth)).toBeLessThan(j.steps.indexOf(pulumi));
     });
@@ -540,20 +552,17 @@ describe("deploy.yml: reaching the shared cluster", () => {
     /** ACM certificate validation's default create timeout. */
     const CERTIFICATE_VALIDATION_MINUTES = 75;
 
-    it.each([
-        ["up-dev", "dev"],
-        ["up-prod", "prod"],
-    ])("%s runs on the stack's self-hosted runner inside its VPC, with a timeout beyond the slowest resource wait", (name, stack) => {
+    it.each([["up-dev"], ["up"]])("%s runs on the stack's self-hosted runner inside its VPC, with a timeout beyond the slowest resource wait", (name) => {
         const j = job(deploy, name);
-        expect(j["runs-on"]).toEqual(["self-hosted", "linux", `tenancy-deploy-${stack}`]);
+        expect(j["runs-on"]).toEqual(["self-hosted", "linux", "tenancy-deploy-${{ matrix.stack }}"]);
         expect(j["timeout-minutes"]).toBeGreaterThan(SLOWEST_PATH_MINUTES);
         expect(j["timeout-minutes"]).toBeGreaterThan(CERTIFICATE_VALIDATION_MINUTES);
     });
 
-    it.each([["up-dev"], ["up-prod"]])("%s fetches the RDS CA bundle to the path the provider verifies against, before pulumi up", (name) => {
+    it.each([["up-dev"], ["up"]])("%s fetches the RDS CA bundle to the stack's configured path (tools/stacks.ts caBundle), before pulumi up", (name) => {
         const j = job(deploy, name);
         const fetch = namedStep(j, "Fetch the RDS CA bundle");
-        expect(fetch.env?.RDS_CA_BUNDLE).toBe(DEFAULT_RDS_CA_BUNDLE);
+        expect(fetch.env?.RDS_CA_BUNDLE).toBe("${{ matrix.caBundle }}");
         expect(fetch.run).toContain("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");
         expect(j.steps.indexOf(fetch)).toBeLessThan(j.steps.indexOf(usesStep(j, "pulumi/actions")));
     });
