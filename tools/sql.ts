@@ -19,8 +19,8 @@ export interface StackRecording {
     registry: Registry;
     /** Every resource the program registered, in registration order. */
     resources: RecordedResource[];
-    /** What the shared cluster's `postgresql.Provider` connects to and as. */
-    provider: { database?: string; username?: string };
+    /** What the shared cluster's `postgresql.Provider` connects to and as, and whether that user is a superuser. */
+    provider: { database?: string; username?: string; superuser?: boolean };
 }
 
 /**
@@ -32,7 +32,13 @@ export async function recordStack(root: string, stack: string, opts: { maskSecre
     const { resources } = recording;
     const provider = resources.find((r) => r.type === PROVIDER_TYPE);
     const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-    return { registry, resources, provider: { database: str(provider?.inputs["database"]), username: str(provider?.inputs["username"]) } };
+    // Provider configuration is recorded as strings ("false").
+    const flag = (v: unknown): boolean | undefined => (v === true || v === "true" ? true : v === false || v === "false" ? false : undefined);
+    return {
+        registry,
+        resources,
+        provider: { database: str(provider?.inputs["database"]), username: str(provider?.inputs["username"]), superuser: flag(provider?.inputs["superuser"]) },
+    };
 }
 
 /** The `postgresql:*` resources in scope, in registration order. */
@@ -46,13 +52,15 @@ export function selectPostgresql(resources: readonly RecordedResource[], scope: 
     });
 }
 
+/** The provider's connection as render options: its database, its user, and whether that user is a superuser. */
+export function providerOptions(recording: StackRecording): Pick<RenderOptions, "database" | "username" | "superuser"> {
+    const { database, username, superuser } = recording.provider;
+    return { ...(database ? { database } : {}), ...(username ? { username } : {}), ...(superuser !== undefined ? { superuser } : {}) };
+}
+
 /** The statements of a scope, rendered against the provider's configured database and user. */
-export function stackSql(recording: StackRecording, scope: Scope, opts: Omit<RenderOptions, "database" | "username"> = {}): SqlStatement[] {
-    return renderSql(selectPostgresql(recording.resources, scope), {
-        ...opts,
-        ...(recording.provider.database ? { database: recording.provider.database } : {}),
-        ...(recording.provider.username ? { username: recording.provider.username } : {}),
-    });
+export function stackSql(recording: StackRecording, scope: Scope, opts: Omit<RenderOptions, "database" | "username" | "superuser"> = {}): SqlStatement[] {
+    return renderSql(selectPostgresql(recording.resources, scope), { ...opts, ...providerOptions(recording) });
 }
 
 /**

@@ -5,10 +5,13 @@
  * engine, its `postgresql:*` resources are rendered by tools/sql.ts exactly as `npm run sql` prints them, and
  * applied to a fresh database named like the stack's app database, on a cluster of this suite's own (./cluster.ts).
  *
- * Superuser caveat: here the statements run as a superuser; on Aurora the provider runs as the master user, a
- * non-superuser member of rds_superuser, and wraps statements in `withRolesGranted` (docs/sql-mapping.md). The
- * grants that result are the same. Where the difference could hide a no-op (a REVOKE by a non-owner only warns), the
- * tests also check the resulting ACL, not only the refusal.
+ * As whom: the statements run as the provider's user, created here like the RDS/Aurora master user: not a superuser,
+ * with CREATEROLE and CREATEDB, owning the app database (and, as the README assumes of RDS, `postgres` and
+ * `template1`). Under PostgreSQL 16's CREATEROLE rules it administers the roles it creates without being able to act
+ * as them, so the rendered SQL must carry the provider's temporary role grants (`withRolesGranted`) to create a
+ * schema for its owner or set that owner's default privileges. Not emulated: rds_superuser's extra powers, which the
+ * rendered SQL does not use. Where a no-op could hide (a REVOKE by a non-owner only warns), the tests also check the
+ * resulting ACL, not only the refusal.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -17,7 +20,7 @@ import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPORTING_ROLE, tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName } from "../../components/naming";
 import type { RecordedResource } from "../../engine/recorder";
-import { recordStack, selectPostgresql, stackSql, type StackRecording } from "../../tools/sql";
+import { providerOptions, recordStack, selectPostgresql, stackSql, type StackRecording } from "../../tools/sql";
 import { POSTGRESQL_TYPES, renderSqlUpdate, type SqlStatement } from "../../tools/sql/render";
 import { makeRepo, sharedTenant } from "../tenants/fixtures";
 import { applyStatements, Cluster, using } from "./cluster";
@@ -35,6 +38,21 @@ const schema = tenantSchemaName;
 const others = (slug: string): string[] => SLUGS.filter((s) => s !== slug);
 
 const DENIED = /permission denied|must be owner/;
+
+/**
+ * Sets a fresh cluster up as RDS leaves it for the provider: the master user `user` (no superuser; CREATEROLE,
+ * CREATEDB) owning the app database `database`, `postgres` and `template1`. Returns a connector as that user.
+ */
+async function asRdsMaster(cluster: Cluster, user: string, database: string): Promise<(db: string) => Promise<Client>> {
+    const password = randomBytes(16).toString("hex");
+    await using(cluster.admin(), async (c) => {
+        const u = c.escapeIdentifier(user);
+        await c.query(`CREATE ROLE ${u} WITH LOGIN PASSWORD '${password}' NOSUPERUSER CREATEROLE CREATEDB INHERIT`);
+        await c.query(`CREATE DATABASE ${c.escapeIdentifier(database)} OWNER ${u}`);
+        for (const d of ["postgres", "template1"]) await c.query(`ALTER DATABASE ${d} OWNER TO ${u}`);
+    });
+    return (db) => cluster.connect(user, password, db);
+}
 
 /**
  * Applies each resource's statements as soon as every resource it depends on (options.dependencies) is applied, on a
@@ -87,6 +105,9 @@ describe("shared-tier isolation on a real PostgreSQL server", () => {
     /** Role name → password we chose; the rendered CREATE ROLE statements carry them. */
     const passwords: Record<string, string> = {};
     let platformSql: SqlStatement[];
+    /** Connects as the provider's user (the emulated RDS master user). */
+    let master: (database: string) => Promise<Client>;
+    let masterUser: string;
     let tenantSql: Map<string, SqlStatement[]>;
     /** Errors of the initial apply; asserted by the first test, a precondition of the others. */
     let applyErrors: string[] = ["not applied"];
@@ -131,12 +152,14 @@ describe("shared-tier isolation on a real PostgreSQL server", () => {
         platformSql = stackSql(before, { kind: "platform" }, { passwords });
         tenantSql = new Map(SLUGS.map((s) => [s, stackSql(before, { kind: "tenant", slug: s }, { passwords })]));
 
-        await using(cluster.admin(), (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(db)}`));
+        masterUser = before.provider.username!;
+        expect(before.provider.superuser, "the program declares its provider user a non-superuser").toBe(false);
+        master = await asRdsMaster(cluster, masterUser, db);
         // As `pulumi up` orders them: the hardening first (every tenant role depends on it), then all tenants at once,
         // each on its own connections. Within a tenant the provider's transactions run one after another.
         try {
-            await applyStatements((d) => cluster.admin(d), platformSql, db);
-            const results = await Promise.allSettled(SLUGS.map((s) => applyStatements((d) => cluster.admin(d), tenantSql.get(s)!, db)));
+            await applyStatements(master, platformSql, db);
+            const results = await Promise.allSettled(SLUGS.map((s) => applyStatements(master, tenantSql.get(s)!, db)));
             applyErrors = results.flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
         } catch (e) {
             applyErrors = [String(e)];
@@ -179,11 +202,33 @@ describe("shared-tier isolation on a real PostgreSQL server", () => {
         });
     });
 
+    it("1a. the provider's user is like the RDS master user: no superuser, and without the provider's temporary grant it cannot create a schema for a role it created", async () => {
+        applied();
+        await using(master(db), async (c) => {
+            const { rows } = await c.query<{ rolsuper: boolean; rolcreaterole: boolean }>("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user");
+            expect(rows).toEqual([{ rolsuper: false, rolcreaterole: true }]);
+            await c.query("BEGIN");
+            try {
+                await c.query("CREATE ROLE t_probe_owner NOLOGIN");
+                await expect(c.query("CREATE SCHEMA t_probe AUTHORIZATION t_probe_owner")).rejects.toThrow('must be able to SET ROLE "t_probe_owner"');
+            } finally {
+                await c.query("ROLLBACK");
+            }
+            // The temporary grants were all revoked again: the user is a member of no tenant role with SET.
+            const members = await c.query(
+                "SELECT pg_get_userbyid(roleid) AS role FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND set_option",
+            );
+            expect(members.rows).toEqual([]);
+        });
+    });
+
     it("1b. applied the way `pulumi up` schedules them (each resource once its declared dependencies are done, all others in parallel), nothing collides", async () => {
         const second = await Cluster.start();
         try {
-            await using(second.admin(), (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(db)}`));
-            const errors = await applyAsScheduled(selectPostgresql(before.resources, { kind: "all" }), (r) => stackSql({ ...before, resources: [r] }, { kind: "all" }, { passwords }), (d) => second.admin(d), db);
+            const secondMaster = await asRdsMaster(second, masterUser, db);
+            const all = selectPostgresql(before.resources, { kind: "all" });
+            const schemaOwners = Object.fromEntries(all.filter((r) => r.type === POSTGRESQL_TYPES.schema).map((r) => [r.inputs["name"] as string, r.inputs["owner"] as string]));
+            const errors = await applyAsScheduled(all, (r) => stackSql({ ...before, resources: [r] }, { kind: "all" }, { passwords, schemaOwners }), secondMaster, db);
             expect(errors).toEqual([]);
         } finally {
             await second.close();
@@ -430,8 +475,8 @@ describe("shared-tier isolation on a real PostgreSQL server", () => {
             // Nothing is deleted or replaced (the schemas and grants stay), nothing is added.
             expect([...now.keys()]).toEqual([...was.keys()]);
             const changed = [...now.values()].filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(was.get(r.urn)!.inputs));
-            const updates = changed.flatMap((r) => renderSqlUpdate(was.get(r.urn)!, r, { database: db, passwords }));
-            await applyStatements((d) => cluster.admin(d), updates, db);
+            const updates = changed.flatMap((r) => renderSqlUpdate(was.get(r.urn)!, r, { ...providerOptions(recording), passwords }));
+            await applyStatements(master, updates, db);
             return { recording, changed: changed.map((r) => r.name).sort(), sql: updates.map((s) => s.sql) };
         }
 

@@ -281,3 +281,55 @@ describe("renderSql determinism and quoting", () => {
     expect(renderSql([{ ...role, read: true }])).toEqual([]);
   });
 });
+
+describe("renderSql as a non-superuser provider user (the RDS/Aurora master user): withRolesGranted", () => {
+  const db = "tenancy";
+  const opts = { database: db, username: "tenancy_admin", superuser: false };
+  const sqlOf = (rs: DeclaredResource[], o: Parameters<typeof renderSql>[1] = opts) => renderSql(rs, o).map((s) => s.sql);
+  const schema = declare("schema", "acme-schema", { name: "t_acme", database: db, owner: "t_acme_owner" });
+
+  it("wraps CREATE SCHEMA … AUTHORIZATION in a temporary membership in the owner, revoked in the same transaction", () => {
+    const out = renderSql([schema], opts);
+    expect(out.map((s) => s.sql)).toEqual([
+      'GRANT "t_acme_owner" TO "tenancy_admin"',
+      'CREATE SCHEMA IF NOT EXISTS "t_acme" AUTHORIZATION "t_acme_owner"',
+      'REVOKE "t_acme_owner" FROM "tenancy_admin"',
+    ]);
+    expect(new Set(out.map((s) => s.txn)).size).toBe(1);
+  });
+
+  it("wraps ALTER DEFAULT PRIVILEGES FOR ROLE and grants on the owner's schema, but not database-level grants", () => {
+    expect(sqlOf([
+      schema,
+      declare("defaultPrivileges", "acme-app-tables", { database: db, schema: "t_acme", owner: "t_acme_owner", role: "t_acme_app", objectType: "table", privileges: ["SELECT"] }),
+      declare("grant", "acme-app-schema", { database: db, schema: "t_acme", role: "t_acme_app", objectType: "schema", privileges: ["USAGE"] }),
+      declare("grant", "db-connect", { database: db, role: "tenancy_tenants", objectType: "database", privileges: ["CONNECT"] }),
+    ]).slice(3)).toEqual([
+      'GRANT "t_acme_owner" TO "tenancy_admin"',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "t_acme_owner" IN SCHEMA "t_acme" REVOKE ALL ON TABLES FROM "t_acme_app"',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "t_acme_owner" IN SCHEMA "t_acme" GRANT SELECT ON TABLES TO "t_acme_app"',
+      'REVOKE "t_acme_owner" FROM "tenancy_admin"',
+      'GRANT "t_acme_owner" TO "tenancy_admin"',
+      'REVOKE ALL PRIVILEGES ON SCHEMA "t_acme" FROM "t_acme_app"',
+      'GRANT USAGE ON SCHEMA "t_acme" TO "t_acme_app"',
+      'REVOKE "t_acme_owner" FROM "tenancy_admin"',
+      'REVOKE ALL PRIVILEGES ON DATABASE "tenancy" FROM "tenancy_tenants"',
+      'GRANT CONNECT ON DATABASE "tenancy" TO "tenancy_tenants"',
+    ]);
+  });
+
+  it("grants nothing for what the user owns itself (public belongs to pg_database_owner, the user) or when it is a superuser", () => {
+    const publicGrant = declare("grant", "public-usage", { database: db, schema: "public", role: "public", objectType: "schema", privileges: ["USAGE"] });
+    expect(sqlOf([publicGrant])).toEqual(['REVOKE ALL PRIVILEGES ON SCHEMA "public" FROM "public"', 'GRANT USAGE ON SCHEMA "public" TO "public"']);
+    expect(sqlOf([schema], { ...opts, superuser: true })).toEqual(['CREATE SCHEMA IF NOT EXISTS "t_acme" AUTHORIZATION "t_acme_owner"']);
+    expect(sqlOf([schema], { database: db, username: "tenancy_admin" }), "superuser unless told otherwise").toHaveLength(1);
+  });
+
+  it("an update of one grant finds its schema's owner from schemaOwners", () => {
+    const before = declare("grant", "acme-app-schema", { database: db, schema: "t_acme", role: "t_acme_app", objectType: "schema", privileges: ["USAGE"] });
+    const after = { ...before, inputs: { ...before.inputs, privileges: ["USAGE", "CREATE"] } };
+    const out = renderSqlUpdate(before, after, { ...opts, schemaOwners: { t_acme: "t_acme_owner" } }).map((s) => s.sql);
+    expect(out[0]).toBe('GRANT "t_acme_owner" TO "tenancy_admin"');
+    expect(out.at(-1)).toBe('REVOKE "t_acme_owner" FROM "tenancy_admin"');
+  });
+});

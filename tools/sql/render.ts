@@ -6,9 +6,14 @@
  * (paths relative to cyrilgdn/terraform-provider-postgresql/postgresql/). See docs/sql-mapping.md.
  *
  * Assumptions (see the doc for the non-default paths):
- * - the provider connects as a superuser, so `withRolesGranted` (helpers.go) is a no-op;
- * - the catalog is in the state the declarations imply (the provider reads it for a few decisions:
- *   whether a schema already exists, which roles to REVOKE before re-granting memberships).
+ * - unless `superuser: true`, the provider's user is not a superuser (the Aurora/RDS master user), so statements that
+ *   act for a schema's or object's owner are wrapped in `withRolesGranted` (helpers.go): a temporary
+ *   `GRANT owner TO user` before and `REVOKE owner FROM user` after, in the same transaction;
+ * - the catalog is in the state the declarations imply (the provider reads it for a few decisions: whether a schema
+ *   already exists, which roles to REVOKE before re-granting memberships, who owns a schema or its tables): the
+ *   provider's user owns the databases and every undeclared schema (`public` belongs to pg_database_owner), no
+ *   schema holds tables yet, no owner role is a superuser or a member of the provider's user, and (PostgreSQL 16)
+ *   the user's automatic membership in roles it created carries no SET option, so the provider always grants.
  */
 
 /** A declared resource as the recording engine hands it over (registration order). */
@@ -51,6 +56,16 @@ export interface RenderOptions {
   username?: string;
   /** Also render the advisory-lock statements the provider runs (`pgLockRole`/`pgLockDatabase`, helpers.go). Defaults to false. */
   locks?: boolean;
+  /**
+   * The provider's `superuser` setting: whether its user is a superuser. When false, owner-bound statements get the
+   * provider's temporary role grants (`withRolesGranted`). Defaults to true (no grants rendered).
+   */
+  superuser?: boolean;
+  /**
+   * Schema name → owner role, for schemas declared elsewhere (e.g. when rendering an update of one Grant). Schemas
+   * declared among the rendered resources are known without it; any other schema is taken as the user's own.
+   */
+  schemaOwners?: Record<string, string>;
 }
 
 export const POSTGRESQL_TYPES = {
@@ -205,8 +220,10 @@ class Inputs {
 }
 
 interface Ctx {
-  opts: Required<Pick<RenderOptions, "username" | "locks">> & RenderOptions;
+  opts: Required<Pick<RenderOptions, "username" | "locks" | "superuser">> & RenderOptions;
   nextTxn: () => number;
+  /** Schema name → declared owner (registration order: a schema precedes the grants on it). */
+  schemaOwners: Map<string, string>;
 }
 
 type Emit = (sql: string) => void;
@@ -231,6 +248,26 @@ function lockRole(emit: Emit, role: string): void {
 function lockDatabase(emit: Emit, database: string): void {
   emit("SET statement_timeout = 0");
   emit(`SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_database WHERE datname = ${quoteLiteral(database)}`);
+}
+
+/**
+ * withRolesGranted (helpers.go): a non-superuser user temporarily joins each owner it acts for. Grants nothing for
+ * the user itself (grantRoleMembership skips member == role) or when the user is a superuser. Returns the REVOKEs
+ * to emit after the wrapped statements.
+ */
+function withRolesGranted(ctx: Ctx, emit: Emit, roles: readonly string[]): () => void {
+  if (ctx.opts.superuser) return () => undefined;
+  const user = ctx.opts.username;
+  const granted = roles.filter((r, i) => r !== user && roles.indexOf(r) === i);
+  for (const r of granted) emit(`GRANT ${quoteIdentifier(r)} TO ${quoteIdentifier(user)}`);
+  return () => {
+    for (const r of granted) emit(`REVOKE ${quoteIdentifier(r)} FROM ${quoteIdentifier(user)}`);
+  };
+}
+
+/** Owner of a schema (getSchemaOwner + resolveOwners): the declared one, else the user's (it owns the database). */
+function schemaOwner(ctx: Ctx, schema: string): string {
+  return ctx.schemaOwners.get(schema) ?? ctx.opts.schemaOwners?.[schema] ?? ctx.opts.username;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,7 +425,11 @@ function renderSchema(ctx: Ctx, r: DeclaredResource, out: SqlStatement[]): void 
   const emit = emitter(out, r, i.optString("database") ?? ctx.opts.database ?? null, ctx.nextTxn());
   const ifNotExists = i.bool("ifNotExists", true) ? "IF NOT EXISTS " : "";
   const owner = i.optString("owner");
+  if (owner) ctx.schemaOwners.set(name, owner);
+  // rolesToGrant: the database's owner (the user), then the schema's owner if another role.
+  const done = withRolesGranted(ctx, emit, [ctx.opts.username, ...(owner ? [owner] : [])]);
   emit(`CREATE SCHEMA ${ifNotExists}${quoteIdentifier(name)}${owner ? ` AUTHORIZATION ${quoteIdentifier(owner)}` : ""}`);
+  done();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,8 +550,12 @@ function renderGrant(ctx: Ctx, r: DeclaredResource, out: SqlStatement[], before?
     lockRole(emit, s.role);
     if (s.objectType === "database") lockDatabase(emit, s.database);
   }
+  // getRolesToGrant: nothing for database-level objects, else the schema's owner (and its tables' owners: none yet).
+  const owners = ["database", "foreign_data_wrapper", "foreign_server"].includes(s.objectType) ? [] : [schemaOwner(ctx, s.schema)];
+  const done = withRolesGranted(ctx, emit, owners);
   emit(revokeQuery(prev));
   if (s.privileges.length > 0) emit(grantQuery(s)); // empty privileges: revoke only
+  done();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,11 +584,13 @@ function renderDefaultPrivileges(ctx: Ctx, r: DeclaredResource, out: SqlStatemen
   // `fmt.Sprintf("... FOR ROLE %s %s REVOKE ...", owner, inSchema)`: two spaces when there is no schema.
   const inSchema = schema !== "" ? `IN SCHEMA ${quoteIdentifier(schema)}` : "";
   const T = objectType.toUpperCase();
+  const done = withRolesGranted(ctx, emit, [owner]);
   emit(`ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdentifier(owner)} ${inSchema} REVOKE ALL ON ${T}S FROM ${quoteIdentifier(role)}`);
   if (privileges.length > 0) {
     const grant = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdentifier(owner)} ${inSchema} GRANT ${privileges.join(",")} ON ${T}S TO ${quoteIdentifier(role)}`;
     emit(withGrantOption ? `${grant} WITH GRANT OPTION` : grant);
   }
+  done();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,7 +641,11 @@ function renderDatabase(ctx: Ctx, r: DeclaredResource, out: SqlStatement[]): voi
 
 function context(opts: RenderOptions | undefined): Ctx {
   let txn = 0;
-  return { opts: { ...opts, username: opts?.username ?? "postgres", locks: opts?.locks ?? false }, nextTxn: () => ++txn };
+  return {
+    opts: { ...opts, username: opts?.username ?? "postgres", locks: opts?.locks ?? false, superuser: opts?.superuser ?? true },
+    nextTxn: () => ++txn,
+    schemaOwners: new Map(),
+  };
 }
 
 /**
