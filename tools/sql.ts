@@ -1,14 +1,19 @@
 /**
- * `npm run sql -- --stack <name> [--tenant <slug> | --platform] [--locks]`: prints, in registration order, the SQL that
- * the `@pulumi/postgresql` resources of the real stack program execute (docs/sql-mapping.md), as a psql script.
+ * `npm run sql -- --stack <name> [--tenant <slug> | --platform] [--locks] [--base <plan.json>]`: prints the SQL that
+ * the `@pulumi/postgresql` resources of the real stack program execute (docs/sql-mapping.md), as a psql script,
+ * grouped: the platform first, then each tenant in slug order, each in registration order.
+ * With `--base`, a plan of the deployed state (`npm run plan -- --format json`): only what an update from that state
+ * runs (creations, in-place updates such as `ALTER ROLE … NOLOGIN` on suspension, replacements and deletions).
  * Offline: the program runs under the recording engine; passwords are placeholders.
  */
+import * as fs from "fs";
 import type { RecordedResource } from "../engine/recorder";
+import { compare, parsePlan, type Plan } from "./plan/model";
 import { closest } from "../tenants/problems";
 import { loadRegistry, type Registry } from "../tenants/registry";
 import { attributeTenants, recordStack as recordProgram } from "./stackRecording";
 import { EXIT_USAGE, failOnRegistryError, parseFlags, STACKS_ROOT } from "./cli";
-import { quoteIdentifier, renderSql, type RenderOptions, type SqlStatement } from "./sql/render";
+import { POSTGRESQL_TYPES, quoteIdentifier, renderSql, renderSqlUpdate, type DeclaredResource, type RenderOptions, type SqlStatement } from "./sql/render";
 
 const PROVIDER_TYPE = "pulumi:providers:postgresql";
 
@@ -89,13 +94,120 @@ export function toScript(statements: readonly SqlStatement[], fallbackDatabase: 
     return lines.join("\n");
 }
 
+/** One group of a script: the platform's or one tenant's statements, with comment lines saying what they are. */
+export interface SqlSection {
+    /** Tenant slug, or null for the platform. */
+    tenant: string | null;
+    /** Comment lines (without `-- `) printed under the section's heading. */
+    notes: string[];
+    statements: SqlStatement[];
+}
+
+type Scoped = { tenant: string | null; resource: DeclaredResource };
+
+/** The scope's `postgresql:*` resources with their owner, grouped platform first, then tenants by slug, order kept. */
+function grouped(items: readonly Scoped[]): Map<string | null, DeclaredResource[]> {
+    const groups = new Map<string | null, DeclaredResource[]>();
+    const keys = [...new Set(items.map((i) => i.tenant))].sort((a, b) => (a === null ? -1 : b === null ? 1 : compare(a, b)));
+    for (const k of keys) groups.set(k, items.filter((i) => i.tenant === k).map((i) => i.resource));
+    return groups;
+}
+
+function scoped(recording: StackRecording, scope: Scope): Scoped[] {
+    const owners = attributeTenants(recording.resources);
+    return selectPostgresql(recording.resources, scope).map((r) => ({ tenant: owners.get(r.urn) ?? null, resource: r }));
+}
+
+/** Every statement of the scope, grouped by tenant (the platform first). */
+export function sqlSections(recording: StackRecording, scope: Scope, opts: Omit<RenderOptions, "database" | "username" | "superuser"> = {}): SqlSection[] {
+    return [...grouped(scoped(recording, scope))].map(([tenant, resources]) => ({
+        tenant,
+        notes: [],
+        statements: renderSql(resources, { ...opts, ...providerOptions(recording) }),
+    }));
+}
+
+/** Schema name → owner, from declared Schema resources. */
+function declaredSchemaOwners(resources: readonly DeclaredResource[]): Record<string, string> {
+    const owners: Record<string, string> = {};
+    for (const r of resources) {
+        if (r.type === POSTGRESQL_TYPES.schema && typeof r.inputs["name"] === "string" && typeof r.inputs["owner"] === "string") owners[r.inputs["name"]] = r.inputs["owner"];
+    }
+    return owners;
+}
+
+/**
+ * What `pulumi up` runs on the shared cluster to go from the `base` plan to the recorded program, grouped by tenant:
+ * new resources' CREATE statements, in-place updates as the provider runs them, replacements (delete, then create)
+ * and deletions named. Throws when the base plan is of another stack. Inputs compare with secrets masked on both
+ * sides, so a changed password does not show (neither does the plan).
+ */
+export function changeSections(base: Plan, recording: StackRecording, scope: Scope, opts: Omit<RenderOptions, "database" | "username" | "superuser"> = {}): SqlSection[] {
+    const stack = recording.registry.config.stack;
+    if (base.stack !== stack) throw new Error(`the base plan is of stack '${base.stack}', not '${stack}': compare plans of the same stack`);
+    const head = scoped(recording, scope);
+    const inScope = (tenant: string | null): boolean => (scope.kind === "all" ? true : scope.kind === "platform" ? tenant === null : tenant === scope.slug);
+    const was = new Map(base.resources.filter((r) => r.custom && r.type.startsWith("postgresql:") && inScope(r.tenant)).map((r) => [r.urn, r]));
+    const render: RenderOptions = {
+        ...opts,
+        ...providerOptions(recording),
+        schemaOwners: { ...declaredSchemaOwners([...was.values()]), ...declaredSchemaOwners(head.map((h) => h.resource)) },
+    };
+    const sections = new Map<string | null, SqlSection>();
+    const section = (tenant: string | null): SqlSection => {
+        let s = sections.get(tenant);
+        if (!s) sections.set(tenant, (s = { tenant, notes: [], statements: [] }));
+        return s;
+    };
+    const name = (r: { urn: string; type: string }): string => `${r.type.replace(/^postgresql:index\/\w+:/, "")} ${r.urn.split("::").pop()}`;
+    for (const { tenant, resource: r } of head) {
+        const before = was.get(r.urn);
+        if (!before) {
+            section(tenant).statements.push(...renderSql([r], render));
+            continue;
+        }
+        if (JSON.stringify(before.inputs) === JSON.stringify(r.inputs)) continue;
+        const supported: string[] = [POSTGRESQL_TYPES.role, POSTGRESQL_TYPES.grant, POSTGRESQL_TYPES.defaultPrivileges];
+        if (!supported.includes(r.type)) {
+            const keys = [...new Set([...Object.keys(before.inputs), ...Object.keys(r.inputs)])].filter((k) => JSON.stringify(before.inputs[k]) !== JSON.stringify(r.inputs[k]));
+            section(tenant).notes.push(`${name(r)}: ${keys.join(", ")} changed; not rendered (see plan:diff for whether it is replaced)`);
+            continue;
+        }
+        try {
+            section(tenant).statements.push(...renderSqlUpdate(before, r, render));
+        } catch {
+            // A Grant whose role, schema or object changed is replaced: the provider revokes the old grant, then grants anew.
+            section(tenant).notes.push(`${name(r)}: replaced (the old grant is revoked, then:)`);
+            section(tenant).statements.push(...renderSql([r], render));
+        }
+    }
+    const now = new Set(head.map((h) => h.resource.urn));
+    for (const r of was.values()) {
+        if (!now.has(r.urn)) section(r.tenant).notes.push(`${name(r)}: deleted (the provider drops it: ${r.type === POSTGRESQL_TYPES.schema || r.type === POSTGRESQL_TYPES.role ? "data or logins are lost, see plan:diff's data-loss guard" : "privileges are revoked"})`);
+    }
+    return [...sections.values()].sort((a, b) => (a.tenant === null ? -1 : b.tenant === null ? 1 : compare(a.tenant, b.tenant)));
+}
+
+/** A psql script of sections, each under a heading naming the platform or the tenant (and its tier). */
+export function sectionsToScript(sections: readonly SqlSection[], fallbackDatabase: string, tiers: ReadonlyMap<string, string> = new Map()): string {
+    return sections
+        .map((s) => {
+            const title = s.tenant === null ? "platform" : `tenant ${s.tenant}${tiers.has(s.tenant) ? ` (${tiers.get(s.tenant)})` : ""}`;
+            const lines = [`-- ==== ${title} ====`, ...s.notes.map((n) => `-- ${n}`)];
+            if (s.statements.length) lines.push(toScript(s.statements, fallbackDatabase));
+            return lines.join("\n");
+        })
+        .join("\n\n");
+}
+
 async function cli(): Promise<void> {
-    const USAGE = "npm run sql -- --stack <name> [--tenant <slug> | --platform] [--locks]";
+    const USAGE = "npm run sql -- --stack <name> [--tenant <slug> | --platform] [--locks] [--base <plan.json>]";
     const { values } = parseFlags(USAGE, {
         stack: { type: "string" },
         tenant: { type: "string" },
         platform: { type: "boolean" },
         locks: { type: "boolean" },
+        base: { type: "string" },
     });
     const usage = (message: string): never => {
         console.error(`${message}\nusage: ${USAGE}`);
@@ -104,6 +216,15 @@ async function cli(): Promise<void> {
     if (!values.stack) usage("--stack is required");
     if (values.tenant !== undefined && values.platform) usage("--tenant and --platform exclude each other");
     const stack = values.stack!;
+    let base: Plan | undefined;
+    if (values.base !== undefined) {
+        try {
+            base = parsePlan(fs.readFileSync(values.base, "utf8"), values.base);
+        } catch (e) {
+            usage((e as Error).message.replace(/^ENOENT: no such file or directory, open '(.*)'$/, "$1: no such file"));
+        }
+        if (base!.stack !== stack) usage(`${values.base}: a plan of stack '${base!.stack}', not '${stack}': compare plans of the same stack`);
+    }
 
     let recording: StackRecording;
     try {
@@ -122,17 +243,22 @@ async function cli(): Promise<void> {
     }
 
     const scope: Scope = values.tenant !== undefined ? { kind: "tenant", slug: values.tenant } : values.platform ? { kind: "platform" } : { kind: "all" };
-    const statements = stackSql(recording, scope, { locks: values.locks ?? false });
+    const opts = { locks: values.locks ?? false };
+    const sections = base ? changeSections(base, recording, scope, opts) : sqlSections(recording, scope, opts);
     const { database = "postgres", username = "postgres" } = recording.provider;
     const what = scope.kind === "tenant" ? `tenant ${scope.slug}` : scope.kind === "platform" ? "platform hardening" : "platform and every tenant";
-    console.log(`-- SQL that @pulumi/postgresql runs on the shared cluster of stack ${stack} (${what}), in registration order.`);
+    console.log(
+        base
+            ? `-- SQL that an update from ${values.base} runs on the shared cluster of stack ${stack} (${what}): changes only, grouped by tenant.`
+            : `-- SQL that @pulumi/postgresql runs on the shared cluster of stack ${stack} (${what}): the platform first, then each tenant, in registration order.`,
+    );
     console.log(`-- The provider connects as ${username} to ${database}; passwords are placeholders. Mapping: docs/sql-mapping.md`);
-    if (scope.kind === "tenant" && statements.length === 0) {
-        const tier = recording.registry.tenants.find((t) => t.slug === scope.slug)?.tier;
-        console.log(`-- tenant ${scope.slug} is ${tier}: it declares nothing on the shared cluster.`);
+    if (sections.length === 0) {
+        const tier = recording.registry.tenants.find((t) => scope.kind === "tenant" && t.slug === scope.slug)?.tier;
+        console.log(base ? "-- nothing changes on the shared cluster." : `-- tenant ${scope.kind === "tenant" ? scope.slug : ""} is ${tier}: it declares nothing on the shared cluster.`);
         return;
     }
-    console.log(toScript(statements, database));
+    console.log(sectionsToScript(sections, database, new Map(recording.registry.tenants.map((t) => [t.slug, t.tier]))));
 }
 
 if (require.main === module) {
