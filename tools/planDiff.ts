@@ -3,16 +3,17 @@
  *
  * Diffs two offline plans (`npm run plan -- --format json`) per tenant and runs the data-loss guard.
  * Exit 0: nothing risky. Exit 2: a stateful resource would be deleted, replaced or renamed (loud warning).
- * Exit 1: usage errors (flags, unreadable or invalid plan files).
+ * Exit 1: usage errors (flags, unreadable or invalid plan files, plans of two different stacks).
+ * Markdown (a pull-request comment) stays under GitHub's comment limit; `--full-diff-url` links the full diff there.
  */
 import * as fs from "fs";
 import { EXIT_USAGE, parseFlags } from "./cli";
-import { diffPlans, EXIT_RISKY } from "./plan/diff";
+import { diffPlans, EXIT_RISKY, type PlanDiff } from "./plan/diff";
 import { parsePlan, type Plan } from "./plan/model";
 import { renderDiffMarkdown, renderDiffText } from "./plan/renderDiff";
 import { rulesMarkdown } from "./plan/replacements";
 
-const USAGE = "npm run plan:diff -- <base.json> <head.json> [--format text|markdown]  (or --rules: print the guard's table)";
+const USAGE = "npm run plan:diff -- <base.json> <head.json> [--format text|markdown] [--full-diff-url <url>]  (or --rules: print the guard's table)";
 
 function usageError(message: string): never {
     console.error(`${message}\nusage: ${USAGE}`);
@@ -33,13 +34,22 @@ function load(file: string): Plan {
     }
 }
 
-const { values, positionals } = parseFlags(USAGE, { format: { type: "string", default: "text" }, rules: { type: "boolean", default: false } }, true);
+const { values, positionals } = parseFlags(
+    USAGE,
+    { format: { type: "string", default: "text" }, rules: { type: "boolean", default: false }, "full-diff-url": { type: "string" } },
+    true,
+);
 
 function run(): void {
     if (values.format !== "text" && values.format !== "markdown") usageError(`--format '${values.format}' is not supported (allowed: text, markdown)`);
     if (positionals.length !== 2) usageError(`expected two plan files, got ${positionals.length}`);
-    const diff = diffPlans(load(positionals[0]!), load(positionals[1]!));
-    process.stdout.write(values.format === "markdown" ? renderDiffMarkdown(diff) : renderDiffText(diff));
+    let diff: PlanDiff;
+    try {
+        diff = diffPlans(load(positionals[0]!), load(positionals[1]!));
+    } catch (e) {
+        usageError((e as Error).message);
+    }
+    process.stdout.write(values.format === "markdown" ? renderDiffMarkdown(diff, { fullDiffUrl: values["full-diff-url"] }) : renderDiffText(diff));
     if (diff.guardFires) {
         const n = diff.risks.filter((r) => !r.exempt).length;
         console.error(`\nDATA-LOSS GUARD: ${n} risky change${n === 1 ? "" : "s"} (see above); exit ${EXIT_RISKY}.`);

@@ -375,7 +375,7 @@ describe("pull-request.yml", () => {
             const base = runIndex(j, /git worktree add \.\.\/base "\$BASE_SHA"/);
             expect(j.env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
             expect(j.env?.STACK).toBe("${{ matrix.stack }}");
-            const diff = runIndex(j, /npm run --silent plan:diff -- base\.json head\.json --format markdown > diff\.md/);
+            const diff = runIndex(j, /npm run --silent plan:diff -- base\.json head\.json --format markdown --full-diff-url "\$FULL_DIFF_URL" > diff\.md/);
             expect(runIndex(j, /^npm ci\b/)).toBeLessThan(head);
             expect(head).toBeLessThan(base);
             expect(base).toBeLessThan(diff);
@@ -389,6 +389,25 @@ describe("pull-request.yml", () => {
             const at = j.steps.indexOf(sticky);
             expect(at).toBeGreaterThan(runIndex(j, /plan:diff/));
             expect(at).toBeLessThan(j.steps.indexOf(namedStep(j, "Fail on data-loss guard or usage error")));
+        });
+
+        it("keeps the full diff and both plans as an artifact, and links it from the summarised comment", () => {
+            const full = namedStep(j, "Full diff");
+            expect(full.run).toBe("npm run --silent plan:diff -- base.json head.json --format text > plan-diff.txt || true");
+            const upload = usesStep(j, "actions/upload-artifact");
+            expect(upload.id).toBe("artifact");
+            expect(upload.with?.name).toBe("plan-diff-${{ matrix.stack }}");
+            expect(String(upload.with?.path).split("\n").filter(Boolean)).toEqual(["plan-diff.txt", "base.json", "head.json"]);
+            const diff = namedStep(j, "Diff plans");
+            expect(diff.env?.FULL_DIFF_URL).toBe("${{ steps.artifact.outputs.artifact-url }}");
+            expect(j.steps.indexOf(full)).toBeLessThan(j.steps.indexOf(upload));
+            expect(j.steps.indexOf(upload)).toBeLessThan(j.steps.indexOf(diff));
+            // A risky diff (exit 2) must not stop the job before the comment is written.
+            for (const code of [0, 1, 2]) {
+                const cwd = tmpDir("full");
+                expect(runStep(full, cwd, { STUB_DIFF_EXIT: String(code) }).status).toBe(0);
+                expect(fs.readFileSync(path.join(cwd, "plan-diff.txt"), "utf8")).toContain("Plan diff (stub)");
+            }
         });
 
         it("the diff step captures plan:diff's exit code without failing itself", () => {

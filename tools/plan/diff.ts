@@ -225,6 +225,10 @@ function groupByTenant(plan: Plan): Map<string | null, Map<string, PlanResource>
  * tenants (it cannot, in practice: names carry the slug) shows as changed under its head tenant.
  */
 export function diffPlans(base: Plan, head: Plan): PlanDiff {
+    // Plans of two stacks share URNs only by accident of naming: such a "diff" would call every difference a change.
+    if (base.stack !== head.stack || base.project !== head.project) {
+        throw new Error(`cannot compare plans of different stacks: base is ${base.project}/${base.stack}, head is ${head.project}/${head.stack} (compare two plans of the same stack)`);
+    }
     const baseUrns = new Map(base.resources.map((r) => [r.urn, r]));
     const headUrns = new Map(head.resources.map((r) => [r.urn, r]));
     const baseGroups = groupByTenant(base);

@@ -1,14 +1,36 @@
 /** A plan diff as text (terminal, CI log) or Markdown (pull-request comment). */
 import type { ChangedPath, PlanDiff, Risk, TenantDiff } from "./diff";
-import { cell } from "./renderMarkdown";
+import { cell, fit, GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions } from "./renderMarkdown";
+
+export { GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions };
 
 /** Longest value shown for one side of a changed path; the JSON plans hold the full values. */
 const MAX_VALUE = 100;
+/** Characters kept before the first difference when a long value is cut. */
+const CONTEXT = 30;
 
-function show(v: unknown): string {
-    if (v === undefined) return "(absent)";
-    const s = JSON.stringify(v) ?? String(v);
-    return s.length > MAX_VALUE ? `${s.slice(0, MAX_VALUE - 1)}…` : s;
+const json = (v: unknown): string => (v === undefined ? "(absent)" : (JSON.stringify(v) ?? String(v)));
+
+/** A cut of `s` of at most MAX_VALUE characters starting at `start`, marked with … where something was left out. */
+function window(s: string, start: number): string {
+    if (s.length <= MAX_VALUE) return s;
+    const from = Math.max(0, Math.min(start, s.length - (MAX_VALUE - 2)));
+    const body = s.slice(from, from + MAX_VALUE - (from > 0 ? 1 : 0) - 1);
+    return `${from > 0 ? "…" : ""}${body}${from + body.length < s.length ? "…" : ""}`;
+}
+
+/**
+ * Both sides of a change, each cut to MAX_VALUE characters around where they first differ, so two long values
+ * that share a prefix never show as the same text.
+ */
+export function showChange(before: unknown, after: unknown): [string, string] {
+    const a = json(before);
+    const b = json(after);
+    if (a.length <= MAX_VALUE && b.length <= MAX_VALUE) return [a, b];
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    const start = Math.max(0, i - CONTEXT);
+    return [window(a, start), window(b, start)];
 }
 
 const who = (t: TenantDiff | Risk) => (("slug" in t ? t.slug : t.tenant) === null ? "platform" : `tenant ${"slug" in t ? t.slug : t.tenant}`);
@@ -23,7 +45,8 @@ function statusNote(t: TenantDiff): string {
 
 function pathLine(p: ChangedPath): string {
     const mark = p.effect === "replace" ? "  [forces replacement]" : p.effect === "rename" ? "  [renames in place]" : "";
-    return `${p.path}: ${show(p.before)} → ${show(p.after)}${mark}`;
+    const [before, after] = showChange(p.before, p.after);
+    return `${p.path}: ${before} → ${after}${mark}`;
 }
 
 function counts(t: TenantDiff): string {
@@ -69,44 +92,88 @@ export function renderDiffText(d: PlanDiff): string {
     return `${lines.join("\n")}\n`;
 }
 
-export function renderDiffMarkdown(d: PlanDiff): string {
+/** Replaces a tenant's slug in its lines, so tenants with the same change compare equal. */
+function generic(lines: readonly string[], slug: string | null): string[] {
+    return slug === null ? [...lines] : lines.map((l) => l.split(slug).join("<tenant>"));
+}
+
+function detailLines(t: TenantDiff): string[] {
+    const lines: string[] = [];
+    for (const f of t.fields) lines.push(`* tenant ${pathLine(f)}`);
+    for (const r of t.added) lines.push(`+ ${r.type}  ${r.name}`);
+    for (const r of t.removed) lines.push(`- ${r.type}  ${r.name}${r.protect ? "  [protected]" : ""}`);
+    for (const c of t.changed) {
+        lines.push(`! ${c.type}  ${c.name}${c.effect === "update" ? "" : `  (${c.effect})`}`);
+        for (const p of c.paths) lines.push(`    ${pathLine(p)}`);
+    }
+    return lines;
+}
+
+/** `a`, `b`, `c` and N more. */
+function names(slugs: readonly (string | null)[], max = 20): string {
+    const shown = slugs.slice(0, max).map((s) => (s === null ? "_platform_" : `\`${s}\``));
+    return slugs.length > max ? `${shown.join(", ")} and ${slugs.length - max} more` : shown.join(", ");
+}
+
+interface Group {
+    tenants: TenantDiff[];
+    risks: number;
+    lines: string[];
+}
+
+/**
+ * The diff as a pull-request comment, within `budget` characters (GitHub refuses comments over 65,536): tenants with
+ * the same change (their slug aside) share one row and one folded block; the guard's reasons are grouped the same way;
+ * what still does not fit is left out with a note pointing at the full diff.
+ */
+export function renderDiffMarkdown(d: PlanDiff, opts: MarkdownOptions = {}): string {
+    const budget = opts.budget ?? MARKDOWN_BUDGET;
     const firing = d.risks.filter((r) => !r.exempt);
     const exempt = d.risks.filter((r) => r.exempt);
-    const lines = [`### Plan diff: stack \`${d.head.stack}\``, ""];
-    if (firing.length) {
-        lines.push("> [!CAUTION]", `> **Data-loss guard: ${firing.length} change${firing.length === 1 ? "" : "s"} would delete or replace data.**`, ">");
-        for (const r of firing) lines.push(`> - ${cell(r.reason)}`);
-        lines.push("");
-    } else {
-        lines.push("No data-loss risk.", "");
-    }
-    if (exempt.length) {
-        lines.push("Exempt (tenant offboarded through its status):", "", ...exempt.map((r) => `- ${cell(r.reason)}`), "");
-    }
-    const changed = d.tenants.filter((t) => t.change !== "unchanged");
-    if (!changed.length) {
-        lines.push("No resource changes.");
-        return `${lines.join("\n")}\n`;
-    }
-    lines.push("| Tenant | Change | Status | Added | Removed | Changed | Risks |", "|---|---|---|---:|---:|---:|---:|");
-    for (const t of changed) {
-        const risks = d.risks.filter((r) => r.tenant === t.slug && !r.exempt).length;
-        const status = t.slug === null ? "" : t.statusBefore === t.statusAfter ? (t.statusAfter ?? "") : `${t.statusBefore ?? "–"} → ${t.statusAfter ?? "–"}`;
-        lines.push(`| ${t.slug === null ? "_platform_" : `\`${t.slug}\``} | ${t.fileDeleted ? "**file deleted**" : t.change} | ${status} | ${t.added.length} | ${t.removed.length} | ${t.changed.length} | ${risks ? `**${risks}**` : 0} |`);
-    }
-    lines.push("");
-    for (const t of changed) {
-        lines.push("<details>", `<summary>${who(t)}: ${t.change}${cell(statusNote(t))} ${counts(t)}</summary>`, "", "```diff");
-        for (const f of t.fields) lines.push(`* tenant ${pathLine(f)}`);
-        for (const r of t.added) lines.push(`+ ${r.type}  ${r.name}`);
-        for (const r of t.removed) lines.push(`- ${r.type}  ${r.name}${r.protect ? "  [protected]" : ""}`);
-        for (const c of t.changed) {
-            lines.push(`! ${c.type}  ${c.name}${c.effect === "update" ? "" : `  (${c.effect})`}`);
-            for (const p of c.paths) lines.push(`    ${pathLine(p)}`);
+    const head = [`### Plan diff: stack \`${d.head.stack}\``, ""];
+    /** One line per reason; reasons that differ only in the tenant's slug are one line naming the tenants. */
+    const reasons = (risks: readonly Risk[]): string[] => {
+        const byReason = new Map<string, Risk[]>();
+        for (const r of risks) {
+            const key = r.tenant === null ? r.reason : r.reason.split(r.tenant).join("<tenant>");
+            byReason.set(key, [...(byReason.get(key) ?? []), r]);
         }
-        lines.push("```", "", "</details>", "");
+        return [...byReason].map(([key, rs]) => (rs.length === 1 ? cell(rs[0]!.reason) : `${cell(key)} (${rs.length} tenants: ${names(rs.map((r) => r.tenant), 10)})`));
+    };
+    if (firing.length) {
+        head.push("> [!CAUTION]", `> **Data-loss guard: ${firing.length} change${firing.length === 1 ? "" : "s"} would delete or replace data.**`, ">");
+        for (const r of reasons(firing)) head.push(`> - ${r}`);
+        head.push("");
+    } else {
+        head.push("No data-loss risk.", "");
     }
-    const same = d.tenants.filter((t) => t.change === "unchanged").map((t) => `\`${t.slug}\``);
-    if (same.length) lines.push(`Unchanged: ${same.join(", ")}`);
-    return `${lines.join("\n")}\n`;
+    if (exempt.length) head.push("Exempt (tenant offboarded through its status):", "", ...reasons(exempt).map((r) => `- ${r}`), "");
+    const changed = d.tenants.filter((t) => t.change !== "unchanged");
+    if (!changed.length) return fit([...head, "No resource changes."], [], budget, opts);
+
+    const groups = new Map<string, Group>();
+    for (const t of changed) {
+        const lines = detailLines(t);
+        const status = t.slug === null ? "" : t.statusBefore === t.statusAfter ? (t.statusAfter ?? "") : `${t.statusBefore ?? "–"} → ${t.statusAfter ?? "–"}`;
+        const key = JSON.stringify([t.slug === null, t.change, t.fileDeleted, status, generic(lines, t.slug)]);
+        const risks = d.risks.filter((r) => r.tenant === t.slug && !r.exempt).length;
+        const g = groups.get(key);
+        if (g) {
+            g.tenants.push(t);
+            g.risks += risks;
+        } else groups.set(key, { tenants: [t], risks, lines });
+    }
+    const table = ["| Tenants | Change | Status | Added | Removed | Changed | Risks |", "|---|---|---|---:|---:|---:|---:|"];
+    const blocks: string[][] = [];
+    for (const g of groups.values()) {
+        const t = g.tenants[0]!;
+        const status = t.slug === null ? "" : t.statusBefore === t.statusAfter ? (t.statusAfter ?? "") : `${t.statusBefore ?? "–"} → ${t.statusAfter ?? "–"}`;
+        const several = g.tenants.length > 1;
+        table.push(`| ${names(g.tenants.map((x) => x.slug), 10)} | ${t.fileDeleted ? "**file deleted**" : t.change} | ${status} | ${t.added.length} | ${t.removed.length} | ${t.changed.length} | ${g.risks ? `**${g.risks}**` : 0} |`);
+        const title = several ? `${g.tenants.length} tenants, the same change (&lt;tenant&gt; stands for each): ${t.change} ${counts(t)}` : `${who(t)}: ${t.change}${cell(statusNote(t))} ${counts(t)}`;
+        blocks.push(["<details>", `<summary>${title}</summary>`, "", ...(several ? [names(g.tenants.map((x) => x.slug), 50), ""] : []), "```diff", ...(several ? generic(g.lines, t.slug) : g.lines), "```", "", "</details>", ""]);
+    }
+    const same = d.tenants.filter((t) => t.change === "unchanged").map((t) => t.slug);
+    const tail = same.length ? [`Unchanged: ${names(same, 50)}`] : [];
+    return fit([...head, ...table, ""], blocks, budget, opts, tail);
 }

@@ -2,6 +2,18 @@
 import { countByType, resourcesOf, totals, type Plan, type PlanResource } from "./model";
 import { placement } from "./renderText";
 
+/** GitHub refuses a comment longer than this many characters. */
+export const GITHUB_COMMENT_LIMIT = 65536;
+/** What a Markdown plan or diff may use: the limit minus room for what the workflow appends (notes, footer). */
+export const MARKDOWN_BUDGET = 60000;
+
+export interface MarkdownOptions {
+    /** Where the full output is (the workflow's artifact): linked when something had to be left out. */
+    fullDiffUrl?: string;
+    /** Characters the output may use. Defaults to MARKDOWN_BUDGET. */
+    budget?: number;
+}
+
 /** Escapes text for a Markdown table cell. */
 export function cell(s: string): string {
     return s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
@@ -15,7 +27,8 @@ function typeTable(resources: readonly PlanResource[]): string[] {
     ];
 }
 
-export function renderMarkdown(plan: Plan): string {
+/** The plan as a pull-request comment, within the budget: summary rows, then folded details as long as they fit. */
+export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     const all = totals(plan.resources);
     const platform = resourcesOf(plan, null);
     const pt = totals(platform);
@@ -34,8 +47,9 @@ export function renderMarkdown(plan: Plan): string {
         `| _platform_ | | ${plan.region} | | | | ${pt.resources} | ${pt.protected} |`,
         "",
     ];
+    const blocks: string[][] = [];
     for (const t of plan.tenants) {
-        lines.push(
+        blocks.push([
             "<details>",
             `<summary><code>${t.slug}</code> — ${cell(t.displayName)}: ${t.resourceCount} resources, ${t.protectedCount} protected</summary>`,
             "",
@@ -45,15 +59,48 @@ export function renderMarkdown(plan: Plan): string {
             "",
             "</details>",
             "",
-        );
+        ]);
     }
-    lines.push(
+    blocks.unshift([
         "<details>",
         `<summary>Platform: ${pt.resources} resources, ${pt.protected} protected</summary>`,
         "",
         ...typeTable(platform),
         "",
         "</details>",
-    );
-    return `${lines.join("\n")}\n`;
+        "",
+    ]);
+    return fit(lines, blocks, opts.budget ?? MARKDOWN_BUDGET, opts);
 }
+
+/**
+ * Joins `head`, as many `blocks` as fit and `tail` within `budget` characters; says what was left out and links the
+ * full output. A head that alone is too long is cut at a line boundary.
+ */
+export function fit(head: readonly string[], blocks: readonly string[][], budget: number, opts: MarkdownOptions, tail: readonly string[] = []): string {
+    const link = opts.fullDiffUrl ? `[the full output](${opts.fullDiffUrl})` : "the full output (`npm run plan` / `plan:diff` with `--format text`)";
+    const note = (n: number, what: string) => `> [!NOTE]\n> ${n} ${what} left out to stay under GitHub's ${GITHUB_COMMENT_LIMIT}-character comment limit: see ${link}.`;
+    const size = (lines: readonly string[]) => lines.reduce((n, l) => n + l.length + 1, 0);
+    const reserve = note(blocks.length, "folded sections").length + 2 + size(tail);
+    let lines = [...head];
+    if (size(lines) + reserve > budget) {
+        // Even the summary is too long (thousands of different changes): cut it at a line boundary.
+        let kept = 0;
+        let used = 0;
+        while (kept < lines.length && used + lines[kept]!.length + 1 + reserve <= budget) used += lines[kept++]!.length + 1;
+        const dropped = lines.length - kept;
+        lines = [...lines.slice(0, kept), "", note(dropped, "summary lines and every folded section were")];
+        return `${[...lines, ...tail].join("\n")}\n`;
+    }
+    let used = size(lines);
+    let i = 0;
+    for (; i < blocks.length; i++) {
+        const s = size(blocks[i]!);
+        if (used + s + reserve > budget) break;
+        lines.push(...blocks[i]!);
+        used += s;
+    }
+    if (i < blocks.length) lines.push(note(blocks.length - i, `folded section${blocks.length - i === 1 ? " was" : "s were"}`), "");
+    return `${[...lines, ...tail].join("\n")}\n`;
+}
+
