@@ -90,7 +90,7 @@ const SharedDatabaseSchema = z.strictObject({
     }).default({ mode: "verify-full", rootCertPath: DEFAULT_RDS_CA_BUNDLE }),
     /** Connections kept back from tenants for the platform itself (migrations, reporting, admin). */
     reservedConnections: int(0, 5000).default(50),
-    /** Default connection limit and statement timeout of a shared tenant's runtime role. */
+    /** A shared tenant's runtime role: its connection limit, and its default statement timeout (a session may raise it). */
     tenantConnectionLimit: int(1, 500).default(20),
     tenantStatementTimeoutSeconds: int(1, 3600).default(30),
     /** Backup retention of the shared cluster and default for hybrid and dedicated databases. */

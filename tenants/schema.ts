@@ -114,7 +114,7 @@ export const TenantFileSchema = z
             connectionLimit: z.int("must be a whole number").min(1, "must be 1 to 500").max(500, "must be 1 to 500").optional()
                 .describe("Shared tenants: maximum connections of the runtime role. Defaults to the stack's value."),
             statementTimeoutSeconds: z.int("must be a whole number").min(1, "must be 1 to 3600").max(3600, "must be 1 to 3600").optional()
-                .describe("Shared tenants: statements running longer are cancelled. Defaults to the stack's value."),
+                .describe("Shared tenants: default statement timeout of the runtime role (a session may raise it). Defaults to the stack's value."),
         }).default({}).describe("Database overrides."),
         tags: z.record(
             z.string().min(1).max(128, "tag keys must be at most 128 characters")

@@ -50,6 +50,8 @@ async function asRdsMaster(cluster: Cluster, user: string, database: string): Pr
         await c.query(`CREATE ROLE ${u} WITH LOGIN PASSWORD '${password}' NOSUPERUSER CREATEROLE CREATEDB INHERIT`);
         await c.query(`CREATE DATABASE ${c.escapeIdentifier(database)} OWNER ${u}`);
         for (const d of ["postgres", "template1"]) await c.query(`ALTER DATABASE ${d} OWNER TO ${u}`);
+        // rds_superuser, which the master user belongs to, holds pg_signal_backend: it may end non-superuser sessions.
+        await c.query(`GRANT pg_signal_backend TO ${u}`);
     });
     return (db) => cluster.connect(user, password, db);
 }
@@ -216,7 +218,7 @@ describe("shared-tier isolation on a real PostgreSQL server", () => {
             }
             // The temporary grants were all revoked again: the user is a member of no tenant role with SET.
             const members = await c.query(
-                "SELECT pg_get_userbyid(roleid) AS role FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND set_option",
+                "SELECT pg_get_userbyid(roleid) AS role FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND set_option AND pg_get_userbyid(roleid) LIKE 't\\_%'",
             );
             expect(members.rows).toEqual([]);
         });
@@ -507,6 +509,64 @@ describe("shared-tier isolation on a real PostgreSQL server", () => {
                 expect((await c.query("SELECT name FROM accounts")).rows).toEqual([{ name: `${s} row` }]);
             });
             await using(login(owner(s)), (c) => c.query("CREATE TABLE later (id int)"));
+        }
+    });
+
+    it("8. the shared tier's known limits (README: Threat model) are what the server does: each is pinned here", async () => {
+        applied();
+        // statementTimeoutSeconds is a default: a session may raise it.
+        await using(login(app("acme")), async (c) => {
+            await c.query("SET statement_timeout = 0");
+            expect((await c.query("SHOW statement_timeout")).rows[0].statement_timeout).toBe("0");
+        });
+        await drained(app("acme"));
+
+        // Catalog metadata is visible: another tenant's schema and role names (not its data: 2a).
+        await using(login(app("globex")), async (c) => {
+            expect((await c.query("SELECT nspname FROM pg_namespace WHERE nspname = $1", [schema("acme")])).rows).toHaveLength(1);
+            expect((await c.query("SELECT rolname FROM pg_roles WHERE rolname = $1", [app("acme")])).rows).toHaveLength(1);
+        });
+
+        // LISTEN/NOTIFY channels and advisory locks are per database, not per schema.
+        await using(login(app("globex")), async (listener) => {
+            await listener.query("LISTEN orders");
+            const heard = new Promise<string>((resolve) => listener.once("notification", (n) => resolve(n.payload ?? "")));
+            await using(login(app("acme")), (c) => c.query("NOTIFY orders, 'acme order 42'"));
+            expect(await heard).toBe("acme order 42");
+            await using(login(app("acme")), async (c) => {
+                await c.query("SELECT pg_advisory_lock(42)");
+                expect((await listener.query("SELECT pg_try_advisory_lock(42) AS got")).rows).toEqual([{ got: false }]);
+            });
+        });
+        await drained(app("acme"));
+
+        // Large objects live outside the schema (pg_largeobject), but only their owner reads or changes them.
+        const oid = await using(login(app("acme")), async (c) => (await c.query<{ oid: number }>("SELECT lo_from_bytea(0, 'acme secret') AS oid")).rows[0]!.oid);
+        await using(login(app("globex")), async (c) => {
+            await expect(c.query("SELECT lo_get($1)", [oid])).rejects.toThrow(`permission denied for large object ${oid}`);
+            await expect(c.query("SELECT lo_put($1, 0, 'x')", [oid])).rejects.toThrow(`permission denied for large object ${oid}`);
+            await expect(c.query("SELECT lo_unlink($1)", [oid])).rejects.toThrow(`must be owner of large object ${oid}`);
+        });
+        // The master user cannot take large objects away from PUBLIC: pg_catalog's functions are not its own.
+        await using(master(db), async (c) => {
+            await c.query("REVOKE EXECUTE ON FUNCTION lo_from_bytea(oid, bytea) FROM PUBLIC");
+            const { rows } = await c.query<{ ok: boolean }>("SELECT has_function_privilege('public', 'lo_from_bytea(oid, bytea)', 'EXECUTE') AS ok");
+            expect(rows).toEqual([{ ok: true }]);
+        });
+
+        // Suspension (NOLOGIN) stops new logins only; the runbook's pg_terminate_backend as the master user ends the rest.
+        const open = await login(app("hooli"));
+        try {
+            await using(master(db), (c) => c.query(`ALTER ROLE ${app("hooli")} WITH NOLOGIN`));
+            expect((await open.query("SELECT count(*)::int AS n FROM accounts")).rows).toEqual([{ n: 1 }]);
+            await refused(app("hooli"), `role "${app("hooli")}" is not permitted to log in`);
+            await using(master(db), async (c) => {
+                const { rows } = await c.query("SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE usename = $1", [app("hooli")]);
+                expect(rows).toEqual([{ ended: true }]);
+            });
+            await expect(open.query("SELECT 1")).rejects.toThrow();
+        } finally {
+            await open.end().catch(() => undefined);
         }
     });
 });
