@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import { DEFAULT_RDS_CA_BUNDLE } from "../stacks/config";
-import { EXIT_USAGE, parseFlags, ROOT } from "./cli";
+import { EXIT_USAGE, parseFlags, STACKS_ROOT } from "./cli";
 import { readStackFile } from "../tenants/registry";
 import { formatProblem } from "../tenants/problems";
 
@@ -67,7 +67,7 @@ export function githubOutputs(targets: readonly StackTarget[], canary?: string):
 if (require.main === module) {
     const { values } = parseFlags("npm run --silent stacks -- [--canary <stack>]", { canary: { type: "string" } });
     try {
-        console.log(githubOutputs(listStacks(ROOT), values.canary));
+        console.log(githubOutputs(listStacks(STACKS_ROOT), values.canary));
     } catch (e) {
         console.error((e as Error).message);
         process.exit(EXIT_USAGE);
