@@ -1,7 +1,10 @@
 import { z } from "zod";
+import { fargateSizeProblem } from "../model/fargate";
 import { isPrivate, parseCidr } from "../tenants/cidr";
 import { DEFAULT_CERTIFICATES_PER_LISTENER } from "../tenants/certificates";
-import { AWS_REGION_PATTERN, HOSTNAME_PATTERN, IPV4_CIDR_PATTERN, SEMVER_PATTERN, SIZES, TIERS } from "../tenants/schema";
+import {
+    AWS_REGION_PATTERN, HOSTNAME_PATTERN, IPV4_CIDR_PATTERN, MAX_FEATURE_NAME_CHARS, MAX_VERSION_CHARS, SEMVER_PATTERN, SIZES, TIERS,
+} from "../tenants/schema";
 
 /** Config namespace of every key below: `tenancy:<key>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = "tenancy";
@@ -23,6 +26,12 @@ function isAddressOrLocal(host: string): boolean {
     return /^localhost$/i.test(host) || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
 }
 
+/** A task's CPU/memory pair must be one Fargate runs: reported at the field at fault, before anything is registered. */
+function fargateTaskSize(s: { cpu: number; memory: number }, ctx: z.RefinementCtx): void {
+    const problem = fargateSizeProblem(s.cpu, s.memory);
+    if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
+}
+
 const SizePresetSchema = z.strictObject({
     /** RDS instance class of hybrid and dedicated databases. */
     dbInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium"),
@@ -39,7 +48,8 @@ const SizePresetSchema = z.strictObject({
     maxTasks: int(1, 100),
 }).refine((s) => s.maxAllocatedStorageGb >= s.allocatedStorageGb, {
     message: "maxAllocatedStorageGb must be at least allocatedStorageGb", path: ["maxAllocatedStorageGb"],
-}).refine((s) => s.maxTasks >= s.minTasks, { message: "maxTasks must be at least minTasks", path: ["maxTasks"] });
+}).refine((s) => s.maxTasks >= s.minTasks, { message: "maxTasks must be at least minTasks", path: ["maxTasks"] })
+    .superRefine(fargateTaskSize);
 
 export type SizePreset = z.output<typeof SizePresetSchema>;
 
@@ -169,7 +179,7 @@ const SharedSchema = z.strictObject({
         healthCheckPath: z.string().regex(/^\/\S*$/, "must be a path starting with /").default("/healthz"),
         /** Docker build context of the app; when set, the image is built and pushed with @pulumi/docker. */
         buildContext: z.string().min(1).optional(),
-    }).default({ cpu: 512, memory: 1024, desiredCount: 2, containerPort: 8080, healthCheckPath: "/healthz" }),
+    }).superRefine(fargateTaskSize).default({ cpu: 512, memory: 1024, desiredCount: 2, containerPort: 8080, healthCheckPath: "/healthz" }),
 });
 
 const DEFAULT_SIZES: Record<(typeof SIZES)[number], SizePreset> = {
@@ -196,10 +206,11 @@ export const StackConfigSchema = z.strictObject({
     /** Release channel → application version; `stable` is required. */
     channels: z.record(
         z.string().regex(/^[a-z][a-z0-9-]*$/, "channel names use a-z, 0-9 and '-'"),
-        z.string().regex(SEMVER_PATTERN, "must be a semantic version such as 2.14.3"),
+        z.string().max(MAX_VERSION_CHARS, `must be at most ${MAX_VERSION_CHARS} characters`).regex(SEMVER_PATTERN, "must be a semantic version such as 2.14.3"),
     ).refine((c) => "stable" in c, { message: "must define the 'stable' channel" }),
     /** Feature modules tenants may be entitled to. */
-    features: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/, "feature names use a-z, 0-9 and '-'")).default([]),
+    features: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/, "feature names use a-z, 0-9 and '-'")
+        .max(MAX_FEATURE_NAME_CHARS, `must be at most ${MAX_FEATURE_NAME_CHARS} characters`)).default([]),
     /** Size presets of hybrid and dedicated databases and services. Each preset given replaces the built-in one. */
     sizes: z.strictObject({
         small: SizePresetSchema.optional(),

@@ -42,7 +42,7 @@ export function readStack(root: string): { registry: Registry; appSecretKey?: pu
     const region = new pulumi.Config("aws").get("region");
     const { config, problems } = validateStackConfig(values, { stack, region, file, source });
     if (!config) throw new RegistryError(problems);
-    const { tenants, problems: tenantProblems } = loadTenants(root, config.tenantsDir, config);
-    if (tenantProblems.length) throw new RegistryError(tenantProblems);
-    return { registry: { config, tenants }, appSecretKey };
+    const { tenants, problems: tenantProblems, notices } = loadTenants(root, config.tenantsDir, config);
+    if (tenantProblems.length) throw new RegistryError(tenantProblems, notices);
+    return { registry: { config, tenants, notices }, appSecretKey };
 }

@@ -37,7 +37,9 @@ export function sortProblems(problems: Problem[]): Problem[] {
  */
 export class RegistryError extends Error {
     readonly problems: Problem[];
-    constructor(problems: Problem[]) {
+    /** What the user should know but is not wrong (files that were ignored). */
+    readonly notices: Problem[];
+    constructor(problems: Problem[], notices: Problem[] = []) {
         const sorted = sortProblems(problems);
         super(
             `${sorted.length} problem${sorted.length === 1 ? "" : "s"} in the tenant registry or stack configuration:\n` +
@@ -45,6 +47,7 @@ export class RegistryError extends Error {
         );
         this.name = "RegistryError";
         this.problems = sorted;
+        this.notices = notices;
     }
 }
 
@@ -54,19 +57,49 @@ export type PathSegment = string | number;
 export class SourceFile {
     readonly lineCounter = new LineCounter();
     readonly doc: Document.Parsed;
+    readonly text: string;
     constructor(
         readonly file: string,
-        readonly text: string,
+        text: string,
     ) {
-        this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+        // A UTF-8 byte-order mark is not content: left in, it would shift every column of line 1.
+        this.text = text.replace(/^\uFEFF/, "");
+        this.doc = parseDocument(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
     }
 
-    /** Syntax errors (and duplicate keys) as problems. */
+    /** Syntax errors (and duplicate keys) as problems, each at the line that is wrong; one per position. */
     syntaxProblems(): Problem[] {
-        return this.doc.errors.map((e) => {
-            const pos = this.lineCounter.linePos(e.pos[0]);
-            return { file: this.file, line: pos.line, column: pos.col, field: "", message: `invalid YAML: ${firstLine(e.message)}` };
-        });
+        const multiline = new Set(this.doc.errors.filter((e) => e.code === "MULTILINE_IMPLICIT_KEY").map((e) => e.pos[0]));
+        const out: Problem[] = [];
+        const seen = new Set<string>();
+        for (const e of this.doc.errors) {
+            // A line indented under a key that already has a value: YAML reports it at that key, twice; the user's slip is the indented line.
+            if (e.code === "BLOCK_AS_IMPLICIT_KEY" && multiline.has(e.pos[0])) continue;
+            let pos = this.lineCounter.linePos(e.pos[0]);
+            let message = firstLine(e.message);
+            if (e.code === "MULTILINE_IMPLICIT_KEY") {
+                const key = /^\s*(?:-\s+)?([^:#\s][^:#]*?)\s*:/.exec(this.lineText(pos.line))?.[1];
+                pos = this.lineCounter.linePos(e.pos[1]);
+                message = key
+                    ? `bad indentation: this line is indented under '${key}', which already has a value`
+                    : "bad indentation: this line is indented more than the line above";
+            } else if (e.code === "BAD_INDENT") {
+                if (/All mapping items must start at the same column/.test(message)) message = "bad indentation: all items of a mapping must start at the same column";
+            }
+            if (e.code === "BAD_INDENT" || e.code === "MULTILINE_IMPLICIT_KEY") {
+                // YAML points at the start of the line; the item itself starts after the indentation.
+                pos = { line: pos.line, col: this.lineText(pos.line).search(/\S|$/) + 1 };
+            }
+            const key = `${pos.line}:${pos.col}:${message}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            out.push({ file: this.file, line: pos.line, column: pos.col, field: "", message: `invalid YAML: ${message}` });
+        }
+        return out;
+    }
+
+    private lineText(line: number): string {
+        return this.text.split("\n")[line - 1] ?? "";
     }
 
     toJS(): unknown {

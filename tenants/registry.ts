@@ -4,7 +4,9 @@ import type { z } from "zod";
 import { availabilityZoneProblems, CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig } from "../stacks/config";
 import { canonical, formatCidr, isPrivate, overlaps, parseCidr } from "./cidr";
 import { closest, fieldPath, RegistryError, SourceFile, type PathSegment, type Problem } from "./problems";
-import { RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier } from "./schema";
+import {
+    isReservedHost, RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier,
+} from "./schema";
 import { OWNER_CONNECTION_LIMIT, sharedConnectionCapacity } from "./capacity";
 import { ACM_MAIN_NAME_MAX, tenantCertificates, type CustomDomain } from "./certificates";
 
@@ -37,6 +39,8 @@ export interface Tenant {
 export interface Registry {
     config: StackConfig;
     tenants: Tenant[];
+    /** What the user should know but is not wrong: entries of the tenant directory that were ignored. */
+    notices?: Problem[];
 }
 
 /** The `config:` block of a `Pulumi.<stack>.yaml`, as Pulumi hands it to a program. */
@@ -90,12 +94,12 @@ export function validateStackConfig(
     ctx: { stack: string; region?: string; file: string; source?: SourceFile },
 ): { config?: StackConfig; problems: Problem[] } {
     const problems: Problem[] = [];
-    const locate = (p: PathSegment[], message: string, key = false): Problem => {
+    const locate: Locate = (p, message, opts = {}) => {
         const [head, ...rest] = p;
         const field = `${CONFIG_NAMESPACE}:${fieldPath([String(head ?? ""), ...rest])}`;
-        return ctx.source
-            ? ctx.source.problem(["config", `${CONFIG_NAMESPACE}:${String(head)}`, ...rest], message, { key, field })
-            : { file: ctx.file, field, message };
+        const [atHead, ...atRest] = opts.at ?? p;
+        const where = atHead === undefined ? ["config"] : ["config", `${CONFIG_NAMESPACE}:${String(atHead)}`, ...atRest];
+        return ctx.source ? ctx.source.problem(where, message, { key: opts.key, field }) : { file: ctx.file, field, message };
     };
     if (!ctx.region) problems.push({ file: ctx.file, field: "aws:region", message: "is required: the stack's AWS region, e.g. us-east-1" });
     for (const k of SECRET_CONFIG_KEYS) {
@@ -104,7 +108,7 @@ export function validateStackConfig(
         }
     }
     const parsed = StackConfigSchema.safeParse(values, { reportInput: true });
-    if (!parsed.success) problems.push(...zodProblems(parsed.error.issues, locate, StackConfigSchema.keyof().options));
+    if (!parsed.success) problems.push(...zodProblems(parsed.error.issues, locate, StackConfigSchema));
     if (problems.length || !parsed.success || !ctx.region) return { problems };
     const { appSecretKey: _secret, ...rest } = parsed.data;
     const config: StackConfig = {
@@ -120,21 +124,56 @@ export function validateStackConfig(
     return { config: problems.length ? undefined : config, problems };
 }
 
-/** Turns zod issues into located problems, with "did you mean" for unknown keys. */
-function zodProblems(
-    issues: readonly z.core.$ZodIssue[],
-    locate: (path: PathSegment[], message: string, key?: boolean) => Problem,
-    topKeys: readonly string[],
-): Problem[] {
+/**
+ * Locates a problem: `path` names the field; `opts.at` is where to point instead (a missing field points at its
+ * parent), `opts.key` points at the key rather than the value.
+ */
+type Locate = (path: PathSegment[], message: string, opts?: { key?: boolean; at?: PathSegment[] }) => Problem;
+
+/** The keys an object schema allows at `path` inside `schema`: through defaults, optionals, transforms, lists and unions. */
+function allowedKeys(schema: z.core.$ZodType, path: readonly PathSegment[]): string[] {
+    type Def = { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; options?: z.core.$ZodType[]; element?: z.core.$ZodType; valueType?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType> };
+    const defOf = (n: z.core.$ZodType) => n._zod.def as Def;
+    // Every concrete schema a wrapper may stand for (a union stands for each of its options).
+    const expand = (n: z.core.$ZodType | undefined, depth = 0): z.core.$ZodType[] => {
+        if (!n || depth > 10) return [];
+        const def = defOf(n);
+        if (["default", "optional", "nullable", "prefault", "readonly"].includes(def.type) && def.innerType) return expand(def.innerType, depth + 1);
+        if (def.type === "pipe" && def.in) return expand(def.in, depth + 1);
+        if (def.type === "union" && def.options) return def.options.flatMap((o) => expand(o, depth + 1));
+        return [n];
+    };
+    let nodes = expand(schema);
+    for (const seg of path) {
+        nodes = nodes.flatMap((n) => {
+            const def = defOf(n);
+            if (def.type === "object" && def.shape) return expand(def.shape[String(seg)]);
+            if (def.type === "array" && typeof seg === "number") return expand(def.element);
+            if (def.type === "record") return expand(def.valueType);
+            return [];
+        });
+    }
+    return [...new Set(nodes.flatMap((n) => (defOf(n).type === "object" && defOf(n).shape ? Object.keys(defOf(n).shape!) : [])))];
+}
+
+/** Turns zod issues into located problems, with "did you mean" and the allowed keys for unknown keys. */
+function zodProblems(issues: readonly z.core.$ZodIssue[], locate: Locate, schema: z.core.$ZodType): Problem[] {
     const out: Problem[] = [];
     for (const issue of issues) {
         const p = issue.path.map((s) => (typeof s === "symbol" ? String(s) : s)) as PathSegment[];
         if (issue.code === "unrecognized_keys") {
+            const known = allowedKeys(schema, p);
             for (const key of issue.keys) {
-                const known = p.length === 0 ? topKeys : [];
-                const hint = closest(key, known.length ? known : []);
-                out.push(locate([...p, key], `unknown field${hint ? ` (did you mean '${hint}'?)` : ""}`, true));
+                const hint = closest(key, known);
+                // At the top level the hint is enough (the README and the JSON Schema list the fields); nested, name them all.
+                const allowed = p.length > 0 || !hint ? ` (allowed: ${known.join(", ") || "none"})` : "";
+                out.push(locate([...p, key], `unknown field${hint ? ` (did you mean '${hint}'?)` : ""}${allowed}`, { key: true }));
             }
+            continue;
+        }
+        if (issue.code === "invalid_type" && issue.input === undefined) {
+            // A missing field has no position of its own: point at its parent's key (the file's mapping for a top-level field).
+            out.push(p.length > 1 ? locate(p, "is required", { at: p.slice(0, -1), key: true }) : locate(p, "is required", { at: [] }));
             continue;
         }
         out.push(locate(p, issueMessage(issue)));
@@ -144,7 +183,10 @@ function zodProblems(
 
 function issueMessage(issue: z.core.$ZodIssue): string {
     if (issue.code === "invalid_type") {
-        return issue.input === undefined ? "is required" : `must be ${article(issue.expected)} (got ${describe(issue.input)})`;
+        // The schema's own wording ("must be a whole number") says more than the JSON type.
+        if (issue.message.startsWith("must be")) return `${issue.message} (got ${describe(issue.input)})`;
+        const expected = issue.expected === "int" ? "a whole number" : article(issue.expected);
+        return `must be ${expected} (got ${describe(issue.input)})`;
     }
     if (issue.code === "invalid_key") return issue.issues.map((i) => i.message).join("; ");
     if (issue.code === "invalid_value") return `${describe(issue.input)} is not allowed (allowed: ${issue.values.join(", ")})`;
@@ -166,29 +208,128 @@ function describe(v: unknown): string {
 interface ParsedTenant {
     source: SourceFile;
     data: TenantFile;
+    /** True when the file passed every check of its own (cross-file rules aside). */
+    clean: boolean;
+}
+
+/** Tenant files larger than this are not parsed: a real one is a few hundred bytes, and YAML parsing is not free. */
+export const MAX_TENANT_FILE_BYTES = 64 * 1024;
+
+/** The text of one tenant file, or why it cannot be read, without a stack trace for any file-system surprise. */
+function readTenantFile(abs: string): { text: string } | { problem: string } {
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(abs);
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const link = (() => { try { return fs.lstatSync(abs).isSymbolicLink(); } catch { return false; } })();
+        if (link && (code === "ENOENT" || code === "ELOOP")) return { problem: "is a broken symbolic link (it points to a file that does not exist)" };
+        return { problem: `cannot be read (${code ?? (e as Error).message})` };
+    }
+    if (stat.isDirectory()) return { problem: "is a directory, not a tenant file" };
+    // Checked before reading: a FIFO would block the read forever, a device would never end.
+    if (!stat.isFile()) return { problem: "is not a regular file" };
+    const tooBig = (bytes: number) => ({ problem: `is ${bytes} bytes; a tenant file may be at most ${MAX_TENANT_FILE_BYTES} bytes` });
+    if (stat.size > MAX_TENANT_FILE_BYTES) return tooBig(stat.size);
+    try {
+        const text = fs.readFileSync(abs, "utf8");
+        return Buffer.byteLength(text) > MAX_TENANT_FILE_BYTES ? tooBig(Buffer.byteLength(text)) : { text };
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return { problem: code === "EACCES" || code === "EPERM" ? `cannot be read (${code}: check its permissions)` : `cannot be read (${code ?? (e as Error).message})` };
+    }
+}
+
+/** True when `abs` is a directory (following links); false for anything else, including what cannot be examined. */
+function isDirectory(abs: string): boolean {
+    try {
+        return fs.statSync(abs).isDirectory();
+    } catch {
+        return false;
+    }
+}
+
+/** The tenant file schema with every field optional: what a file with errors still says, for the checks against the stack. */
+const PartialTenantFileSchema = TenantFileSchema.partial();
+
+/**
+ * What can still be checked in a file with schema errors: the file without the values at fault (the leaf where the
+ * parents are mappings, the whole list otherwise) and the top-level fields that had a problem, so checks that depend
+ * on them (a tier, a slug) are skipped rather than guessed.
+ */
+function salvage(raw: object, issues: readonly z.core.$ZodIssue[]): { data?: Partial<TenantFile>; invalid: Set<string> } {
+    const copy = structuredClone(raw) as Record<string, unknown>;
+    const invalid = new Set<string>();
+    const remove = (path: readonly PropertyKey[]) => {
+        let parent: Record<string, unknown> = copy;
+        for (let i = 0; i < path.length; i++) {
+            const seg = String(path[i]);
+            const value = parent[seg];
+            if (i === path.length - 1 || typeof value !== "object" || value === null || Array.isArray(value)) {
+                delete parent[seg];
+                return;
+            }
+            parent = value as Record<string, unknown>;
+        }
+    };
+    for (const issue of issues) {
+        if (issue.code === "unrecognized_keys") {
+            for (const k of issue.keys) remove([...issue.path, k]);
+            continue;
+        }
+        if (issue.path.length === 0) return { invalid };
+        invalid.add(String(issue.path[0]));
+        remove(issue.path);
+    }
+    // A removed leaf can leave its parent incomplete (a required field): then drop the parent too, once.
+    for (let attempt = 0; attempt < 2; attempt++) {
+        const result = PartialTenantFileSchema.safeParse(copy);
+        if (result.success) return { data: result.data, invalid };
+        for (const issue of result.error.issues) {
+            if (issue.path.length === 0) return { invalid };
+            invalid.add(String(issue.path[0]));
+            delete copy[String(issue.path[0])];
+        }
+    }
+    return { invalid };
 }
 
 /**
  * Reads and validates every tenant file of a directory against the stack configuration, reporting every problem in
- * every file at once.
+ * every file at once: a file with schema errors still gets the checks against the stack that its valid fields allow.
  */
-export function loadTenants(root: string, tenantsDir: string, config: StackConfig): { tenants: Tenant[]; problems: Problem[] } {
+export function loadTenants(root: string, tenantsDir: string, config: StackConfig): { tenants: Tenant[]; problems: Problem[]; notices: Problem[] } {
     const absDir = path.resolve(root, tenantsDir);
-    const relDir = path.relative(root, absDir) || ".";
-    if (!fs.existsSync(absDir) || !fs.statSync(absDir).isDirectory()) {
-        return { tenants: [], problems: [{ file: relDir, field: "", message: "tenant directory does not exist" }] };
+    const relDir = path.relative(root, absDir).split(path.sep).join("/") || ".";
+    const fail = (message: string) => ({ tenants: [], problems: [{ file: relDir, field: "", message }], notices: [] });
+    if (!fs.existsSync(absDir)) return fail("tenant directory does not exist");
+    if (!isDirectory(absDir)) return fail("is not a directory (the stack's tenantsDir must be a directory of tenant files)");
+    let names: string[];
+    try {
+        names = fs.readdirSync(absDir).sort();
+    } catch (e) {
+        return fail(`cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     const problems: Problem[] = [];
     const parsed: ParsedTenant[] = [];
-    const names = fs.readdirSync(absDir).sort();
+    const ignored: string[] = [];
     for (const name of names) {
-        const rel = path.posix.join(relDir.split(path.sep).join("/"), name);
+        const rel = path.posix.join(relDir, name);
+        const abs = path.join(absDir, name);
         if (name.endsWith(".yml")) {
             problems.push({ file: rel, field: "", message: "tenant files end in .yaml: rename it" });
             continue;
         }
-        if (!name.endsWith(".yaml")) continue;
-        const source = new SourceFile(rel, fs.readFileSync(path.join(absDir, name), "utf8"));
+        if (!name.endsWith(".yaml")) {
+            ignored.push(isDirectory(abs) ? `${name}/` : name);
+            continue;
+        }
+        const read = readTenantFile(abs);
+        if ("problem" in read) {
+            problems.push({ file: rel, field: "", message: read.problem });
+            continue;
+        }
+        const source = new SourceFile(rel, read.text);
         const syntax = source.syntaxProblems();
         if (syntax.length) {
             problems.push(...syntax);
@@ -203,57 +344,50 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
             problems.push(source.problem([], "a tenant file must be a mapping of fields (slug, displayName, ...)"));
             continue;
         }
-        let result = TenantFileSchema.safeParse(raw, { reportInput: true });
-        if (!result.success) {
-            const issues = result.error.issues;
-            problems.push(...zodProblems(issues, (p, m, key) => source.problem(p, m, { key }), TenantFileSchema.keyof().options));
-            // When unknown keys are the only trouble, still check the rest so every problem shows in one run.
-            if (issues.some((i) => i.code !== "unrecognized_keys")) continue;
-            result = TenantFileSchema.safeParse(withoutKeys(raw, issues as z.core.$ZodIssueUnrecognizedKeys[]));
-            if (!result.success) continue;
-        }
-        const expected = name.slice(0, -".yaml".length);
-        if (result.data.slug !== expected) {
-            problems.push(source.problem(["slug"], `'${result.data.slug}' must equal the file name '${expected}'`));
+        const fileSlug = name.slice(0, -".yaml".length);
+        const result = TenantFileSchema.safeParse(raw, { reportInput: true });
+        if (result.success) {
+            const own = contextProblems(source, result.data, new Set(), fileSlug, config);
+            problems.push(...own);
+            parsed.push({ source, data: result.data, clean: own.length === 0 });
             continue;
         }
-        parsed.push({ source, data: result.data });
+        problems.push(...zodProblems(result.error.issues, (p, m, o) => source.problem(o?.at ?? p, m, { key: o?.key, field: fieldPath(p) }), TenantFileSchema));
+        const { data, invalid } = salvage(raw, result.error.issues);
+        if (data) problems.push(...contextProblems(source, data, invalid, fileSlug, config));
     }
-    const tenants: Tenant[] = [];
-    for (const p of parsed) {
-        const { tenant, problems: own } = resolveTenant(p, config);
-        problems.push(...own);
-        if (tenant) tenants.push(tenant);
-    }
+    const notices: Problem[] = ignored.length
+        ? [{
+            file: relDir,
+            field: "",
+            message: `ignored ${ignored.length} ${ignored.length === 1 ? "entry that is not a tenant file" : "entries that are not tenant files"} (<slug>.yaml): ${ignored.join(", ")}`,
+        }]
+        : [];
+    const tenants = parsed.filter((p) => p.clean).map((p) => resolveTenant(p, config));
     problems.push(...crossFileProblems(parsed, tenants, config));
-    return { tenants: problems.length ? [] : tenants, problems };
+    return { tenants: problems.length ? [] : tenants, problems, notices };
 }
 
-/** A copy of `raw` without the keys zod reported as unknown. */
-function withoutKeys(raw: object, issues: z.core.$ZodIssueUnrecognizedKeys[]): unknown {
-    const copy = structuredClone(raw) as Record<string, unknown>;
-    for (const issue of issues) {
-        let target: unknown = copy;
-        for (const seg of issue.path) target = (target as Record<PropertyKey, unknown>)?.[seg as string];
-        if (target && typeof target === "object") for (const k of issue.keys) delete (target as Record<string, unknown>)[k];
-    }
-    return copy;
-}
-
-/** Applies the stack's rules and defaults to one tenant file. */
-function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { tenant?: Tenant; problems: Problem[] } {
+/**
+ * Every rule that needs the stack (tiers, regions, networks, host names, channels, the feature catalog) and the
+ * file name, for one file. `invalid` names top-level fields that had schema errors: checks that depend on them are
+ * skipped, so a wrong tier does not also produce a wrong "only dedicated tenants ..." message.
+ */
+function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid: ReadonlySet<string>, fileSlug: string, config: StackConfig): Problem[] {
     const problems: Problem[] = [];
     const at = (p: PathSegment[], m: string) => problems.push(source.problem(p, m));
-    const tier = data.tier ?? config.tiers.default;
-    if (!config.tiers.allowed.includes(tier)) {
+    const ok = (k: keyof TenantFile) => !invalid.has(k);
+    if (data.slug !== undefined && data.slug !== fileSlug) at(["slug"], `'${data.slug}' must equal the file name '${fileSlug}'`);
+    const tier = ok("tier") ? (data.tier ?? config.tiers.default) : undefined;
+    if (tier && !config.tiers.allowed.includes(tier)) {
         at(["tier"], `'${tier}' is not allowed in stack ${config.stack} (allowed: ${config.tiers.allowed.join(", ")})`);
     }
     if (data.region !== undefined) {
-        if (tier !== "dedicated") at(["region"], `only dedicated tenants choose a region; ${tier} tenants run in ${config.region}`);
+        if (tier && tier !== "dedicated") at(["region"], `only dedicated tenants choose a region; ${tier} tenants run in ${config.region}`);
         else if (!config.allowedRegions.includes(data.region)) at(["region"], `'${data.region}' is not allowed (allowed: ${config.allowedRegions.join(", ")})`);
     }
-    if (tier === "dedicated" && !data.network) at(["network"], "dedicated tenants need network.cidr: a private /16 to /24 block for their VPC");
-    if (tier !== "dedicated" && data.network) at(["network"], `only dedicated tenants have their own network; remove it for a ${tier} tenant`);
+    if (tier === "dedicated" && !data.network && ok("network")) at(["network"], "dedicated tenants need network.cidr: a private /16 to /24 block for their VPC");
+    if (tier && tier !== "dedicated" && data.network) at(["network"], `only dedicated tenants have their own network; remove it for a ${tier} tenant`);
     if (data.network) {
         const c = parseCidr(data.network.cidr);
         if (!c) at(["network", "cidr"], "must be an IPv4 CIDR block such as 10.20.0.0/16");
@@ -265,36 +399,53 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { t
             if (overlaps(c, shared)) at(["network", "cidr"], `${data.network.cidr} overlaps the shared VPC ${config.shared.vpcCidr}`);
         }
     }
-    const subdomain = data.subdomain ?? data.slug;
     if (data.subdomain !== undefined && (RESERVED_NAMES as readonly string[]).includes(data.subdomain)) {
         at(["subdomain"], `'${data.subdomain}' is reserved by the platform`);
     }
-    data.customDomains.forEach(({ name: d }, i) => {
+    const customDomains = data.customDomains ?? [];
+    customDomains.forEach(({ name: d }, i) => {
         if (d === config.domain) at(["customDomains", i], `'${d}' is the stack's own domain`);
+        else if (isReservedHost(d, config.domain)) at(["customDomains", i], `'${d}' is reserved by the platform`);
     });
-    if (data.status !== "offboarded") certificateProblems(data, tier, subdomain, config).forEach(([p, m]) => at(p, m));
+    // Which names can lead a certificate depends on the tier and every host name: skipped when any of them is invalid.
+    const subdomain = data.subdomain ?? data.slug;
+    const certificatesCheckable = tier && subdomain !== undefined && ok("customDomains") && ok("subdomain") && ok("slug");
+    if (certificatesCheckable && (data.status ?? "active") !== "offboarded") {
+        certificateProblems({ ...data, customDomains }, tier, subdomain, config).forEach(([p, m]) => at(p, m));
+    }
     if (data.size !== undefined && tier === "shared") at(["size"], "shared tenants have no size: they run on the shared platform (sizes are for hybrid and dedicated)");
-    const channel = data.release.channel ?? "stable";
+    const channel = data.release?.channel ?? "stable";
     if (!(channel in config.channels)) {
         at(["release", "channel"], `'${channel}' is not a release channel of stack ${config.stack} (allowed: ${Object.keys(config.channels).join(", ")})`);
+    } else if (tier && tier !== "dedicated" && config.channels[channel] !== config.channels.stable) {
+        // The registry must state the version that serves the tenant, and the shared app runs one version: stable's.
+        at(["release", "channel"], `${tier} tenants are served by the shared app, which runs stable (${config.channels.stable}); channel '${channel}' (${config.channels[channel]}) is for dedicated tenants`);
     }
-    if (data.release.version !== undefined && tier !== "dedicated") {
-        at(["release", "version"], `only dedicated tenants pin a version; ${tier} tenants run the shared app's ${channel} release`);
+    if (data.release?.version !== undefined && tier && tier !== "dedicated") {
+        at(["release", "version"], `only dedicated tenants pin a version; ${tier} tenants run the shared app's stable release`);
     }
-    data.features.forEach((f, i) => {
+    const features = data.features ?? [];
+    features.forEach((f, i) => {
         if (!config.features.includes(f)) {
             const hint = closest(f, config.features);
             at(["features", i], `'${f}' is not in the feature catalog${hint ? ` (did you mean '${hint}'?)` : ""} (allowed: ${config.features.join(", ") || "none"})`);
         }
     });
-    if (tier === "shared" && data.database.backupRetentionDays !== undefined) {
+    if (tier === "shared" && data.database?.backupRetentionDays !== undefined) {
         at(["database", "backupRetentionDays"], "shared tenants use the shared cluster's backups; only hybrid and dedicated tenants set a retention");
     }
     for (const k of ["connectionLimit", "statementTimeoutSeconds"] as const) {
-        if (tier !== "shared" && data.database[k] !== undefined) at(["database", k], `only shared tenants set ${k}; a ${tier} tenant has its own database`);
+        if (tier && tier !== "shared" && data.database?.[k] !== undefined) at(["database", k], `only shared tenants set ${k}; a ${tier} tenant has its own database`);
     }
-    if (problems.length) return { problems };
-    const tenant: Tenant = {
+    return problems;
+}
+
+/** Applies the stack's defaults to one valid tenant file (its rules were checked by contextProblems). */
+function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): Tenant {
+    const tier = data.tier ?? config.tiers.default;
+    const subdomain = data.subdomain ?? data.slug;
+    const channel = data.release.channel ?? "stable";
+    return {
         slug: data.slug,
         displayName: data.displayName,
         tier,
@@ -316,7 +467,6 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): { t
         tags: data.tags,
         file: source.file,
     };
-    return { tenant, problems };
 }
 
 /** Rules across files: unique slugs, host names and networks; shared cluster capacity. */
@@ -368,7 +518,7 @@ function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: St
 }
 
 /** Host names no ACM certificate can carry: every candidate main name is over ACM's 64-character limit. */
-function certificateProblems(data: TenantFile, tier: Tier, subdomain: string, config: StackConfig): [PathSegment[], string][] {
+function certificateProblems(data: Partial<TenantFile> & Pick<TenantFile, "customDomains">, tier: Tier, subdomain: string, config: StackConfig): [PathSegment[], string][] {
     const hostname = `${subdomain}.${config.domain}`;
     const { unfit } = tenantCertificates({ dedicated: tier === "dedicated", hostname, customDomains: data.customDomains, zoneDomain: config.domain });
     return unfit.map((name): [PathSegment[], string] => {
@@ -420,14 +570,14 @@ function listenerQuotaProblems(parsed: ParsedTenant[], tenants: Tenant[], config
 }
 
 /** Reads the stack file, validates the config and every tenant of the stack. Throws a RegistryError with all problems. */
-export function loadRegistry(opts: { root: string; stack: string; tenantsDir?: string }): Registry {
+export function loadRegistry(opts: { root: string; stack: string; tenantsDir?: string }): Registry & { notices: Problem[] } {
     const { stackFile, problems } = readStackFile(opts.root, opts.stack);
     if (!stackFile) throw new RegistryError(problems);
     const { config, problems: configProblems } = validateStackConfig(stackFile.values, {
         stack: opts.stack, region: stackFile.region, file: stackFile.file, source: stackFile.source,
     });
     if (!config) throw new RegistryError(configProblems);
-    const { tenants, problems: tenantProblems } = loadTenants(opts.root, opts.tenantsDir ?? config.tenantsDir, config);
-    if (tenantProblems.length) throw new RegistryError(tenantProblems);
-    return { config, tenants };
+    const { tenants, problems: tenantProblems, notices } = loadTenants(opts.root, opts.tenantsDir ?? config.tenantsDir, config);
+    if (tenantProblems.length) throw new RegistryError(tenantProblems, notices);
+    return { config, tenants, notices };
 }

@@ -19,6 +19,32 @@ export const RESERVED_NAMES = [
     "maintenance", "health", "sso", "oauth", "webhooks",
 ] as const;
 
+/** A host name under the stack's domain that the platform keeps (`admin.<domain>`, `api.<domain>`, ...): no custom domain may take it. */
+export function isReservedHost(host: string, domain: string): boolean {
+    return (RESERVED_NAMES as readonly string[]).some((label) => host === `${label}.${domain}`);
+}
+
+// AWS limits the tenant file's fields respect, so that what validates also deploys.
+/** ALB listener rules: a host-header value has at most 128 characters, a condition at most 5 values. */
+export const MAX_HOSTNAME_CHARS = 128;
+export const MAX_HOST_HEADER_VALUES = 5;
+/** Tag keys the program sets itself on a tenant's resources (components/tags.ts, plus `Name` on network and load-balancer resources). */
+export const PLATFORM_TAG_KEYS = ["tenancy:stack", "tenancy:tier", "tenancy:tenant", "Name"] as const;
+/** AWS allows 50 tags per resource; the platform's own count. */
+export const MAX_TENANT_TAGS = 50 - PLATFORM_TAG_KEYS.length;
+/** Characters AWS accepts in tag keys and values across services: letters, digits, spaces and `_ . : / = + - @`. */
+export const TAG_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/**
+ * Bounds that keep a tenant's runtime record (the SSM parameter the shared app reads) within a Standard parameter's
+ * 4 KB; tests/tenants/record.test.ts measures the record of the largest valid tenant.
+ */
+export const MAX_LOGO_URL_CHARS = 512;
+export const MAX_FEATURES = 20;
+export const MAX_FEATURE_NAME_CHARS = 32;
+export const MAX_VERSION_CHARS = 64;
+/** RFC 3986 characters: a URL of these needs no escaping in JSON and takes one byte each. */
+const URL_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
+
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 /** One DNS label (RFC 1123), lower case. */
 export const DNS_LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -49,7 +75,8 @@ function uniqueList<T extends z.ZodType<string>>(item: T) {
     });
 }
 
-const hostname = z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com");
+const hostname = z.string().regex(HOSTNAME_PATTERN, "must be a lower-case fully qualified host name such as app.customer.com")
+    .max(MAX_HOSTNAME_CHARS, `must be at most ${MAX_HOSTNAME_CHARS} characters (an ALB host-header value)`);
 
 /** `app.acme.com` (unverified) or `{ name: app.acme.com, verified: true }`; both read as `{ name, verified }`. */
 const customDomain = z
@@ -73,6 +100,7 @@ export const TenantFileSchema = z
     .strictObject({
         slug: slug.describe("Tenant identifier: 3-32 characters, a-z 0-9 and '-', no '--'; equals the file name."),
         displayName: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters")
+            .refine((s) => !/\p{Cc}/u.test(s), "must not contain control characters")
             .describe("Human-readable tenant name."),
         tier: z.enum(TIERS).optional().describe("Placement. Defaults to the stack's default tier."),
         status: z.enum(STATUSES).default("active")
@@ -91,7 +119,7 @@ export const TenantFileSchema = z
                     if (names.indexOf(v) !== i) ctx.addIssue({ code: "custom", path: [i], message: `'${v}' is listed twice`, input: v });
                 });
             })
-            .max(4, "at most 4 custom domains (an ALB rule matches at most 5 host names)")
+            .max(MAX_HOST_HEADER_VALUES - 1, `at most ${MAX_HOST_HEADER_VALUES - 1} custom domains (an ALB rule matches at most ${MAX_HOST_HEADER_VALUES} host names)`)
             .default([]).describe(
                 "Extra host names served for this tenant; unique across tenants. A name outside the stack's domain is " +
                 "served over HTTPS once its owner has published the DNS validation record (stack output " +
@@ -100,13 +128,16 @@ export const TenantFileSchema = z
         size: z.enum(SIZES).optional().describe("Hybrid and dedicated tenants: size preset. Defaults to small."),
         release: z.strictObject({
             channel: z.string().min(1).optional().describe("Release channel defined by the stack. Defaults to stable."),
-            version: z.string().regex(SEMVER_PATTERN, "must be a semantic version such as 2.14.3").optional()
+            version: z.string().max(MAX_VERSION_CHARS, `must be at most ${MAX_VERSION_CHARS} characters`)
+                .regex(SEMVER_PATTERN, "must be a semantic version such as 2.14.3").optional()
                 .describe("Dedicated tenants only: pin the application version."),
         }).default({}).describe("Which application release serves this tenant."),
-        features: uniqueList(z.string().min(1)).default([]).describe("Feature modules from the stack's catalog."),
+        features: uniqueList(z.string().min(1)).max(MAX_FEATURES, `at most ${MAX_FEATURES} features`).default([]).describe("Feature modules from the stack's catalog."),
         branding: z.strictObject({
             primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour as #rrggbb").optional(),
-            logoUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+            logoUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" })
+                .max(MAX_LOGO_URL_CHARS, `must be at most ${MAX_LOGO_URL_CHARS} characters`)
+                .regex(URL_CHARS, "must use only URL characters (percent-encode others)").optional(),
         }).default({}).describe("Look and feel of the tenant's pages."),
         database: z.strictObject({
             backupRetentionDays: z.int("must be a whole number").min(7, "must be 7 to 35").max(35, "must be 7 to 35").optional()
@@ -117,11 +148,18 @@ export const TenantFileSchema = z
                 .describe("Shared tenants: default statement timeout of the runtime role (a session may raise it). Defaults to the stack's value."),
         }).default({}).describe("Database overrides."),
         tags: z.record(
-            z.string().min(1).max(128, "tag keys must be at most 128 characters")
+            z.string()
+                .min(1, "tag keys must be 1 to 128 characters").max(128, "tag keys must be 1 to 128 characters")
+                .refine((k) => TAG_PATTERN.test(k), "tag keys use letters, digits, spaces and _ . : / = + - @")
                 .refine((k) => !k.toLowerCase().startsWith("aws:"), "tag keys must not start with 'aws:' (reserved by AWS)")
-                .refine((k) => !k.startsWith("tenancy:"), "tag keys must not start with 'tenancy:' (set by the platform)"),
-            z.string().max(256, "tag values must be at most 256 characters"),
-        ).default({}).describe("Cost-allocation tags added to every resource of this tenant."),
+                .refine((k) => !k.startsWith("tenancy:"), "tag keys must not start with 'tenancy:' (set by the platform)")
+                .refine((k) => !(PLATFORM_TAG_KEYS as readonly string[]).includes(k), { error: (i) => `'${String(i.input)}' is set by the platform` }),
+            z.string()
+                .max(256, "tag values must be at most 256 characters")
+                .refine((v) => TAG_PATTERN.test(v), "tag values use letters, digits, spaces and _ . : / = + - @"),
+        ).refine((t) => Object.keys(t).length <= MAX_TENANT_TAGS, {
+            message: `at most ${MAX_TENANT_TAGS} tags (AWS allows 50 per resource and the platform sets ${PLATFORM_TAG_KEYS.length})`,
+        }).default({}).describe(`Cost-allocation tags added to every resource of this tenant: at most ${MAX_TENANT_TAGS}; keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @.`),
     })
     .describe("A tenant of the tenancy platform.");
 

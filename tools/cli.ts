@@ -1,6 +1,6 @@
 import * as path from "path";
 import { parseArgs, type ParseArgsConfig } from "util";
-import { RegistryError, formatProblem } from "../tenants/problems";
+import { RegistryError, formatProblem, type Problem } from "../tenants/problems";
 
 /** Repository root: the tools run from anywhere inside it. */
 export const ROOT = path.resolve(__dirname, "..");
@@ -27,11 +27,17 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(us
 /** Prints a user's mistake without a stack trace and exits non-zero; anything else is a bug and keeps its trace. */
 export function failOnRegistryError(e: unknown): never {
     if (e instanceof RegistryError) {
+        printNotices(e.notices);
         console.error(e.problems.map(formatProblem).join("\n"));
         console.error(`\n${e.problems.length} problem${e.problems.length === 1 ? "" : "s"} found; nothing was planned or changed.`);
         process.exit(EXIT_USAGE);
     }
     throw e;
+}
+
+/** What the user should know but is not wrong (ignored files), on stderr so it never mixes with a tool's output. */
+export function printNotices(notices: readonly Problem[] = []): void {
+    for (const n of notices) console.error(`notice: ${formatProblem(n)}`);
 }
 
 /** A plain text table with left-aligned columns. */

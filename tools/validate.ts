@@ -1,6 +1,6 @@
 /** `npm run validate -- --stack <name> [--tenants <dir>]`: checks the stack config and every tenant file, offline. */
 import { loadRegistry } from "../tenants/registry";
-import { failOnRegistryError, parseFlags, STACKS_ROOT, table, EXIT_USAGE } from "./cli";
+import { failOnRegistryError, parseFlags, printNotices, STACKS_ROOT, table, EXIT_USAGE } from "./cli";
 
 const USAGE = "npm run validate -- --stack <name> [--tenants <dir>]";
 const { values } = parseFlags(USAGE, { stack: { type: "string" }, tenants: { type: "string" } });
@@ -9,7 +9,8 @@ if (!values.stack) {
     process.exit(EXIT_USAGE);
 }
 try {
-    const { config, tenants } = loadRegistry({ root: STACKS_ROOT, stack: values.stack, tenantsDir: values.tenants });
+    const { config, tenants, notices } = loadRegistry({ root: STACKS_ROOT, stack: values.stack, tenantsDir: values.tenants });
+    printNotices(notices);
     console.log(
         table(
             ["SLUG", "TIER", "REGION", "STATUS", "RELEASE", "HOSTS"],

@@ -31,7 +31,7 @@ describe("offline plan of the committed stacks", () => {
         expect(dev.project).toBe("tenancy");
         expect(dev.tenants.map((t) => [t.slug, t.tier, t.region, t.status, t.releaseVersion])).toEqual([
             ["acme", "shared", "us-east-1", "active", "2.14.3"],
-            ["globex", "hybrid", "us-east-1", "active", "2.15.0-rc.1"],
+            ["globex", "hybrid", "us-east-1", "active", "2.14.3"],
             ["initech", "dedicated", "eu-west-1", "active", "2.14.1"],
         ]);
         expect(dev.tenants[0]!.hostnames).toEqual(["acme.dev.tenancy-example.com"]);

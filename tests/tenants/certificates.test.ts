@@ -100,7 +100,7 @@ describe("custom domains in tenant files", () => {
             "acme.yaml": sharedTenant("acme", "customDomains:\n  - app.acme.com\n  - { name: app.acme.com, verified: true }\n  - { name: www.acme.com, verifed: true }\n"),
         }).problems).toEqual([
             "tenants/test/acme.yaml:5:5 customDomains[1]: 'app.acme.com' is listed twice",
-            "tenants/test/acme.yaml:6:27 customDomains[2].verifed: unknown field",
+            "tenants/test/acme.yaml:6:27 customDomains[2].verifed: unknown field (did you mean 'verified'?) (allowed: name, verified)",
         ]);
         expect(load({ "acme.yaml": sharedTenant("acme", "customDomains: [42, { verified: true }]\n") }).problems).toEqual([
             "tenants/test/acme.yaml:3:17 customDomains[0]: must be a host name such as app.customer.com, or a mapping { name: app.customer.com, verified: true }",

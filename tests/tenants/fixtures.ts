@@ -40,3 +40,17 @@ export function makeRepo(files: Record<string, string | Record<string, unknown>>
 export function sharedTenant(slug: string, extra = ""): string {
     return `slug: ${slug}\ndisplayName: ${slug} Inc\n${extra}`;
 }
+
+/** A host name of exactly `length` characters under `suffix`, in labels of at most 63. */
+export function hostOfLength(length: number, suffix = "example.com"): string {
+    let rest = length - suffix.length;
+    const labels: string[] = [];
+    while (rest > 0) {
+        const n = Math.min(63, rest - 1);
+        labels.push("a".repeat(Math.max(1, n)));
+        rest -= Math.max(1, n) + 1;
+    }
+    const host = [...labels, suffix].join(".");
+    if (host.length !== length) throw new Error(`hostOfLength(${length}) made ${host.length}`);
+    return host;
+}

@@ -131,7 +131,7 @@ describe("fields", () => {
 
     it("unknown nested keys are errors at the key", () => {
         expect(problems({ "acme.yaml": sharedTenant("acme", "branding:\n  color: '#ffffff'\n") })).toEqual([
-            "tenants/test/acme.yaml:4:3 branding.color: unknown field",
+            "tenants/test/acme.yaml:4:3 branding.color: unknown field (allowed: primaryColor, logoUrl)",
         ]);
     });
 
@@ -324,7 +324,7 @@ describe("across files", () => {
             'tenants/test/acme.yaml:3:7 tier: "premium" is not allowed (allowed: shared, hybrid, dedicated)',
             "tenants/test/beta.yaml:1:1 displayName: is required",
             "tenants/test/delta.yaml:3:12 features[0]: 'nope' is not in the feature catalog (allowed: sso, audit-log)",
-            "tenants/test/delta.yaml:4:1 foo: unknown field",
+            expect.stringMatching(/^tenants\/test\/delta\.yaml:4:1 foo: unknown field \(allowed: slug, displayName, tier, .*, tags\)$/),
             expect.stringMatching(/^tenants\/test\/gamma\.yaml:\d+:\d+: invalid YAML: /),
         ]);
     });

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RecordResult } from "../../engine/recorder";
+import { MAX_TENANT_TAGS, PLATFORM_TAG_KEYS } from "../../tenants/schema";
+import { recordStack, removeDir } from "../stacks/harness";
+import { baseStackConfig, hostOfLength, makeRepo } from "./fixtures";
+
+/** A Standard-tier SSM parameter holds at most 4 KB (4096 bytes). */
+const STANDARD_PARAMETER_BYTES = 4096;
+/** Real values the mock engine shortens: an RDS endpoint is at most ~115 characters, an ARN well under 256. */
+const REAL_HOST_CHARS = 128;
+const REAL_ARN_CHARS = 256;
+
+const DOMAIN = hostOfLength(62, "example.com");
+const FEATURES = Array.from({ length: 20 }, (_, i) => `feature-${String(i).padStart(2, "0")}-${"x".repeat(20)}`);
+const VERSION = `1.0.0-${"r".repeat(58)}`;
+
+/** The largest tenant file the schema accepts, for one tier: every bounded field at its bound, in bytes. */
+function largest(slug: string, tier: string, extra: Record<string, unknown>): Record<string, unknown> {
+    return {
+        slug,
+        displayName: "€".repeat(100), // 3 bytes each in UTF-8: the most a printable BMP character takes
+        tier,
+        subdomain: `${slug}${"s".repeat(63 - slug.length)}`,
+        customDomains: [hostOfLength(64, `${slug}.com`), ...[1, 2, 3].map((i) => hostOfLength(128, `c${i}.${slug}.com`))],
+        features: FEATURES,
+        branding: { primaryColor: "#abcdef", logoUrl: `https://cdn.example.com/${"l".repeat(512 - 24)}` },
+        tags: Object.fromEntries(Array.from({ length: MAX_TENANT_TAGS }, (_, i) => [`${String(i).padStart(3, "0")}${"k".repeat(125)}`, "v".repeat(256)])),
+        ...extra,
+    };
+}
+
+const slugs = { shared: `shared-${"a".repeat(25)}`, hybrid: `hybrid-${"b".repeat(25)}`, dedicated: `dedicated-${"c".repeat(22)}` };
+
+let root: string;
+let result: RecordResult;
+
+beforeAll(async () => {
+    root = makeRepo(
+        {
+            [`${slugs.shared}.yaml`]: largest(slugs.shared, "shared", {}),
+            [`${slugs.hybrid}.yaml`]: largest(slugs.hybrid, "hybrid", { size: "large" }),
+            [`${slugs.dedicated}.yaml`]: largest(slugs.dedicated, "dedicated", {
+                region: "ap-southeast-2", network: { cidr: "10.60.0.0/16" }, size: "large", release: { version: VERSION },
+            }),
+        },
+        baseStackConfig({
+            "tenancy:domain": DOMAIN,
+            "tenancy:regions": ["us-east-1", "ap-southeast-2"],
+            "tenancy:channels": { stable: VERSION },
+            "tenancy:features": FEATURES,
+        }),
+    );
+    result = await recordStack(root, "test");
+});
+
+afterAll(() => removeDir(root));
+
+describe("the largest valid tenant of each tier", () => {
+    it("fits its runtime record in a Standard SSM parameter (4 KB), with real-length endpoints and ARNs", () => {
+        const records = result.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter" && String(r.inputs.name).includes("/tenants/"));
+        expect(records.map((r) => String(r.inputs.name).split("/").pop()).sort()).toEqual(Object.values(slugs).sort());
+        for (const r of records) {
+            expect(r.inputs.tier, r.urn).toBe("Standard");
+            const record = JSON.parse(String(r.inputs.insecureValue)) as Record<string, unknown> & { database: { host: string } };
+            // The record carries the bounded fields at their bounds (else this test would prove nothing).
+            expect(record.displayName).toBe("€".repeat(100));
+            expect((record.hostnames as string[]).map((h) => h.length)).toEqual([126, 64, 128, 128, 128]);
+            expect(record.features).toEqual(FEATURES);
+            // Mock endpoints and ARNs are shorter than real ones can be: count them at their real maximum.
+            record.database.host = "h".repeat(REAL_HOST_CHARS);
+            const padded = JSON.stringify(record, (_k, v) => (typeof v === "string" && v.startsWith("arn:") ? "a".repeat(REAL_ARN_CHARS) : v));
+            expect(Buffer.byteLength(padded, "utf8"), r.urn).toBeLessThanOrEqual(STANDARD_PARAMETER_BYTES);
+        }
+    });
+
+    it("puts at most 50 tags on every resource: the tenant's own plus only the platform's known keys", () => {
+        const tagged = result.resources.filter((r) => r.custom && r.inputs.tags && typeof r.inputs.tags === "object");
+        expect(tagged.length).toBeGreaterThan(20);
+        const ownKeys = new Set(Object.keys(largest("x", "shared", {}).tags as object));
+        for (const r of tagged) {
+            const keys = Object.keys(r.inputs.tags as object);
+            expect(keys.length, r.urn).toBeLessThanOrEqual(50);
+            expect(keys.filter((k) => !ownKeys.has(k)).every((k) => (PLATFORM_TAG_KEYS as readonly string[]).includes(k)), `${r.urn}: ${keys.filter((k) => !ownKeys.has(k))}`).toBe(true);
+        }
+    });
+});
