@@ -38,6 +38,7 @@ export const TAG_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
  * Bounds that keep a tenant's runtime record (the SSM parameter the shared app reads) within a Standard parameter's
  * 4 KB; tests/tenants/record.test.ts measures the record of the largest valid tenant.
  */
+export const MAX_DISPLAY_NAME_CHARS = 100;
 export const MAX_LOGO_URL_CHARS = 512;
 export const MAX_FEATURES = 20;
 export const MAX_FEATURE_NAME_CHARS = 32;
@@ -99,7 +100,7 @@ const cidr = z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block suc
 export const TenantFileSchema = z
     .strictObject({
         slug: slug.describe("Tenant identifier: 3-32 characters, a-z 0-9 and '-', no '--'; equals the file name."),
-        displayName: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters")
+        displayName: z.string().trim().min(1, "must not be empty").max(MAX_DISPLAY_NAME_CHARS, `must be at most ${MAX_DISPLAY_NAME_CHARS} characters`)
             .refine((s) => !/\p{Cc}/u.test(s), "must not contain control characters")
             .describe("Human-readable tenant name."),
         tier: z.enum(TIERS).optional().describe("Placement. Defaults to the stack's default tier."),

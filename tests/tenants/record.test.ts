@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordResult } from "../../engine/recorder";
-import { MAX_TENANT_TAGS, PLATFORM_TAG_KEYS } from "../../tenants/schema";
+import {
+    MAX_CERTIFICATE_MAIN_NAME_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_FEATURE_NAME_CHARS, MAX_FEATURES, MAX_HOST_HEADER_VALUES, MAX_HOSTNAME_CHARS,
+    MAX_LOGO_URL_CHARS, MAX_TENANT_TAGS, MAX_VERSION_CHARS, PLATFORM_TAG_KEYS,
+} from "../../tenants/schema";
 import { recordStack, removeDir } from "../stacks/harness";
 import { baseStackConfig, hostOfLength, makeRepo } from "./fixtures";
 
@@ -10,20 +13,25 @@ const STANDARD_PARAMETER_BYTES = 4096;
 const REAL_HOST_CHARS = 128;
 const REAL_ARN_CHARS = 256;
 
-const DOMAIN = hostOfLength(62, "example.com");
-const FEATURES = Array.from({ length: 20 }, (_, i) => `feature-${String(i).padStart(2, "0")}-${"x".repeat(20)}`);
-const VERSION = `1.0.0-${"r".repeat(58)}`;
+// Built from the schema's bounds: raising one makes this test measure the new largest record.
+const DOMAIN = hostOfLength(MAX_CERTIFICATE_MAIN_NAME_CHARS - 2, "example.com");
+const FEATURES = Array.from({ length: MAX_FEATURES }, (_, i) => `f${String(i).padStart(3, "0")}${"x".repeat(MAX_FEATURE_NAME_CHARS - 4)}`);
+const VERSION = `1.0.0-${"r".repeat(MAX_VERSION_CHARS - 6)}`;
+const DISPLAY_NAME = "€".repeat(MAX_DISPLAY_NAME_CHARS); // 3 bytes each in UTF-8: the most a printable BMP character takes
 
 /** The largest tenant file the schema accepts, for one tier: every bounded field at its bound, in bytes. */
 function largest(slug: string, tier: string, extra: Record<string, unknown>): Record<string, unknown> {
     return {
         slug,
-        displayName: "€".repeat(100), // 3 bytes each in UTF-8: the most a printable BMP character takes
+        displayName: DISPLAY_NAME,
         tier,
         subdomain: `${slug}${"s".repeat(63 - slug.length)}`,
-        customDomains: [hostOfLength(64, `${slug}.com`), ...[1, 2, 3].map((i) => hostOfLength(128, `c${i}.${slug}.com`))],
+        customDomains: [
+            hostOfLength(MAX_CERTIFICATE_MAIN_NAME_CHARS, `${slug}.com`),
+            ...Array.from({ length: MAX_HOST_HEADER_VALUES - 2 }, (_, i) => hostOfLength(MAX_HOSTNAME_CHARS, `c${i}.${slug}.com`)),
+        ],
         features: FEATURES,
-        branding: { primaryColor: "#abcdef", logoUrl: `https://cdn.example.com/${"l".repeat(512 - 24)}` },
+        branding: { primaryColor: "#abcdef", logoUrl: `https://cdn.example.com/${"l".repeat(MAX_LOGO_URL_CHARS - 24)}` },
         tags: Object.fromEntries(Array.from({ length: MAX_TENANT_TAGS }, (_, i) => [`${String(i).padStart(3, "0")}${"k".repeat(125)}`, "v".repeat(256)])),
         ...extra,
     };
@@ -63,8 +71,9 @@ describe("the largest valid tenant of each tier", () => {
             expect(r.inputs.tier, r.urn).toBe("Standard");
             const record = JSON.parse(String(r.inputs.insecureValue)) as Record<string, unknown> & { database: { host: string } };
             // The record carries the bounded fields at their bounds (else this test would prove nothing).
-            expect(record.displayName).toBe("€".repeat(100));
+            expect(record.displayName).toBe(DISPLAY_NAME);
             expect((record.hostnames as string[]).map((h) => h.length)).toEqual([126, 64, 128, 128, 128]);
+            expect((record.branding as { logoUrl: string }).logoUrl).toHaveLength(MAX_LOGO_URL_CHARS);
             expect(record.features).toEqual(FEATURES);
             // Mock endpoints and ARNs are shorter than real ones can be: count them at their real maximum.
             record.database.host = "h".repeat(REAL_HOST_CHARS);
