@@ -78,11 +78,12 @@ export class SourceFile {
             let pos = this.lineCounter.linePos(e.pos[0]);
             let message = firstLine(e.message);
             if (e.code === "MULTILINE_IMPLICIT_KEY") {
-                const key = /^\s*(?:-\s+)?([^:#\s][^:#]*?)\s*:/.exec(this.lineText(pos.line))?.[1];
+                const keyLine = pos.line;
+                const key = /^\s*(?:-\s+)?([^:#\s][^:#]*?)\s*:/.exec(this.lineText(keyLine))?.[1];
                 pos = this.lineCounter.linePos(e.pos[1]);
-                message = key
+                message = key && pos.line > keyLine
                     ? `bad indentation: this line is indented under '${key}', which already has a value`
-                    : "bad indentation: this line is indented more than the line above";
+                    : "bad indentation: this line does not line up with the lines above";
             } else if (e.code === "BAD_INDENT") {
                 if (/All mapping items must start at the same column/.test(message)) message = "bad indentation: all items of a mapping must start at the same column";
             }
