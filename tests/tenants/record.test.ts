@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordResult } from "../../engine/recorder";
+import { ACM_MAIN_NAME_MAX } from "../../tenants/certificates";
 import {
-    MAX_CERTIFICATE_MAIN_NAME_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_FEATURE_NAME_CHARS, MAX_FEATURES, MAX_HOST_HEADER_VALUES, MAX_HOSTNAME_CHARS,
+    MAX_DISPLAY_NAME_CHARS, MAX_FEATURE_NAME_CHARS, MAX_FEATURES, MAX_HOST_HEADER_VALUES, MAX_HOSTNAME_CHARS,
     MAX_LOGO_URL_CHARS, MAX_TENANT_TAGS, MAX_VERSION_CHARS, PLATFORM_TAG_KEYS,
 } from "../../tenants/schema";
 import { recordStack, removeDir } from "../stacks/harness";
@@ -14,7 +15,8 @@ const REAL_HOST_CHARS = 128;
 const REAL_ARN_CHARS = 256;
 
 // Built from the schema's bounds: raising one makes this test measure the new largest record.
-const DOMAIN = hostOfLength(MAX_CERTIFICATE_MAIN_NAME_CHARS - 2, "example.com");
+// The tenant's own host leads the certificates of its long custom domains (ACM: main name <= 64), so it is the one short name.
+const DOMAIN = hostOfLength(ACM_MAIN_NAME_MAX - 2, "example.com");
 const FEATURES = Array.from({ length: MAX_FEATURES }, (_, i) => `f${String(i).padStart(3, "0")}${"x".repeat(MAX_FEATURE_NAME_CHARS - 4)}`);
 const VERSION = `1.0.0-${"r".repeat(MAX_VERSION_CHARS - 6)}`;
 const DISPLAY_NAME = "€".repeat(MAX_DISPLAY_NAME_CHARS); // 3 bytes each in UTF-8: the most a printable BMP character takes
@@ -25,11 +27,8 @@ function largest(slug: string, tier: string, extra: Record<string, unknown>): Re
         slug,
         displayName: DISPLAY_NAME,
         tier,
-        subdomain: `${slug}${"s".repeat(63 - slug.length)}`,
-        customDomains: [
-            hostOfLength(MAX_CERTIFICATE_MAIN_NAME_CHARS, `${slug}.com`),
-            ...Array.from({ length: MAX_HOST_HEADER_VALUES - 2 }, (_, i) => hostOfLength(MAX_HOSTNAME_CHARS, `c${i}.${slug}.com`)),
-        ],
+        subdomain: slug[0],
+        customDomains: Array.from({ length: MAX_HOST_HEADER_VALUES - 1 }, (_, i) => hostOfLength(MAX_HOSTNAME_CHARS, `c${i}.${slug}.com`)),
         features: FEATURES,
         branding: { primaryColor: "#abcdef", logoUrl: `https://cdn.example.com/${"l".repeat(MAX_LOGO_URL_CHARS - 24)}` },
         tags: Object.fromEntries(Array.from({ length: MAX_TENANT_TAGS }, (_, i) => [`${String(i).padStart(3, "0")}${"k".repeat(125)}`, "v".repeat(256)])),
@@ -38,6 +37,7 @@ function largest(slug: string, tier: string, extra: Record<string, unknown>): Re
 }
 
 const slugs = { shared: `shared-${"a".repeat(25)}`, hybrid: `hybrid-${"b".repeat(25)}`, dedicated: `dedicated-${"c".repeat(22)}` };
+// Subdomains are the slugs' first letters: distinct, and short enough to lead a certificate.
 
 let root: string;
 let result: RecordResult;
@@ -72,11 +72,13 @@ describe("the largest valid tenant of each tier", () => {
             const record = JSON.parse(String(r.inputs.insecureValue)) as Record<string, unknown> & { database: { host: string } };
             // The record carries the bounded fields at their bounds (else this test would prove nothing).
             expect(record.displayName).toBe(DISPLAY_NAME);
-            expect((record.hostnames as string[]).map((h) => h.length)).toEqual([126, 64, 128, 128, 128]);
+            expect((record.hostnames as string[]).map((h) => h.length)).toEqual([ACM_MAIN_NAME_MAX, ...Array(MAX_HOST_HEADER_VALUES - 1).fill(MAX_HOSTNAME_CHARS)]);
             expect((record.branding as { logoUrl: string }).logoUrl).toHaveLength(MAX_LOGO_URL_CHARS);
             expect(record.features).toEqual(FEATURES);
-            // Mock endpoints and ARNs are shorter than real ones can be: count them at their real maximum.
+            // Mock endpoints and ARNs are shorter than real ones can be: count them at their real maximum; every host
+            // name at the most an ALB takes (whichever name leads a certificate, none is longer).
             record.database.host = "h".repeat(REAL_HOST_CHARS);
+            record.hostnames = (record.hostnames as string[]).map(() => "n".repeat(MAX_HOSTNAME_CHARS));
             const padded = JSON.stringify(record, (_k, v) => (typeof v === "string" && v.startsWith("arn:") ? "a".repeat(REAL_ARN_CHARS) : v));
             expect(Buffer.byteLength(padded, "utf8"), r.urn).toBeLessThanOrEqual(STANDARD_PARAMETER_BYTES);
         }
