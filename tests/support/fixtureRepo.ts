@@ -132,8 +132,6 @@ tags:
 displayName: Globex Industries
 tier: hybrid
 size: small
-release:
-  channel: beta
 features: [analytics]
 database:
   backupRetentionDays: 14
