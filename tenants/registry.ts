@@ -120,7 +120,7 @@ export function validateStackConfig(
     if (!parseCidr(config.shared.vpcCidr) || !isPrivate(parseCidr(config.shared.vpcCidr)!)) {
         problems.push(locate(["shared", "vpcCidr"], "must be a private (RFC 1918) IPv4 block"));
     }
-    for (const p of availabilityZoneProblems(config)) problems.push(locate(p.path, p.message, p.key));
+    for (const p of availabilityZoneProblems(config)) problems.push(locate(p.path, p.message, { key: p.key }));
     return { config: problems.length ? undefined : config, problems };
 }
 

@@ -13,6 +13,8 @@ const STANDARD_PARAMETER_BYTES = 4096;
 /** Real values the mock engine shortens: an RDS endpoint is at most ~115 characters, an ARN well under 256. */
 const REAL_HOST_CHARS = 128;
 const REAL_ARN_CHARS = 256;
+/** The longest region codes (ap-southeast-5, us-isob-east-1) have 14 characters. */
+const REAL_REGION_CHARS = 16;
 
 // Built from the schema's bounds: raising one makes this test measure the new largest record.
 // The tenant's own host leads the certificates of its long custom domains (ACM: main name <= 64), so it is the one short name.
@@ -48,12 +50,12 @@ beforeAll(async () => {
             [`${slugs.shared}.yaml`]: largest(slugs.shared, "shared", {}),
             [`${slugs.hybrid}.yaml`]: largest(slugs.hybrid, "hybrid", { size: "large" }),
             [`${slugs.dedicated}.yaml`]: largest(slugs.dedicated, "dedicated", {
-                region: "ap-southeast-2", network: { cidr: "10.60.0.0/16" }, size: "large", release: { version: VERSION },
+                region: "eu-west-1", network: { cidr: "10.60.0.0/16" }, size: "large", release: { version: VERSION },
             }),
         },
         baseStackConfig({
             "tenancy:domain": DOMAIN,
-            "tenancy:regions": ["us-east-1", "ap-southeast-2"],
+            "tenancy:regions": ["us-east-1", "eu-west-1"],
             "tenancy:channels": { stable: VERSION },
             "tenancy:features": FEATURES,
         }),
@@ -78,6 +80,7 @@ describe("the largest valid tenant of each tier", () => {
             // Mock endpoints and ARNs are shorter than real ones can be: count them at their real maximum; every host
             // name at the most an ALB takes (whichever name leads a certificate, none is longer).
             record.database.host = "h".repeat(REAL_HOST_CHARS);
+            record.region = "r".repeat(REAL_REGION_CHARS);
             record.hostnames = (record.hostnames as string[]).map(() => "n".repeat(MAX_HOSTNAME_CHARS));
             const padded = JSON.stringify(record, (_k, v) => (typeof v === "string" && v.startsWith("arn:") ? "a".repeat(REAL_ARN_CHARS) : v));
             expect(Buffer.byteLength(padded, "utf8"), r.urn).toBeLessThanOrEqual(STANDARD_PARAMETER_BYTES);
