@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { ENHANCED_MONITORING_INTERVAL_SECONDS, enhancedMonitoringRole } from "./monitoring";
 
 /** Shortest backup retention the platform accepts (days); RDS allows at most 35. */
 export const MIN_BACKUP_RETENTION_DAYS = 7;
@@ -38,6 +39,11 @@ export interface DatabaseInstanceArgs {
      * pinned minor would turn the first `pulumi up` after such an upgrade into a downgrade, which RDS refuses.
      */
     engineVersion: string;
+    /**
+     * Let a new major `engineVersion` reach the instance; without it RDS refuses a major change, so an upgrade is a
+     * deliberate act. Defaults to false.
+     */
+    allowMajorVersionUpgrade?: boolean;
     /** RDS instance class, e.g. db.t4g.medium. It must support Performance Insights (db.t*.micro/small do not). */
     instanceClass: string;
     /** Initial gp3 storage in GiB. */
@@ -201,6 +207,8 @@ export class DatabaseInstance extends pulumi.ComponentResource {
         // final snapshot its predecessor left (DBSnapshotAlreadyExists would fail the delete).
         const snapshotSuffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, { parent: this });
 
+        const monitoring = enhancedMonitoringRole(`${name}-monitoring`, tags, { parent: this });
+
         this.instance = new aws.rds.Instance(
             `${name}-instance`,
             {
@@ -208,6 +216,7 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                 engine: "postgres",
                 engineVersion: majorVersion(args.engineVersion),
                 autoMinorVersionUpgrade: true,
+                allowMajorVersionUpgrade: args.allowMajorVersionUpgrade ?? false,
                 instanceClass: args.instanceClass,
                 dbName: args.databaseName,
                 username: args.masterUsername,
@@ -234,12 +243,14 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                 performanceInsightsEnabled: true,
                 performanceInsightsKmsKeyId: args.kmsKeyArn,
                 performanceInsightsRetentionPeriod: 7,
+                monitoringInterval: ENHANCED_MONITORING_INTERVAL_SECONDS,
+                monitoringRoleArn: monitoring.role.arn,
                 enabledCloudwatchLogsExports: [...POSTGRES_LOG_EXPORTS],
                 applyImmediately: false,
                 region,
                 tags,
             },
-            { ...stateful, dependsOn: logGroups },
+            { ...stateful, dependsOn: [...logGroups, monitoring.attachment] },
         );
 
         this.address = this.instance.address;

@@ -30,6 +30,8 @@ export interface DedicatedInstanceArgs {
     availabilityZoneIds: string[];
     /** PostgreSQL engine version of the tenant's RDS instance, e.g. `16.6`. */
     engineVersion: string;
+    /** Let a new major `engineVersion` reach the instance (see DatabaseInstanceArgs). Defaults to false. */
+    allowMajorVersionUpgrade?: boolean;
     /** Three AZs, NAT per AZ and a Multi-AZ database. Defaults to false. */
     highAvailability?: boolean;
     protect: boolean;
@@ -89,6 +91,7 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             allowedSecurityGroupIds: [],
             kmsKeyArn: this.key.arn,
             engineVersion: args.engineVersion,
+            allowMajorVersionUpgrade: args.allowMajorVersionUpgrade ?? false,
             instanceClass: args.size.dbInstanceClass,
             allocatedStorageGb: args.size.allocatedStorageGb,
             maxAllocatedStorageGb: args.size.maxAllocatedStorageGb,
@@ -149,8 +152,11 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             healthCheckPath: args.healthCheckPath,
             maintenance: tenant.status === "suspended",
             logRetentionDays: args.logRetentionDays,
-            // Serving side, not data: offboarding removes it, and its access-log bucket is retained.
+            // Serving side, not data: offboarding removes it, and its access-log bucket is retained. AWS refuses to
+            // delete a load balancer with deletion protection on, so it is on only while the tenant is active:
+            // suspending turns it off, and offboarding (removal) comes one deploy later. plan:diff flags the shortcut.
             protect: false,
+            deletionProtection: protect && tenant.status === "active",
             tags,
         }, child);
         const active = tenant.status === "active";

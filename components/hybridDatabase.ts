@@ -25,6 +25,7 @@ export function hybridInstanceArgs(args: HybridDatabaseArgs, kmsKeyArn: pulumi.I
         allowedSecurityGroupIds: [args.appSecurityGroupId],
         kmsKeyArn,
         engineVersion: args.engineVersion,
+        allowMajorVersionUpgrade: args.allowMajorVersionUpgrade ?? false,
         instanceClass: args.size.dbInstanceClass,
         allocatedStorageGb: args.size.allocatedStorageGb,
         maxAllocatedStorageGb: args.size.maxAllocatedStorageGb,
@@ -47,6 +48,8 @@ export interface HybridDatabaseArgs {
     size: SizePreset;
     /** PostgreSQL version, e.g. "16.6" (see DatabaseInstanceArgs.engineVersion). */
     engineVersion: string;
+    /** Let a new major `engineVersion` reach the instance (see DatabaseInstanceArgs). Defaults to false. */
+    allowMajorVersionUpgrade?: boolean;
     /** The shared VPC. */
     vpcId: pulumi.Input<string>;
     /** Isolated subnets of the shared VPC, in at least two availability zones. */

@@ -43,10 +43,16 @@ export interface LoadBalancerArgs {
     /** Days the access logs are kept in their bucket before they expire. */
     logRetentionDays: number;
     /**
-     * Turn on the load balancer's deletion protection and protect the access-log bucket in Pulumi. Either way the
-     * bucket is retained when the load balancer goes away: access logs are audit records.
+     * Protect the access-log bucket in Pulumi (and, unless `deletionProtection` says otherwise, turn on the load
+     * balancer's deletion protection). Either way the bucket is retained when the load balancer goes away: access
+     * logs are audit records.
      */
     protect: boolean;
+    /**
+     * The load balancer's own deletion protection (AWS refuses to delete it while on). Defaults to `protect`. A load
+     * balancer that is to be removed later (a dedicated tenant's) turns it off one deploy before its removal.
+     */
+    deletionProtection?: boolean;
     /** Tags on every taggable resource; a `Name` tag is added where the console shows it. */
     tags: Record<string, string>;
 }
@@ -198,7 +204,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 subnets: args.subnetIds,
                 securityGroups: [sg.id],
                 dropInvalidHeaderFields: true,
-                enableDeletionProtection: args.protect,
+                enableDeletionProtection: args.deletionProtection ?? args.protect,
                 accessLogs: { bucket: logsBucket.bucket.bucket, enabled: true },
                 region,
                 tags: withName(`${name}-alb`),

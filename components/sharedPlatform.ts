@@ -7,9 +7,13 @@ import { AppService } from "./appService";
 import { credentialsSecret } from "./credentialsSecret";
 import { DatabaseHardening } from "./databaseHardening";
 import { EncryptionKey } from "./encryptionKey";
+import { ecrLifecyclePolicy, ENHANCED_MONITORING_INTERVAL_SECONDS, enhancedMonitoringRole } from "./monitoring";
 import { LoadBalancer } from "./loadBalancer";
 import { secretRecoveryWindowDays, tenantParameterName, tenantSecretName } from "./naming";
 import { Network } from "./network";
+
+/** Default of SharedPlatformArgs.untaggedImageExpiryDays. */
+export const DEFAULT_UNTAGGED_IMAGE_EXPIRY_DAYS = 14;
 
 export interface SharedPlatformArgs {
     /** Stack name, used in secret and parameter names. */
@@ -25,8 +29,10 @@ export interface SharedPlatformArgs {
     /** One NAT gateway for the VPC, or one per AZ. */
     natGateways: "single" | "perAz";
     database: {
-        /** Aurora PostgreSQL engine version, e.g. `16.6`. */
+        /** Aurora PostgreSQL engine version, e.g. `16.6`: the creation version, and the target of a major upgrade. */
         engineVersion: string;
+        /** Send `engineVersion` to the cluster, allowing a major upgrade (see the stack config). Defaults to false. */
+        allowMajorVersionUpgrade?: boolean;
         /** Serverless v2 capacity range in ACUs; used when `instanceClass` is unset. */
         minCapacity?: number;
         maxCapacity?: number;
@@ -65,6 +71,8 @@ export interface SharedPlatformArgs {
     releaseVersion: string;
     /** The app's signing key; a random one when unset. */
     appSecretKey?: pulumi.Output<string>;
+    /** Days an untagged image stays in the app repository before it expires; tagged releases are kept. Defaults to 14. */
+    untaggedImageExpiryDays?: number;
     /** Protect stateful resources (cluster, instances, key, secrets, repository). */
     protect: boolean;
     logRetentionDays: number;
@@ -120,6 +128,10 @@ export class SharedPlatform extends pulumi.ComponentResource {
             forceDelete: false,
             tags,
         }, stateful);
+        new aws.ecr.LifecyclePolicy(`${name}-app-repo-lifecycle`, {
+            repository: this.repository.name,
+            policy: JSON.stringify(ecrLifecyclePolicy(args.untaggedImageExpiryDays ?? DEFAULT_UNTAGGED_IMAGE_EXPIRY_DAYS)),
+        }, child);
         this.imageUri = this.appImage(name, args);
 
         // Cluster: the master password comes from random so the PostgreSQL provider can use it; it is also kept in Secrets Manager.
@@ -157,6 +169,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
         }, stateful);
         // One suffix per incarnation: a rebuilt cluster's deletion must not collide with an earlier final snapshot.
         const snapshotSuffix = new random.RandomId(`${name}-db-final-snapshot`, { byteLength: 4 }, child);
+        const majorUpgrade = args.database.allowMajorVersionUpgrade ?? false;
         this.cluster = new aws.rds.Cluster(`${name}-db`, {
             clusterIdentifier,
             engine: "aurora-postgresql",
@@ -181,18 +194,20 @@ export class SharedPlatform extends pulumi.ComponentResource {
             ...(serverless
                 ? { serverlessv2ScalingConfiguration: { minCapacity: args.database.minCapacity!, maxCapacity: args.database.maxCapacity! } }
                 : {}),
+            allowMajorVersionUpgrade: majorUpgrade,
             applyImmediately: false,
             tags,
-        // RDS applies minor upgrades itself (autoMinorVersionUpgrade); re-sending the configured older minor would be a
-        // downgrade RDS refuses ("Cannot upgrade aurora-postgresql from 16.x to 16.6"). The config is the creation version.
-        }, { ...stateful, ignoreChanges: ["engineVersion"], dependsOn: [clusterLogs] });
+        // RDS applies minor upgrades itself; re-sending the configured older minor would be a downgrade RDS refuses
+        // ("Cannot upgrade aurora-postgresql from 16.x to 16.6"), so engineVersion is ignored unless an upgrade is asked for.
+        }, { ...stateful, ...(majorUpgrade ? {} : { ignoreChanges: ["engineVersion"] }), dependsOn: [clusterLogs] });
         const azs = this.network.availabilityZones;
+        const monitoring = enhancedMonitoringRole(`${name}-db-monitoring`, tags, child);
         const instances: aws.rds.ClusterInstance[] = [];
         for (let i = 0; i <= args.database.readers; i++) {
             instances.push(new aws.rds.ClusterInstance(`${name}-db-${i === 0 ? "writer" : `reader-${i}`}`, {
                 clusterIdentifier: this.cluster.id,
+                // No engineVersion: instances run the cluster's version, and a copy here would only go stale.
                 engine: "aurora-postgresql",
-                engineVersion: this.cluster.engineVersion,
                 instanceClass: args.database.instanceClass ?? "db.serverless",
                 // Readers go to other AZs than the writer so a zone failure leaves a promotable copy.
                 availabilityZone: azs.apply((zones) => zones[i % zones.length]),
@@ -202,9 +217,11 @@ export class SharedPlatform extends pulumi.ComponentResource {
                 performanceInsightsEnabled: true,
                 performanceInsightsKmsKeyId: this.key.arn,
                 performanceInsightsRetentionPeriod: 7,
+                monitoringInterval: ENHANCED_MONITORING_INTERVAL_SECONDS,
+                monitoringRoleArn: monitoring.role.arn,
                 promotionTier: i,
                 tags,
-            }, { ...stateful, ignoreChanges: ["engineVersion"] }));
+            }, { ...stateful, dependsOn: [monitoring.attachment] }));
         }
         this.databaseWriter = instances[0]!;
         this.databaseHost = this.cluster.endpoint;

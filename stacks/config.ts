@@ -56,6 +56,12 @@ export type SizePreset = z.output<typeof SizePresetSchema>;
 const SharedDatabaseSchema = z.strictObject({
     /** Aurora PostgreSQL engine version. */
     engineVersion: z.string().regex(/^\d+\.\d+$/, "must be an Aurora PostgreSQL version such as 16.6").default("16.6"),
+    /**
+     * Let a change of `engineVersion` to another major version reach the cluster. Off, the cluster keeps the version
+     * RDS's automatic minor upgrades gave it and ignores `engineVersion` (it is then the creation version). Turn it on
+     * for the one deploy that upgrades, with the new full version, then off again.
+     */
+    allowMajorVersionUpgrade: z.boolean().default(false),
     /** Serverless v2 capacity range in ACUs; mutually exclusive with instanceClass. */
     minCapacity: z.number().min(0, "must be 0 to 256 ACUs").max(256, "must be 0 to 256 ACUs").optional(),
     maxCapacity: z.number().min(1, "must be 1 to 256 ACUs").max(256, "must be 1 to 256 ACUs").optional(),
@@ -218,6 +224,16 @@ export const StackConfigSchema = z.strictObject({
         large: SizePresetSchema.optional(),
     }).default({}).transform((s) => ({ ...DEFAULT_SIZES, ...s }) as Record<(typeof SIZES)[number], SizePreset>),
     shared: SharedSchema,
+    /**
+     * RDS for PostgreSQL instances of hybrid and dedicated tenants, versioned apart from the shared Aurora cluster so a
+     * major upgrade of one kind never drags the other along. `engineVersion` is the major version (`16`; a minor is
+     * accepted and ignored, RDS applies minor upgrades itself). A new major needs `allowMajorVersionUpgrade: true`
+     * too, or RDS refuses it: the upgrade is a deliberate act (it runs in each instance's maintenance window).
+     */
+    instanceDatabases: z.strictObject({
+        engineVersion: z.string().regex(/^\d+(\.\d+)?$/, "must be a PostgreSQL version such as 16 or 16.6").default("16"),
+        allowMajorVersionUpgrade: z.boolean().default(false),
+    }).default({ engineVersion: "16", allowMajorVersionUpgrade: false }),
     /**
      * Availability zones by AZ ID per region, in the order VPCs use them: `{us-east-1: [use1-az1, use1-az2, use1-az4]}`.
      * Required for every region the stack allows. The shared VPC takes the first `shared.availabilityZones` of the

@@ -30,6 +30,8 @@ const T = {
     secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
     password: "random:index/randomPassword:RandomPassword",
     randomId: "random:index/randomId:RandomId",
+    iamRole: "aws:iam/role:Role",
+    iamAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     role: "postgresql:index/role:Role",
     schema: "postgresql:index/schema:Schema",
     grant: "postgresql:index/grant:Grant",
@@ -341,11 +343,14 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         const result = await record(async () => void new DatabaseInstance("globex-db", instanceArgs()), base);
         const component = findResource(result, "tenancy:database:DatabaseInstance", "globex-db");
         const children = descendants(result, component);
-        expect(children.map((c) => c.type).sort()).toEqual([T.logGroup, T.logGroup, T.params, T.instance, T.subnetGroup, T.sg, T.ingress, T.ingress, T.randomId].sort());
+        expect(children.map((c) => c.type).sort()).toEqual([
+            T.logGroup, T.logGroup, T.params, T.instance, T.subnetGroup, T.sg, T.ingress, T.ingress, T.randomId, T.iamRole, T.iamAttachment,
+        ].sort());
         for (const c of children) {
             expect(c.parent).toBe(component.urn);
             expect(c.name.startsWith("globex-db-"), c.name).toBe(true);
-            if (!c.type.startsWith("aws:")) continue;
+            // Random and IAM (global) resources have no region; an IAM attachment has no tags.
+            if (!c.type.startsWith("aws:") || c.type.startsWith("aws:iam/")) continue;
             expect(c.inputs["region"], c.name).toBe("eu-central-1");
             expect(c.inputs["tags"], c.name).toEqual(instanceArgs().tags);
         }
@@ -593,5 +598,30 @@ describe("naming: re-creates never collide with what a deletion leaves behind", 
     it("secrets wait out 30 days only where the data is protected", () => {
         expect(secretRecoveryWindowDays(true)).toBe(30);
         expect(secretRecoveryWindowDays(false)).toBe(0);
+    });
+});
+
+describe("AWS baseline of hybrid and dedicated instances", () => {
+    it("enhanced monitoring every 60 s through a role only RDS monitoring of this account can assume", async () => {
+        const result = await recordHybrid();
+        const db = one(result, T.instance);
+        const role = findResource(result, T.iamRole, "acme-db-db-monitoring");
+        const attachment = findResource(result, T.iamAttachment, "acme-db-db-monitoring");
+        expect(db.inputs).toMatchObject({ monitoringInterval: 60, monitoringRoleArn: role.outputs["arn"] });
+        expect(JSON.parse(role.inputs["assumeRolePolicy"] as string).Statement).toEqual([{
+            Effect: "Allow",
+            Action: "sts:AssumeRole",
+            Principal: { Service: "monitoring.rds.amazonaws.com" },
+            Condition: { StringEquals: { "aws:SourceAccount": expect.stringMatching(/^\d{12}$/) } },
+        }]);
+        expect(attachment.inputs).toEqual({ role: role.outputs["name"], policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" });
+        // RDS checks the role's permissions when the instance is created.
+        expect(db.options.dependsOn).toContain(attachment.urn);
+    });
+
+    it("a major version upgrade needs allowMajorVersionUpgrade: off by default, passed through when asked", async () => {
+        expect(one(await recordHybrid(), T.instance).inputs["allowMajorVersionUpgrade"]).toBe(false);
+        const upgrading = one(await recordHybrid({ engineVersion: "17", allowMajorVersionUpgrade: true }), T.instance);
+        expect(upgrading.inputs).toMatchObject({ engineVersion: "17", allowMajorVersionUpgrade: true });
     });
 });

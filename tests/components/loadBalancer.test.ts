@@ -137,6 +137,14 @@ describe("LoadBalancer", () => {
         expect(outputs).toMatchObject({ arn: alb.id, dnsName: alb.outputs["dnsName"], zoneId: alb.outputs["zoneId"] });
     });
 
+    test("deletionProtection overrides protect for the ALB only: a removable ALB keeps a protected-stack bucket policy", async () => {
+        const { result } = await run({ protect: false, deletionProtection: true });
+        expect(one(result, LB).inputs["enableDeletionProtection"]).toBe(true);
+        const off = await run({ protect: true, deletionProtection: false });
+        expect(one(off.result, LB).inputs["enableDeletionProtection"]).toBe(false);
+        expect(one(off.result, "aws:s3/bucket:Bucket").options.protect).toBe(true);
+    });
+
     test("protect turns on the ALB's deletion protection and protects the access-log bucket", async () => {
         const { result } = await run({ protect: true });
         expect(one(result, LB).inputs["enableDeletionProtection"]).toBe(true);

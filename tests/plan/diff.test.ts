@@ -126,11 +126,11 @@ describe("plan diff and the data-loss guard (dev stack, edited tenant files)", (
         expect(d.guardFires).toBe(false);
     });
 
-    it("inputs under ignoreChanges are left out: the cluster writer's engineVersion", () => {
+    it("inputs under ignoreChanges are left out: the cluster's engineVersion", () => {
         const head = clonePlan(base);
-        const writer = head.resources.find((r) => r.type === "aws:rds/clusterInstance:ClusterInstance")!;
-        expect(writer.options.ignoreChanges).toEqual(["engineVersion"]);
-        writer.inputs["engineVersion"] = "17.1";
+        const cluster = head.resources.find((r) => r.type === "aws:rds/cluster:Cluster")!;
+        expect(cluster.options.ignoreChanges).toEqual(["engineVersion"]);
+        cluster.inputs["engineVersion"] = "17.1";
         expect(tenantOf(diffPlans(base, head), null)).toBeUndefined();
     });
 

@@ -169,3 +169,20 @@ describe("replacement table matches the providers' ForceNew fields", () => {
         expect(md).not.toMatch(/\| `postgresql:index\/grant:Grant` \|[^\n]*`region`/);
     });
 });
+
+describe("data-loss guard: removals AWS would refuse", () => {
+    const alb = (protection: boolean) => resource("aws:lb/loadBalancer:LoadBalancer", "acme-dedicated-alb", "acme", { enableDeletionProtection: protection });
+
+    it("offboarding an active dedicated tenant in one step: its ALB still has deletion protection, so the guard names the two steps", () => {
+        const d = diffPlans(plan([alb(true)]), plan([], [tenant("acme", { status: "offboarded" })]));
+        expect(firing(d).map((r) => [r.tenant, r.action, r.name])).toEqual([["acme", "blocked", "acme-dedicated-alb"]]);
+        expect(firing(d)[0]!.reason).toContain("suspend the tenant first (that deploy turns deletion protection off), then offboard it");
+        expect(d.guardFires).toBe(true);
+    });
+
+    it("offboarding a suspended tenant, whose ALB has deletion protection off, goes through", () => {
+        const d = diffPlans(plan([alb(false)], [tenant("acme", { status: "suspended" })]), plan([], [tenant("acme", { status: "offboarded" })]));
+        expect(d.risks).toEqual([]);
+        expect(d.guardFires).toBe(false);
+    });
+});

@@ -93,3 +93,31 @@ describe("the program places VPCs in the pinned zones", () => {
         expect(instances.map((i) => i.inputs["availabilityZone"])).toEqual(["us-east-1d", "us-east-1b"]);
     });
 });
+
+describe("AWS baseline across the stack", () => {
+    const roots: string[] = [];
+    afterAll(() => roots.forEach(removeDir));
+
+    it("Aurora and RDS instances are versioned apart; a dedicated ALB has deletion protection only while active in a protected stack", async () => {
+        const config = baseStackConfig({
+            "tenancy:protect": true,
+            "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { engineVersion: "16.6", minCapacity: 0.5, maxCapacity: 4 } },
+            "tenancy:instanceDatabases": { engineVersion: "17", allowMajorVersionUpgrade: true },
+        });
+        const dedicated = (slug: string, status: string, cidr: string) => sharedTenant(slug, `tier: dedicated\nstatus: ${status}\nnetwork: {cidr: ${cidr}}\n`);
+        const root = makeRepo({
+            "hooli.yaml": sharedTenant("hooli", "tier: hybrid\n"),
+            "tyrell.yaml": dedicated("tyrell", "active", "10.40.0.0/16"),
+            "sleepy.yaml": dedicated("sleepy", "suspended", "10.41.0.0/16"),
+        }, config);
+        roots.push(root);
+        const result = await recordStack(root, "test");
+        const cluster = result.resources.find((r) => r.type === "aws:rds/cluster:Cluster")!;
+        expect(cluster.inputs).toMatchObject({ engineVersion: "16.6", allowMajorVersionUpgrade: false });
+        const instances = result.resources.filter((r) => r.type === "aws:rds/instance:Instance");
+        expect(instances).toHaveLength(3);
+        for (const i of instances) expect(i.inputs, i.name).toMatchObject({ engineVersion: "17", allowMajorVersionUpgrade: true, monitoringInterval: 60 });
+        const albs = Object.fromEntries(result.resources.filter((r) => r.type === "aws:lb/loadBalancer:LoadBalancer").map((r) => [r.name, r.inputs["enableDeletionProtection"]]));
+        expect(albs).toEqual({ "shared-alb-alb": true, "tyrell-dedicated-alb-alb": true, "sleepy-dedicated-alb-alb": false });
+    });
+});

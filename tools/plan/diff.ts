@@ -68,8 +68,11 @@ export interface TenantDiff {
     changed: ResourceChange[];
 }
 
-/** `unprotect`: the resource stays, but a later deletion would lose data that is safe today. */
-export type RiskAction = "remove" | ReplacementEffect | "unprotect";
+/**
+ * `unprotect`: the resource stays, but a later deletion would lose data that is safe today. `blocked`: the deploy
+ * would fail, because AWS refuses to delete a resource whose deletion protection is still on.
+ */
+export type RiskAction = "remove" | ReplacementEffect | "unprotect" | "blocked";
 
 /** One thing that may lose data. */
 export interface Risk {
@@ -285,6 +288,16 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
 
         const who = slug === null ? "platform" : `tenant ${slug}`;
         for (const r of removed) {
+            const before = baseUrns.get(r.urn)!;
+            if (before.inputs["enableDeletionProtection"] === true || before.inputs["deletionProtection"] === true) {
+                const lb = r.type === "aws:lb/loadBalancer:LoadBalancer";
+                risks.push({
+                    tenant: slug, action: "blocked", urn: r.urn, type: r.type, name: r.name, holds: ruleFor(r.type)?.holds ?? r.type, paths: [], exempt: false,
+                    reason: `${who}: ${r.name} has deletion protection on, so AWS refuses to delete it and the deploy fails; ` + (lb && slug !== null
+                        ? "suspend the tenant first (that deploy turns deletion protection off), then offboard it"
+                        : "turn its deletion protection off in one deploy, then remove it in the next"),
+                });
+            }
             if (!isStateful(r.type)) continue;
             const holds = ruleFor(r.type)!.holds;
             risks.push({
