@@ -14,6 +14,15 @@ function parseConfigValue(text: string): unknown {
     }
 }
 
+/** The stack file for locating problems, when it is a readable file; problems then name the key only. */
+function readSource(file: string, abs: string): SourceFile | undefined {
+    try {
+        return fs.statSync(abs).isFile() ? new SourceFile(file, fs.readFileSync(abs, "utf8")) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * Reads the stack's configuration through `pulumi.Config` (so `pulumi config set` and the offline plan both work),
  * validates it and the stack's tenant files. Throws a RegistryError with every problem; registers nothing.
@@ -38,7 +47,7 @@ export function readStack(root: string): { registry: Registry; appSecretKey?: pu
     const file = `Pulumi.${stack}.yaml`;
     const abs = path.join(root, file);
     // The stack file, when present, only locates problems; the values come from Pulumi.
-    const source = fs.existsSync(abs) ? new SourceFile(file, fs.readFileSync(abs, "utf8")) : undefined;
+    const source = readSource(file, abs);
     const region = new pulumi.Config("aws").get("region");
     const { config, problems } = validateStackConfig(values, { stack, region, file, source });
     if (!config) throw new RegistryError(problems);

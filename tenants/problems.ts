@@ -53,6 +53,9 @@ export class RegistryError extends Error {
 
 export type PathSegment = string | number;
 
+/** Alias expansions a file may make: far more than a real one needs, far fewer than an exhaustion attack. */
+const MAX_ALIAS_COUNT = 100;
+
 /** A parsed YAML file that can tell where each value sits. */
 export class SourceFile {
     readonly lineCounter = new LineCounter();
@@ -103,8 +106,14 @@ export class SourceFile {
         return this.text.split("\n")[line - 1] ?? "";
     }
 
-    toJS(): unknown {
-        return this.doc.toJS({ maxAliasCount: 100 });
+    /** The document's value; a problem instead when it expands aliases beyond the limit (a "billion laughs" file). */
+    toJS(): { value: unknown } | { problem: Problem } {
+        try {
+            return { value: this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+        } catch (e) {
+            if (!/alias/i.test((e as Error).message)) throw e;
+            return { problem: { file: this.file, line: 1, column: 1, field: "", message: `invalid YAML: too many alias expansions (at most ${MAX_ALIAS_COUNT})` } };
+        }
     }
 
     /**

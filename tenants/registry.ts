@@ -67,10 +67,14 @@ export function readStackFile(root: string, stack: string): { stackFile?: StackF
         const known = fs.readdirSync(root).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
         return { problems: [{ file, field: "", message: `no such stack configuration (stacks: ${known.join(", ") || "none"})` }] };
     }
-    const source = new SourceFile(file, fs.readFileSync(abs, "utf8"));
+    const read = readTextFile(abs, MAX_STACK_FILE_BYTES, "a stack configuration file");
+    if ("problem" in read) return { problems: [{ file, field: "", message: read.problem }] };
+    const source = new SourceFile(file, read.text);
     const syntax = source.syntaxProblems();
     if (syntax.length) return { problems: syntax };
-    const doc = source.toJS() as { config?: Record<string, unknown> } | null;
+    const js = source.toJS();
+    if ("problem" in js) return { problems: [js.problem] };
+    const doc = js.value as { config?: Record<string, unknown> } | null;
     const config = doc?.config ?? {};
     const values: Record<string, unknown> = {};
     const pulumiConfig: Record<string, string> = {};
@@ -215,8 +219,11 @@ interface ParsedTenant {
 /** Tenant files larger than this are not parsed: a real one is a few hundred bytes, and YAML parsing is not free. */
 export const MAX_TENANT_FILE_BYTES = 64 * 1024;
 
-/** The text of one tenant file, or why it cannot be read, without a stack trace for any file-system surprise. */
-function readTenantFile(abs: string): { text: string } | { problem: string } {
+/** A stack file is a few kilobytes; this only stops a runaway one. */
+const MAX_STACK_FILE_BYTES = 1024 * 1024;
+
+/** The text of one file, or why it cannot be read, without a stack trace for any file-system surprise. */
+function readTextFile(abs: string, maxBytes: number, what: string): { text: string } | { problem: string } {
     let stat: fs.Stats;
     try {
         stat = fs.statSync(abs);
@@ -226,14 +233,14 @@ function readTenantFile(abs: string): { text: string } | { problem: string } {
         if (link && (code === "ENOENT" || code === "ELOOP")) return { problem: "is a broken symbolic link (it points to a file that does not exist)" };
         return { problem: `cannot be read (${code ?? (e as Error).message})` };
     }
-    if (stat.isDirectory()) return { problem: "is a directory, not a tenant file" };
+    if (stat.isDirectory()) return { problem: `is a directory, not ${what}` };
     // Checked before reading: a FIFO would block the read forever, a device would never end.
     if (!stat.isFile()) return { problem: "is not a regular file" };
-    const tooBig = (bytes: number) => ({ problem: `is ${bytes} bytes; a tenant file may be at most ${MAX_TENANT_FILE_BYTES} bytes` });
-    if (stat.size > MAX_TENANT_FILE_BYTES) return tooBig(stat.size);
+    const tooBig = (bytes: number) => ({ problem: `is ${bytes} bytes; ${what} may be at most ${maxBytes} bytes` });
+    if (stat.size > maxBytes) return tooBig(stat.size);
     try {
         const text = fs.readFileSync(abs, "utf8");
-        return Buffer.byteLength(text) > MAX_TENANT_FILE_BYTES ? tooBig(Buffer.byteLength(text)) : { text };
+        return Buffer.byteLength(text) > maxBytes ? tooBig(Buffer.byteLength(text)) : { text };
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         return { problem: code === "EACCES" || code === "EPERM" ? `cannot be read (${code}: check its permissions)` : `cannot be read (${code ?? (e as Error).message})` };
@@ -324,7 +331,7 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
             ignored.push(isDirectory(abs) ? `${name}/` : name);
             continue;
         }
-        const read = readTenantFile(abs);
+        const read = readTextFile(abs, MAX_TENANT_FILE_BYTES, "a tenant file");
         if ("problem" in read) {
             problems.push({ file: rel, field: "", message: read.problem });
             continue;
@@ -335,7 +342,12 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
             problems.push(...syntax);
             continue;
         }
-        const raw = source.toJS();
+        const js = source.toJS();
+        if ("problem" in js) {
+            problems.push(js.problem);
+            continue;
+        }
+        const raw = js.value;
         if (raw === null || raw === undefined) {
             problems.push({ file: rel, line: 1, column: 1, field: "", message: "file is empty: a tenant file needs at least slug and displayName" });
             continue;

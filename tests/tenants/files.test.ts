@@ -72,6 +72,32 @@ describe("file-system surprises are problems, never stack traces", () => {
         ]);
     });
 
+    it("a file that expands YAML aliases without bound is refused, not expanded", () => {
+        const bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
+        expect(problems({ "acme.yaml": bomb, "beta.yaml": "slug: beta\n" })).toEqual([
+            "tenants/test/acme.yaml:1:1: invalid YAML: too many alias expansions (at most 100)",
+            "tenants/test/beta.yaml:1:1 displayName: is required",
+        ]);
+    });
+
+    it("a stack file that is a directory is a problem, not a stack trace", () => {
+        const root = makeRepo({});
+        try {
+            fs.rmSync(path.join(root, "Pulumi.test.yaml"));
+            fs.mkdirSync(path.join(root, "Pulumi.test.yaml"));
+            let out: string[] = [];
+            try {
+                loadRegistry({ root, stack: "test" });
+            } catch (e) {
+                if (!(e instanceof RegistryError)) throw e;
+                out = e.problems.map(formatProblem);
+            }
+            expect(out).toEqual(["Pulumi.test.yaml: is a directory, not a stack configuration file"]);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
     it.skipIf(process.getuid?.() === 0)("an unreadable file (as root chmod stops nothing: tests/tenants/unreadable.test.ts mocks the read)", () => {
         expect(problems({ "acme.yaml": sharedTenant("acme") }, (dir) => fs.chmodSync(path.join(dir, "acme.yaml"), 0))).toEqual([
             "tenants/test/acme.yaml: cannot be read (EACCES: check its permissions)",
