@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { fargateSizeProblem as fargateTaskSizeProblem } from "../model/fargate";
 
 /** Name of the app container in the task definition (and in the service's load-balancer mapping). */
 export const CONTAINER_NAME = "app";
@@ -69,26 +70,10 @@ export interface AppServiceArgs {
     tags: Record<string, string>;
 }
 
-/** Memory (MiB) Fargate accepts for each CPU value (Linux). */
-const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number }> = {
-    256: { min: 512, max: 2048, step: 512 }, // only 512, 1024 and 2048: see below
-    512: { min: 1024, max: 4096, step: 1024 },
-    1024: { min: 2048, max: 8192, step: 1024 },
-    2048: { min: 4096, max: 16384, step: 1024 },
-    4096: { min: 8192, max: 30720, step: 1024 },
-    8192: { min: 16384, max: 61440, step: 4096 },
-    16384: { min: 32768, max: 122880, step: 8192 },
-};
-
-/** Why a CPU/memory pair is not a Fargate task size, or undefined when it is one. */
+/** Why a CPU/memory pair is not a Fargate task size, as `field: what is wrong`; the table is model/fargate.ts, shared with the stack config. */
 export function fargateSizeProblem(cpu: number, memory: number): string | undefined {
-    const range = FARGATE_MEMORY[cpu];
-    if (!range) return `cpu: ${cpu} is not a Fargate CPU value (allowed: ${Object.keys(FARGATE_MEMORY).join(", ")})`;
-    if (cpu === 256) {
-        return [512, 1024, 2048].includes(memory) ? undefined : `memory: ${memory} MiB does not fit cpu 256 (allowed: 512, 1024, 2048)`;
-    }
-    const ok = memory >= range.min && memory <= range.max && (memory - range.min) % range.step === 0;
-    return ok ? undefined : `memory: ${memory} MiB does not fit cpu ${cpu} (allowed: ${range.min} to ${range.max} in steps of ${range.step})`;
+    const p = fargateTaskSizeProblem(cpu, memory);
+    return p && `${p.field}: ${p.message}`;
 }
 
 /** Every problem with the arguments, in user terms; empty when they are valid. */
