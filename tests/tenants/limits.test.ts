@@ -137,6 +137,16 @@ describe("stack configuration limits", () => {
         expect(out[0]).toMatch(/^Pulumi\.test\.yaml:\d+:\d+ tenancy:shared\.app\.memory: 1024 MiB does not fit cpu 1024 \(allowed: 2048 to 8192 in steps of 1024\)$/);
     });
 
+    it("nested unknown keys of the stack config get a did-you-mean and the allowed keys; whole numbers say so", () => {
+        const out = problems({}, baseStackConfig({
+            "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4, readerz: 1 }, app: { desiredCount: "2" } },
+        }));
+        expect(out.map((p) => p.replace(/^\S+ /, ""))).toEqual([
+            expect.stringMatching(/^tenancy:shared\.database\.readerz: unknown field \(did you mean 'readers'\?\) \(allowed: engineVersion, .*readers.*\)$/),
+            'tenancy:shared.app.desiredCount: must be a whole number (got "2")',
+        ]);
+    });
+
     it("feature names and channel versions are bounded", () => {
         const out = problems({}, baseStackConfig({ "tenancy:features": ["f".repeat(33)], "tenancy:channels": { stable: `1.0.0-${"a".repeat(60)}` } }));
         expect(out.map((p) => p.replace(/^\S+ /, ""))).toEqual([
