@@ -104,6 +104,19 @@ describe("plan diff and the data-loss guard (dev stack, edited tenant files)", (
         expect(risks.filter((r) => r.type === "aws:ec2/subnet:Subnet").length).toBeGreaterThan(0);
     });
 
+    it("a dedicated tenant's region move replaces every one of its regional resources, listed in the table or not", async () => {
+        const moved = await planWith({ "initech.yaml": (t) => t.replace("region: eu-west-1", "region: us-east-1") });
+        const d = diffPlans(base, moved);
+        const initech = tenantOf(d, "initech");
+        const regional = base.resources.filter((r) => r.tenant === "initech" && r.custom && r.inputs["region"] === "eu-west-1");
+        expect(regional.length).toBeGreaterThan(40);
+        const replaced = new Set(initech.changed.filter((c) => c.paths.some((p) => p.path === "region" && p.effect === "replace")).map((c) => c.urn));
+        expect(regional.filter((r) => !replaced.has(r.urn)).map((r) => r.name)).toEqual([]);
+        expect(regional.map((r) => r.type)).toEqual(expect.arrayContaining(["aws:ecs/service:Service", "aws:lb/loadBalancer:LoadBalancer", "aws:ec2/natGateway:NatGateway"]));
+        // Its database and key are among them, so the guard fires.
+        expect(firing(d).filter((r) => r.tenant === "initech").map((r) => r.type)).toEqual(expect.arrayContaining(["aws:rds/instance:Instance", "aws:kms/key:Key"]));
+    });
+
     it("changing an RDS instance's engine, encryption or key fires the guard with the input path", () => {
         for (const [input, value] of [["engine", "mysql"], ["storageEncrypted", false], ["kmsKeyId", "arn:aws:kms:other"]] as const) {
             const head = clonePlan(base);
