@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { diffPlans, loweredProtection, type PlanDiff } from "../../tools/plan/diff";
 import type { Plan, PlanResource, PlanTenant } from "../../tools/plan/model";
 import { effectOfChange, rulesMarkdown, TYPE_RULES } from "../../tools/plan/replacements";
+import { renderDiffMarkdown, renderDiffText } from "../../tools/plan/renderDiff";
 
 /** Synthetic plans: the guard is pure, so these tests build exactly the resources they reason about. */
 const STACK = "urn:pulumi:prod::tenancy";
@@ -178,6 +179,9 @@ describe("data-loss guard: removals AWS would refuse", () => {
         expect(firing(d).map((r) => [r.tenant, r.action, r.name])).toEqual([["acme", "blocked", "acme-dedicated-alb"]]);
         expect(firing(d)[0]!.reason).toContain("suspend the tenant first (that deploy turns deletion protection off), then offboard it");
         expect(d.guardFires).toBe(true);
+        // The headline does not claim data would be deleted when the risk is a failing deploy.
+        expect(renderDiffText(d)).toContain("DATA-LOSS GUARD: 1 change would delete, replace or unprotect data, or fail the deploy.");
+        expect(renderDiffMarkdown(d)).toContain("**Data-loss guard: 1 change would delete, replace or unprotect data, or fail the deploy.**");
     });
 
     it("offboarding a suspended tenant, whose ALB has deletion protection off, goes through", () => {

@@ -53,13 +53,21 @@ function counts(t: TenantDiff): string {
     return `+${t.added.length} -${t.removed.length} ~${t.changed.length}`;
 }
 
+/** "N changes would delete or replace data", or, when some only lower protection or would fail the deploy, says so. */
+function guardHeadline(firing: readonly Risk[]): string {
+    const n = `${firing.length} change${firing.length === 1 ? "" : "s"}`;
+    return firing.every((r) => r.action !== "unprotect" && r.action !== "blocked")
+        ? `${n} would delete or replace data`
+        : `${n} would delete, replace or unprotect data, or fail the deploy`;
+}
+
 export function renderDiffText(d: PlanDiff): string {
     const lines = [`Plan diff: stack ${d.base.stack} → ${d.head.stack}`, ""];
     const firing = d.risks.filter((r) => !r.exempt);
     const exempt = d.risks.filter((r) => r.exempt);
     if (firing.length) {
         const bar = "!".repeat(78);
-        lines.push(bar, `!! DATA-LOSS GUARD: ${firing.length} change${firing.length === 1 ? "" : "s"} would delete or replace data. Do not apply without a plan for the data.`, bar);
+        lines.push(bar, `!! DATA-LOSS GUARD: ${guardHeadline(firing)}. Do not apply without a plan for the data.`, bar);
         for (const r of firing) lines.push(`  ✗ ${r.reason}`, `      ${r.urn}`);
         lines.push("");
     }
@@ -141,7 +149,7 @@ export function renderDiffMarkdown(d: PlanDiff, opts: MarkdownOptions = {}): str
         return [...byReason].map(([key, rs]) => (rs.length === 1 ? cell(rs[0]!.reason) : `${cell(key)} (${rs.length} tenants: ${names(rs.map((r) => r.tenant), 10)})`));
     };
     if (firing.length) {
-        head.push("> [!CAUTION]", `> **Data-loss guard: ${firing.length} change${firing.length === 1 ? "" : "s"} would delete or replace data.**`, ">");
+        head.push("> [!CAUTION]", `> **Data-loss guard: ${guardHeadline(firing)}.**`, ">");
         for (const r of reasons(firing)) head.push(`> - ${r}`);
         head.push("");
     } else {
