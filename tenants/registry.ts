@@ -319,6 +319,8 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
     }
     const problems: Problem[] = [];
     const parsed: ParsedTenant[] = [];
+    /** Files with schema errors: what is valid in them still meets the other files (unique host names, networks). */
+    const salvaged: CrossFileEntry[] = [];
     const ignored: string[] = [];
     for (const name of names) {
         const rel = path.posix.join(relDir, name);
@@ -366,7 +368,10 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
         }
         problems.push(...zodProblems(result.error.issues, (p, m, o) => source.problem(o?.at ?? p, m, { key: o?.key, field: fieldPath(p) }), TenantFileSchema));
         const { data, invalid } = salvage(raw, result.error.issues);
-        if (data) problems.push(...contextProblems(source, data, invalid, fileSlug, config));
+        if (data) {
+            problems.push(...contextProblems(source, data, invalid, fileSlug, config));
+            salvaged.push({ source, data, invalid });
+        }
     }
     const notices: Problem[] = ignored.length
         ? [{
@@ -376,7 +381,9 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
         }]
         : [];
     const tenants = parsed.filter((p) => p.clean).map((p) => resolveTenant(p, config));
-    problems.push(...crossFileProblems(parsed, tenants, config));
+    const entries: CrossFileEntry[] = [...parsed.map((p) => ({ source: p.source, data: p.data, invalid: new Set<string>() })), ...salvaged]
+        .sort((a, b) => a.source.file.localeCompare(b.source.file));
+    problems.push(...crossFileProblems(entries, tenants, config));
     return { tenants: problems.length ? [] : tenants, problems, notices };
 }
 
@@ -481,19 +488,30 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): Ten
     };
 }
 
+/** One file as the rules across files see it: complete, or what was valid in a file with schema errors. */
+interface CrossFileEntry {
+    source: SourceFile;
+    data: Partial<TenantFile>;
+    /** Top-level fields with schema errors: left out of the comparisons. */
+    invalid: ReadonlySet<string>;
+}
+
 /** Rules across files: unique slugs, host names and networks; shared cluster capacity. */
-function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: StackConfig): Problem[] {
+function crossFileProblems(entries: CrossFileEntry[], tenants: Tenant[], config: StackConfig): Problem[] {
     const problems: Problem[] = [];
     const hostOwner = new Map<string, { file: string; field: string }>();
     const slugs = new Map<string, string>();
     const networks: { cidr: string; file: string }[] = [];
-    for (const { source, data } of parsed) {
-        const other = slugs.get(data.slug);
-        if (other) problems.push(source.problem(["slug"], `'${data.slug}' is already used by ${other}`));
-        else slugs.set(data.slug, source.file);
+    for (const { source, data, invalid } of entries) {
+        if (data.slug !== undefined) {
+            const other = slugs.get(data.slug);
+            if (other) problems.push(source.problem(["slug"], `'${data.slug}' is already used by ${other}`));
+            else slugs.set(data.slug, source.file);
+        }
+        const label = invalid.has("subdomain") ? undefined : (data.subdomain ?? data.slug);
         const hosts: [PathSegment[], string][] = [
-            [data.subdomain !== undefined ? ["subdomain"] : ["slug"], `${data.subdomain ?? data.slug}.${config.domain}`],
-            ...data.customDomains.map((d, i): [PathSegment[], string] => [["customDomains", i], d.name]),
+            ...(label !== undefined ? [[data.subdomain !== undefined ? ["subdomain"] : ["slug"], `${label}.${config.domain}`] as [PathSegment[], string]] : []),
+            ...(invalid.has("customDomains") ? [] : (data.customDomains ?? [])).map((d, i): [PathSegment[], string] => [["customDomains", i], d.name]),
         ];
         for (const [p, host] of hosts) {
             const owner = hostOwner.get(host);
@@ -509,7 +527,7 @@ function crossFileProblems(parsed: ParsedTenant[], tenants: Tenant[], config: St
             networks.push({ cidr, file: source.file });
         }
     }
-    problems.push(...listenerQuotaProblems(parsed, tenants, config));
+    problems.push(...listenerQuotaProblems(entries, tenants, config));
     const capacity = sharedConnectionCapacity(config.shared.database);
     const consumers = tenants.filter((t) => t.tier === "shared" && t.status !== "offboarded");
     // Each tenant can hold its runtime limit plus its owner role's (migrations) at once.
@@ -547,10 +565,10 @@ function certificateProblems(data: Partial<TenantFile> & Pick<TenantFile, "custo
  * listener carries those of every served shared and hybrid tenant, a dedicated tenant's its own. Reported at the
  * tenant whose certificates cross the limit, in file order.
  */
-function listenerQuotaProblems(parsed: ParsedTenant[], tenants: Tenant[], config: StackConfig): Problem[] {
+function listenerQuotaProblems(entries: CrossFileEntry[], tenants: Tenant[], config: StackConfig): Problem[] {
     const quota = config.certificatesPerListener;
     const problems: Problem[] = [];
-    const sourceOf = new Map(parsed.map((p) => [p.data.slug, p.source]));
+    const sourceOf = new Map(entries.map((p) => [p.data.slug, p.source]));
     const at = (t: Tenant, message: string) => {
         const source = sourceOf.get(t.slug);
         problems.push(source ? source.problem(["customDomains"], message, { key: true }) : { file: t.file, field: "customDomains", message });

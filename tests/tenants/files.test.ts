@@ -145,6 +145,21 @@ describe("every problem at once", () => {
         ]);
     });
 
+    it("a file with a schema error still takes part in the checks across files", () => {
+        expect(problems({
+            "acme.yaml": sharedTenant("acme", "customDomains: [app.shared.com]\n"),
+            "beta.yaml": "slug: beta\nsubdomain: acme\ncustomDomains: [app.shared.com]\n",
+            "big.yaml": sharedTenant("big", "tier: dedicated\nnetwork: {cidr: 10.50.0.0/16}\n"),
+            "huge.yaml": "slug: huge\ndisplayName: 7\ntier: dedicated\nnetwork: {cidr: 10.50.0.0/20}\n",
+        })).toEqual([
+            "tenants/test/beta.yaml:1:1 displayName: is required",
+            "tenants/test/beta.yaml:2:12 subdomain: host name acme.saas.example.com is already used by tenants/test/acme.yaml (slug)",
+            "tenants/test/beta.yaml:3:17 customDomains[0]: host name app.shared.com is already used by tenants/test/acme.yaml (customDomains[0])",
+            "tenants/test/huge.yaml:2:14 displayName: must be a string (got 7)",
+            "tenants/test/huge.yaml:4:17 network.cidr: 10.50.0.0/20 overlaps 10.50.0.0/16 of tenants/test/big.yaml",
+        ]);
+    });
+
     it("an invalid tier skips the checks that depend on it, and only those", () => {
         expect(problems({ "acme.yaml": sharedTenant("acme", "tier: premium\nregion: mars-1\nfeatures: [nope]\nsize: small\n") })).toEqual([
             'tenants/test/acme.yaml:3:7 tier: "premium" is not allowed (allowed: shared, hybrid, dedicated)',
