@@ -18,6 +18,9 @@ export function bundleRoleManager(): string {
     const result = esbuild.buildSync({
         entryPoints: [path.join(ROOT, ROLE_MANAGER_ENTRY)],
         absWorkingDir: ROOT,
+        // Module paths as the checkout sees them (node_modules/pg/…): a node_modules that is a symlink (a git
+        // worktree sharing another's) must not put its target's path into the committed text.
+        preserveSymlinks: true,
         bundle: true,
         platform: "node",
         target: "node22",
