@@ -202,7 +202,8 @@ function article(expected: string): string {
 }
 
 function describe(v: unknown): string {
-    if (v === null) return "null";
+    // YAML reads a key with nothing after it as null; users wrote nothing, so say that.
+    if (v === null) return "an empty value";
     if (Array.isArray(v)) return "a list";
     if (typeof v === "object") return "a mapping";
     if (typeof v === "string") return JSON.stringify(v);

@@ -216,6 +216,12 @@ describe("messages", () => {
         ]);
     });
 
+    it("a key without a value says it is empty rather than 'null'", () => {
+        expect(problems({ "acme.yaml": "slug: acme\ndisplayName:\n" })).toEqual([
+            "tenants/test/acme.yaml:2:13 displayName: must be a string (got an empty value)",
+        ]);
+    });
+
     it("a missing nested field is located at its parent's key", () => {
         expect(problems({ "big.yaml": sharedTenant("big", "tier: dedicated\nnetwork: {}\n") })).toEqual([
             "tenants/test/big.yaml:4:1 network.cidr: is required",
