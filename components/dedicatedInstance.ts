@@ -201,7 +201,7 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             ipProtocol: "tcp",
             fromPort: 5432,
             toPort: 5432,
-            description: "PostgreSQL from the tenant's app",
+            description: "PostgreSQL from the tenant app",
             tags,
         }, child);
         for (const host of dnsNamesInZone(tenant.hostnames, args.domain)) {

@@ -121,7 +121,7 @@ export class RoleManager extends pulumi.ComponentResource {
         const rules = [
             new aws.vpc.SecurityGroupEgressRule(`${name}-out-postgres`, {
                 securityGroupId: sg.id, referencedSecurityGroupId: database.securityGroupId, ipProtocol: "tcp", fromPort: 5432, toPort: 5432,
-                description: "PostgreSQL to the tenant's instance", ...regional, tags,
+                description: "PostgreSQL to the tenant instance", ...regional, tags,
             }, child),
             new aws.vpc.SecurityGroupEgressRule(`${name}-out-https`, {
                 securityGroupId: sg.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443,
@@ -129,7 +129,7 @@ export class RoleManager extends pulumi.ComponentResource {
             }, child),
             new aws.vpc.SecurityGroupIngressRule(`${name}-db-in`, {
                 securityGroupId: database.securityGroupId, referencedSecurityGroupId: sg.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432,
-                description: "PostgreSQL from the tenant's role manager", ...regional, tags,
+                description: "PostgreSQL from the tenant role manager", ...regional, tags,
             }, child),
         ];
 

@@ -57,6 +57,16 @@ describe("the fixture stacks", () => {
 describe.each([["dev"], ["prod"]])("security baseline (%s)", (stack) => {
     const result = () => (stack === "dev" ? dev : prod);
 
+    it("every security group and rule description uses only the characters EC2 accepts (an apostrophe fails the call)", () => {
+        // EC2 API: GroupDescription and rule Description allow a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*, up to 255.
+        const allowed = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+        const types = ["aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"];
+        const described = result().resources.filter((r) => types.includes(r.type) && typeof r.inputs.description === "string");
+        expect(described.length).toBeGreaterThan(0);
+        expect(described.some((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toBe(true);
+        for (const r of described) expect(r.inputs.description as string, r.urn).toMatch(allowed);
+    });
+
     it("no database is publicly accessible", () => {
         const dbs = [...ofType(result(), "aws:rds/instance:Instance"), ...ofType(result(), "aws:rds/clusterInstance:ClusterInstance")];
         expect(dbs.length).toBeGreaterThan(0);
