@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SourceFile, RegistryError } from "../tenants/problems";
+import { formatProblem, SourceFile, RegistryError } from "../tenants/problems";
 import { loadTenants, SECRET_PLACEHOLDER, validateStackConfig, type Registry } from "../tenants/registry";
 import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema } from "./config";
 
@@ -53,5 +53,7 @@ export function readStack(root: string): { registry: Registry; appSecretKey?: pu
     if (!config) throw new RegistryError(problems);
     const { tenants, problems: tenantProblems, notices } = loadTenants(root, config.tenantsDir, config);
     if (tenantProblems.length) throw new RegistryError(tenantProblems, notices);
+    // A warning, not a note: an ignored `wonka.YAML` is most likely a tenant the user expects to see planned.
+    for (const n of notices) void pulumi.log.warn(formatProblem(n));
     return { registry: { config, tenants, notices }, appSecretKey };
 }
