@@ -92,6 +92,11 @@ export class SharedPlatform extends pulumi.ComponentResource {
     readonly postgresProvider: postgresql.Provider;
     /** The `rds-db:connect` resource of the master user: what the deploy role needs when `adminAuth` is `iam`. */
     readonly adminConnectArn: pulumi.Output<string>;
+    /**
+     * Security group for the deploy runner (where `pulumi up` runs) in the shared VPC: the cluster admits it on 5432.
+     * Created by the program so a new stack needs no hand-made group in its config: start the runner with this group.
+     */
+    readonly deployRunnerSecurityGroupId: pulumi.Output<string>;
     readonly hardening: DatabaseHardening;
     readonly loadBalancer: LoadBalancer;
     readonly app: AppService;
@@ -245,6 +250,41 @@ export class SharedPlatform extends pulumi.ComponentResource {
         const account = aws.getCallerIdentityOutput({}, child).accountId;
         const region = aws.getRegionOutput({}, child).region;
         this.adminConnectArn = pulumi.interpolate`arn:${partition}:rds-db:${region}:${account}:dbuser:${this.cluster.clusterResourceId}/${masterUsername}`;
+        // The runner's own group: out to the cluster on 5432 and to HTTPS (AWS APIs, GitHub, Pulumi Cloud through the
+        // NAT); nothing may connect in. Any further source (a tunnel host, a tooling VPC) comes from adminIngress.
+        const runnerSecurityGroup = new aws.ec2.SecurityGroup(`${name}-deploy-runner-sg`, {
+            vpcId: this.network.vpcId,
+            description: "tenancy deploy runner (pulumi up): PostgreSQL to the shared cluster and HTTPS out, nothing in",
+            tags: { ...tags, Name: `${name}-deploy-runner` },
+        }, child);
+        this.deployRunnerSecurityGroupId = runnerSecurityGroup.id;
+        new aws.vpc.SecurityGroupEgressRule(`${name}-deploy-runner-to-db`, {
+            securityGroupId: runnerSecurityGroup.id,
+            referencedSecurityGroupId: dbSecurityGroup.id,
+            ipProtocol: "tcp",
+            fromPort: 5432,
+            toPort: 5432,
+            description: "PostgreSQL to the shared cluster",
+            tags,
+        }, child);
+        new aws.vpc.SecurityGroupEgressRule(`${name}-deploy-runner-https`, {
+            securityGroupId: runnerSecurityGroup.id,
+            cidrIpv4: "0.0.0.0/0",
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            description: "HTTPS to AWS APIs, GitHub and Pulumi Cloud through the NAT",
+            tags,
+        }, child);
+        new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-deploy-runner`, {
+            securityGroupId: dbSecurityGroup.id,
+            referencedSecurityGroupId: runnerSecurityGroup.id,
+            ipProtocol: "tcp",
+            fromPort: 5432,
+            toPort: 5432,
+            description: "PostgreSQL from the deploy runner (pulumi up)",
+            tags,
+        }, child);
         const ingress = args.database.adminIngress ?? { securityGroupIds: [], cidrBlocks: [] };
         for (const sg of ingress.securityGroupIds) {
             new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-admin-${sg}`, {
@@ -253,7 +293,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
                 ipProtocol: "tcp",
                 fromPort: 5432,
                 toPort: 5432,
-                description: "PostgreSQL from the deploy runner (pulumi up)",
+                description: "PostgreSQL from an admin security group (pulumi up)",
                 tags,
             }, child);
         }

@@ -61,6 +61,8 @@ export async function main(root: string = PROJECT_ROOT): Promise<Record<string, 
             // The resource of the deploy role's `rds-db:connect` permission (README "Reaching the shared cluster").
             databaseAdminConnectArn: platform.adminConnectArn,
             privateSubnetIds: platform.network.privateSubnetIds,
+            // Start the deploy runner with this group: the cluster admits it (README "Reaching the shared cluster").
+            deployRunnerSecurityGroupId: platform.deployRunnerSecurityGroupId,
             imageUri: platform.imageUri,
             registryPath: platform.registryPath,
         },

@@ -34,7 +34,7 @@ function args(database: Partial<SharedPlatformArgs["database"]> = {}): SharedPla
 async function recordPlatform(database: Partial<SharedPlatformArgs["database"]> = {}): Promise<RecordResult> {
     return record(async () => {
         const platform = new SharedPlatform("shared", args(database));
-        return { adminConnectArn: platform.adminConnectArn };
+        return { adminConnectArn: platform.adminConnectArn, deployRunnerSecurityGroupId: platform.deployRunnerSecurityGroupId };
     }, { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
 }
 
@@ -84,14 +84,30 @@ describe("the shared cluster's PostgreSQL provider", () => {
 });
 
 describe("ingress for pulumi up", () => {
-    it("none by default: only the shared app reaches the cluster", async () => {
+    it("by default only the shared app and the program's own deploy-runner group reach the cluster", async () => {
         const rules = rulesIntoDb(await recordPlatform());
-        expect(rules.map((x) => x.name)).toEqual(["shared-db-from-app"]);
+        expect(rules.map((x) => x.name).sort()).toEqual(["shared-db-from-app", "shared-db-from-deploy-runner"]);
+    });
+
+    it("the deploy runner's group is the program's (no hand-made group to name): 5432 to the cluster, HTTPS out, nothing in", async () => {
+        const r = await recordPlatform();
+        const runner = ofType(r, "aws:ec2/securityGroup:SecurityGroup").find((g) => g.name === "shared-deploy-runner-sg")!;
+        expect(runner).toBeDefined();
+        expect(r.outputs.deployRunnerSecurityGroupId).toBe(runner.id);
+        const fromRunner = rulesIntoDb(r).find((x) => x.name === "shared-db-from-deploy-runner")!;
+        expect(fromRunner.inputs).toMatchObject({ referencedSecurityGroupId: runner.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432 });
+        const egress = ofType(r, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((x) => x.inputs.securityGroupId === runner.id);
+        expect(egress.map((x) => [x.inputs.fromPort, x.inputs.referencedSecurityGroupId ?? x.inputs.cidrIpv4]).sort()).toEqual([
+            [443, "0.0.0.0/0"],
+            [5432, dbSecurityGroup(r).id],
+        ]);
+        const into = ofType(r, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((x) => x.inputs.securityGroupId === runner.id);
+        expect(into).toEqual([]);
     });
 
     it("one rule on 5432 per configured security group and private CIDR block, named after it", async () => {
         const r = await recordPlatform({ adminIngress: { securityGroupIds: ["sg-0123456789abcdef0"], cidrBlocks: ["10.100.0.0/24"] } });
-        const rules = rulesIntoDb(r).filter((x) => x.name !== "shared-db-from-app");
+        const rules = rulesIntoDb(r).filter((x) => !["shared-db-from-app", "shared-db-from-deploy-runner"].includes(x.name));
         expect(rules.map((x) => x.name).sort()).toEqual(["shared-db-from-admin-10.100.0.0-24", "shared-db-from-admin-sg-0123456789abcdef0"]);
         for (const rule of rules) expect(rule.inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 5432, toPort: 5432 });
         const bySg = rules.find((x) => x.inputs.referencedSecurityGroupId)!;
