@@ -41,7 +41,9 @@ export interface DatabaseInstanceArgs {
     engineVersion: string;
     /**
      * Let a new major `engineVersion` reach the instance; without it RDS refuses a major change, so an upgrade is a
-     * deliberate act. Defaults to false.
+     * deliberate act. While set, changes apply immediately: a pending upgrade would keep the old parameter group (the
+     * new major's family replaces it) attached when Pulumi deletes it. Set it for the upgrade's deploy only.
+     * Defaults to false.
      */
     allowMajorVersionUpgrade?: boolean;
     /** RDS instance class, e.g. db.t4g.medium. It must support Performance Insights (db.t*.micro/small do not). */
@@ -246,7 +248,8 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                 monitoringInterval: ENHANCED_MONITORING_INTERVAL_SECONDS,
                 monitoringRoleArn: monitoring.role.arn,
                 enabledCloudwatchLogsExports: [...POSTGRES_LOG_EXPORTS],
-                applyImmediately: false,
+                // A major upgrade runs in this deploy, so the replaced parameter group is free to delete after it.
+                applyImmediately: args.allowMajorVersionUpgrade ?? false,
                 region,
                 tags,
             },

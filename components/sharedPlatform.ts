@@ -200,7 +200,9 @@ export class SharedPlatform extends pulumi.ComponentResource {
                 ? { serverlessv2ScalingConfiguration: { minCapacity: args.database.minCapacity!, maxCapacity: args.database.maxCapacity! } }
                 : {}),
             allowMajorVersionUpgrade: majorUpgrade,
-            applyImmediately: false,
+            // A major upgrade runs in this deploy: pending, it would keep the replaced parameter group attached when
+            // Pulumi deletes it. Otherwise changes wait for the maintenance window.
+            applyImmediately: majorUpgrade,
             tags,
         // RDS applies minor upgrades itself; re-sending the configured older minor would be a downgrade RDS refuses
         // ("Cannot upgrade aurora-postgresql from 16.x to 16.6"), so engineVersion is ignored unless an upgrade is asked for.

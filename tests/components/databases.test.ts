@@ -624,4 +624,11 @@ describe("AWS baseline of hybrid and dedicated instances", () => {
         const upgrading = one(await recordHybrid({ engineVersion: "17", allowMajorVersionUpgrade: true }), T.instance);
         expect(upgrading.inputs).toMatchObject({ engineVersion: "17", allowMajorVersionUpgrade: true });
     });
+
+    it("an upgrade applies in its deploy (the replaced parameter group must be free to delete); otherwise changes wait", async () => {
+        expect(one(await recordHybrid(), T.instance).inputs["applyImmediately"]).toBe(false);
+        const upgrading = await recordHybrid({ engineVersion: "17", allowMajorVersionUpgrade: true });
+        expect(one(upgrading, T.instance).inputs["applyImmediately"]).toBe(true);
+        expect(one(upgrading, "aws:rds/parameterGroup:ParameterGroup").inputs["family"]).toBe("postgres17");
+    });
 });

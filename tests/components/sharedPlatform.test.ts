@@ -44,7 +44,8 @@ describe("SharedPlatform: AWS baseline", () => {
         expect(steady.options.ignoreChanges).toEqual(["engineVersion"]);
         const r = await recordPlatform({ engineVersion: "17.4", allowMajorVersionUpgrade: true });
         const upgrading = findResource(r, "aws:rds/cluster:Cluster", "shared-db");
-        expect(upgrading.inputs).toMatchObject({ engineVersion: "17.4", allowMajorVersionUpgrade: true });
+        expect(upgrading.inputs).toMatchObject({ engineVersion: "17.4", allowMajorVersionUpgrade: true, applyImmediately: true });
+        expect(steady.inputs["applyImmediately"]).toBe(false);
         expect(upgrading.options.ignoreChanges).toEqual([]);
         // The parameter group follows the major version in the same deploy.
         expect(findResource(r, "aws:rds/clusterParameterGroup:ClusterParameterGroup", "shared-db-params").inputs["family"]).toBe("aurora-postgresql17");
