@@ -1,3 +1,4 @@
+import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -12,6 +13,14 @@ export const ROLE_MANAGER_BUNDLE = "components/roleManager/dist/index.js";
 export const ROLE_MANAGER_RUNTIME = "nodejs24.x";
 /** The Lambda runtime's CA bundle, which includes the RDS certificate authorities (TLS is verified, not only required). */
 export const LAMBDA_CA_BUNDLE = "/var/runtime/ca-cert.pem";
+
+/**
+ * The bundle's path for a FileAsset, relative to the working directory Pulumi runs the program in (the project root,
+ * where it is ROLE_MANAGER_BUNDLE): never absolute, so plans from two checkouts do not differ by it.
+ */
+export function roleManagerBundlePath(cwd = process.cwd()): string {
+    return path.relative(cwd, path.join(__dirname, "roleManager", "dist", "index.js"));
+}
 
 export interface RoleManagerArgs {
     /** The hybrid or dedicated tenant: its slug names the schema, roles and secrets; its status decides LOGIN. */
@@ -176,7 +185,7 @@ export class RoleManager extends pulumi.ComponentResource {
             runtime: ROLE_MANAGER_RUNTIME,
             architectures: ["arm64"],
             handler: "index.handler",
-            code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(ROLE_MANAGER_BUNDLE) }),
+            code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(roleManagerBundlePath()) }),
             role: role.arn,
             timeout: 120,
             memorySize: 256,

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { LAMBDA_CA_BUNDLE, ROLE_MANAGER_BUNDLE, ROLE_MANAGER_RUNTIME, RoleManager, type RoleManagerArgs } from "../../components/roleManager";
+import { LAMBDA_CA_BUNDLE, ROLE_MANAGER_BUNDLE, ROLE_MANAGER_RUNTIME, RoleManager, type RoleManagerArgs, roleManagerBundlePath } from "../../components/roleManager";
 import { eventProblems, isTransient, scramVerifier, withRetries } from "../../components/roleManager/handler";
 import { findResource, record, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
 import { bundleRoleManager } from "../../tools/buildRoleManager";
@@ -121,6 +121,9 @@ describe("RoleManager", () => {
         // Relative to the project directory, where Pulumi runs the program: the same in every checkout.
         expect(fn.inputs["code"]).toMatchObject({ archive: { assets: { "index.js": { path: ROLE_MANAGER_BUNDLE } } } });
         expect(fs.existsSync(path.join(ROOT, ROLE_MANAGER_BUNDLE))).toBe(true);
+        // Found from wherever the program runs (Pulumi's working directory), relative to it.
+        expect(roleManagerBundlePath(ROOT)).toBe(ROLE_MANAGER_BUNDLE);
+        expect(roleManagerBundlePath(path.join(ROOT, "stacks"))).toBe(`../${ROLE_MANAGER_BUNDLE}`);
         const sg = ofType(result, T.sg)[0]!;
         expect((fn.inputs["vpcConfig"] as { securityGroupIds: string[] }).securityGroupIds).toEqual([sg.id]);
         expect(sg.inputs["vpcId"]).toBe("vpc-0globex0000000001");
