@@ -34,6 +34,8 @@ export interface RoleManagerArgs {
     /**
      * Private subnets of that VPC (NAT egress): the function reaches Secrets Manager's regional endpoint through the
      * NAT, as the app tasks do, and the database inside the VPC. At least two, for the function's availability.
+     * (Networks have no interface endpoints; one for Secrets Manager per tenant VPC and AZ would cost more than the
+     * function, which runs only during deploys.)
      */
     subnetIds: pulumi.Input<string>[];
     /** The instance whose roles are managed. */
