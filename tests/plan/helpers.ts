@@ -1,31 +1,25 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { execFile, spawnSync } from "child_process";
-import { afterAll } from "vitest";
 import type { Plan } from "../../tools/plan/model";
-import { FIXTURE_TENANTS, fixtureRepo, type FixtureRepo } from "../support/fixtureRepo";
+import { FIXTURE_TENANTS, fixtureRepo } from "../support/fixtureRepo";
+import { makeTempDir, removeAfterFile } from "../support/tempDirs";
 
 /** The repository's code (the tools run from here); the stacks they read come from `repo()`. */
 const CODE_ROOT = path.resolve(__dirname, "../..");
 
-/** Temp directories made by these helpers, removed after the test file. */
-const made: string[] = [];
-let fixture: FixtureRepo | undefined;
-afterAll(() => {
-    for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-    fixture?.remove();
-    fixture = undefined;
-});
-const tempDir = (prefix: string): string => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    made.push(dir);
-    return dir;
-};
+/** The fixture repository of the current test file, made on first use and removed after the file. */
+let fixture: { root: string } | undefined;
+const tempDir = makeTempDir;
 
 /** The fixture repository of this test file (tests/support/fixtureRepo.ts): its `dev` and `prod` stacks. */
 export function repo(): string {
-    fixture ??= fixtureRepo();
+    // Removed after each file (tests/support/afterEachFile.ts) while this module lives on in the worker: make anew.
+    if (!fixture || !fs.existsSync(fixture.root)) {
+        const made = fixtureRepo();
+        removeAfterFile(made.root);
+        fixture = made;
+    }
     return fixture.root;
 }
 

@@ -1,8 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { afterEach, expect, it, vi } from "vitest";
-import { formatProblem, RegistryError } from "../../tenants/problems";
-import { loadRegistry } from "../../tenants/registry";
+import { afterEach, beforeAll, expect, it, vi } from "vitest";
 import { makeRepo, sharedTenant } from "./fixtures";
 
 /** Paths whose reads fail as an unreadable file's would: chmod cannot show it when the tests run as root. */
@@ -21,16 +19,26 @@ vi.mock("fs", async (importOriginal) => {
 
 afterEach(() => locked.clear());
 
+// Test files share their worker's modules (vitest.config.ts: isolate false), so the registry may already be loaded with
+// the real fs: load it afresh, after the mock.
+let registry: typeof import("../../tenants/registry");
+let problems: typeof import("../../tenants/problems");
+beforeAll(async () => {
+    vi.resetModules();
+    registry = await import("../../tenants/registry");
+    problems = await import("../../tenants/problems");
+});
+
 it("an unreadable tenant file is a located problem, and the other files are still checked", () => {
     const root = makeRepo({ "acme.yaml": sharedTenant("acme"), "beta.yaml": "slug: beta\n" });
     try {
         locked.add(path.join(root, "tenants", "test", "acme.yaml"));
         let out: string[] = [];
         try {
-            loadRegistry({ root, stack: "test" });
+            registry.loadRegistry({ root, stack: "test" });
         } catch (e) {
-            if (!(e instanceof RegistryError)) throw e;
-            out = e.problems.map(formatProblem);
+            if (!(e instanceof problems.RegistryError)) throw e;
+            out = e.problems.map(problems.formatProblem);
         }
         expect(out).toEqual([
             "tenants/test/acme.yaml: cannot be read (EACCES: check its permissions)",
