@@ -413,6 +413,8 @@ export class SharedPlatform extends pulumi.ComponentResource {
                     conditions: [
                         { test: "StringEquals", variable: "aws:ResourceTag/tenancy:stack", values: [args.stack] },
                         { test: "StringEquals", variable: "aws:ResourceTag/tenancy:tier", values: ["platform", "hybrid"] },
+                        // Only to read secrets: the task cannot decrypt anything else those keys encrypt.
+                        { test: "StringEquals", variable: "kms:ViaService", values: [pulumi.interpolate`secretsmanager.${region}.amazonaws.com`] },
                     ],
                 },
             ],

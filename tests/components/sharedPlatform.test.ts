@@ -28,6 +28,18 @@ const recordPlatform = (database: Partial<SharedPlatformArgs["database"]> = {}):
     record(async () => void new SharedPlatform("shared", args(database)), { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
 
 describe("SharedPlatform: AWS baseline", () => {
+    it("the shared app decrypts with tenant keys only through Secrets Manager in its region (kms:ViaService)", async () => {
+        const r = await recordPlatform();
+        type Statement = { Sid?: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+        const statements = ofType(r, "aws:iam/rolePolicy:RolePolicy").flatMap(
+            (p) => (JSON.parse(p.inputs["policy"] as string) as { Statement: Statement[] }).Statement,
+        );
+        const decrypt = statements.filter((st) => [st.Action].flat().includes("kms:Decrypt"));
+        expect(decrypt.length).toBeGreaterThan(0);
+        for (const st of decrypt) expect(st.Condition?.["StringEquals"]?.["kms:ViaService"], st.Sid).toBe("secretsmanager.eu-west-1.amazonaws.com");
+    });
+
+
     it("cluster instances carry no engineVersion of their own and ignore nothing: they run the cluster's version", async () => {
         const r = await recordPlatform();
         const instances = ofType(r, "aws:rds/clusterInstance:ClusterInstance");
