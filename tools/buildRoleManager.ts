@@ -12,7 +12,8 @@ export const ROLE_MANAGER_ENTRY = "components/roleManager/handler.ts";
 
 /** The bundle's text: deterministic for the same sources and the same installed `pg` and `esbuild`. */
 export function bundleRoleManager(): string {
-    // esbuild arrives with tsx (a dev dependency); only this build and its test load it, never the program.
+    // esbuild is a dev dependency pinned to one version: the committed bundle is its exact output. Only this build and
+    // its test load it, never the program.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require("esbuild") as typeof import("esbuild");
     const result = esbuild.buildSync({
