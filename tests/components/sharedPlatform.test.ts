@@ -1,31 +1,12 @@
 /** SharedPlatform's AWS baseline on the recorded graph: cluster versions, enhanced monitoring, ECR lifecycle. */
 import { describe, expect, it } from "vitest";
 import { SharedPlatform, type SharedPlatformArgs } from "../../components/sharedPlatform";
+import { sharedPlatformArgs } from "./sharedPlatformArgs";
 import { ecrLifecyclePolicy } from "../../components/monitoring";
 import { findResource, ofType, record, type RecordResult } from "../../engine/recorder";
 
-const DATABASE: SharedPlatformArgs["database"] = { engineVersion: "16.6", minCapacity: 0.5, maxCapacity: 4, readers: 1, name: "tenancy", backupRetentionDays: 7 };
-
-function args(database: Partial<SharedPlatformArgs["database"]> = {}): SharedPlatformArgs {
-    return {
-        stack: "test",
-        domain: "saas.example.com",
-        hostedZoneId: "Z0TEST0ZONE",
-        vpcCidr: "10.0.0.0/16",
-        availabilityZoneIds: ["euw1-az1", "euw1-az2"],
-        natGateways: "single",
-        database: { ...DATABASE, ...database },
-        app: { cpu: 512, memory: 1024, desiredCount: 1, containerPort: 8080, healthCheckPath: "/healthz" },
-        appRepository: "tenancy-app",
-        releaseVersion: "1.2.3",
-        protect: true,
-        logRetentionDays: 14,
-        tags: { "tenancy:stack": "test", "tenancy:tier": "platform" },
-    };
-}
-
 const recordPlatform = (database: Partial<SharedPlatformArgs["database"]> = {}): Promise<RecordResult> =>
-    record(async () => void new SharedPlatform("shared", args(database)), { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
+    record(async () => void new SharedPlatform("shared", sharedPlatformArgs({ readers: 1, ...database }, { protect: true })), { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
 
 describe("SharedPlatform: AWS baseline", () => {
     it("the shared app decrypts with tenant keys only through Secrets Manager in its region (kms:ViaService)", async () => {

@@ -3,37 +3,15 @@
  * bundle, IAM or password authentication) and the ingress rules admitting the deploy runner, on the recorded graph;
  * and the stack config that drives them, validated.
  */
-import * as fs from "fs";
 import { describe, expect, it } from "vitest";
 import { SharedPlatform, type SharedPlatformArgs } from "../../components/sharedPlatform";
+import { sharedPlatformArgs } from "./sharedPlatformArgs";
 import { MOCK_ACCOUNT_ID, ofType, record, type RecordResult, type RecordedResource } from "../../engine/recorder";
-import { formatProblem, RegistryError } from "../../tenants/problems";
-import { loadRegistry } from "../../tenants/registry";
-import { baseStackConfig, makeRepo } from "../tenants/fixtures";
-
-const DATABASE: SharedPlatformArgs["database"] = { engineVersion: "16.6", minCapacity: 0.5, maxCapacity: 4, readers: 0, name: "tenancy", backupRetentionDays: 7 };
-
-function args(database: Partial<SharedPlatformArgs["database"]> = {}): SharedPlatformArgs {
-    return {
-        stack: "test",
-        domain: "saas.example.com",
-        hostedZoneId: "Z0TEST0ZONE",
-        vpcCidr: "10.0.0.0/16",
-        availabilityZoneIds: ["euw1-az1", "euw1-az2"],
-        natGateways: "single",
-        database: { ...DATABASE, ...database },
-        app: { cpu: 512, memory: 1024, desiredCount: 1, containerPort: 8080, healthCheckPath: "/healthz" },
-        appRepository: "tenancy-app",
-        releaseVersion: "1.2.3",
-        protect: false,
-        logRetentionDays: 14,
-        tags: { "tenancy:stack": "test", "tenancy:tier": "platform" },
-    };
-}
+import { baseStackConfig, registryProblems } from "../tenants/fixtures";
 
 async function recordPlatform(database: Partial<SharedPlatformArgs["database"]> = {}): Promise<RecordResult> {
     return record(async () => {
-        const platform = new SharedPlatform("shared", args(database));
+        const platform = new SharedPlatform("shared", sharedPlatformArgs(database));
         return { adminConnectArn: platform.adminConnectArn, deployRunnerSecurityGroupId: platform.deployRunnerSecurityGroupId };
     }, { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
 }
@@ -120,18 +98,8 @@ describe("ingress for pulumi up", () => {
 });
 
 describe("stack config of the admin connection", () => {
-    function problems(database: Record<string, unknown>): string[] {
-        const root = makeRepo({}, baseStackConfig({ "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4, ...database } } }));
-        try {
-            loadRegistry({ root, stack: "test" });
-            return [];
-        } catch (e) {
-            if (!(e instanceof RegistryError)) throw e;
-            return e.problems.map(formatProblem);
-        } finally {
-            fs.rmSync(root, { recursive: true, force: true });
-        }
-    }
+    const problems = (database: Record<string, unknown>): string[] =>
+        registryProblems({}, baseStackConfig({ "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4, ...database } } }));
 
     it("accepts security group IDs and private CIDR blocks, iam auth and a bundle path", () => {
         expect(problems({

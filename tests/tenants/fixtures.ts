@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
+import { formatProblem, RegistryError } from "../../tenants/problems";
+import { loadRegistry } from "../../tenants/registry";
 
 /** Pinned zones of the fixture's regions, three each so highAvailability configs validate too. */
 export const DEFAULT_ZONE_IDS = { "us-east-1": ["use1-az1", "use1-az2", "use1-az4"], "eu-west-1": ["euw1-az1", "euw1-az2", "euw1-az3"] };
@@ -53,4 +55,18 @@ export function hostOfLength(length: number, suffix = "example.com"): string {
     const host = [...labels, suffix].join(".");
     if (host.length !== length) throw new Error(`hostOfLength(${length}) made ${host.length}`);
     return host;
+}
+
+/** Validates a temporary repo of `files` under `config` and returns the formatted problems (empty when valid). */
+export function registryProblems(files: Record<string, string>, config = baseStackConfig()): string[] {
+    const root = makeRepo(files, config);
+    try {
+        loadRegistry({ root, stack: "test" });
+        return [];
+    } catch (e) {
+        if (!(e instanceof RegistryError)) throw e;
+        return e.problems.map(formatProblem);
+    } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+    }
 }

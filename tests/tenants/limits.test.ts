@@ -1,22 +1,10 @@
 import * as fs from "fs";
 import { describe, expect, it } from "vitest";
-import { formatProblem, RegistryError } from "../../tenants/problems";
 import { loadRegistry } from "../../tenants/registry";
 import { MAX_TENANT_TAGS, PLATFORM_TAG_KEYS } from "../../tenants/schema";
-import { baseStackConfig, hostOfLength, makeRepo, sharedTenant } from "./fixtures";
+import { baseStackConfig, hostOfLength, makeRepo, sharedTenant, registryProblems } from "./fixtures";
 
-function problems(files: Record<string, string>, config = baseStackConfig()): string[] {
-    const root = makeRepo(files, config);
-    try {
-        loadRegistry({ root, stack: "test" });
-        return [];
-    } catch (e) {
-        if (!(e instanceof RegistryError)) throw e;
-        return e.problems.map(formatProblem);
-    } finally {
-        fs.rmSync(root, { recursive: true, force: true });
-    }
-}
+const problems = registryProblems;
 
 const dedicated = (slug: string, extra = "") => sharedTenant(slug, `tier: dedicated\nnetwork: {cidr: 10.50.0.0/16}\n${extra}`);
 

@@ -1,23 +1,11 @@
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProblem, RegistryError } from "../../tenants/problems";
 import { loadRegistry } from "../../tenants/registry";
 import { fixtureRepo, type FixtureRepo } from "../support/fixtureRepo";
-import { baseStackConfig, makeRepo, sharedTenant } from "./fixtures";
+import { baseStackConfig, makeRepo, sharedTenant, registryProblems } from "./fixtures";
 
 /** Loads a test repo and returns the formatted problems (empty when valid). */
-function problems(files: Record<string, string>, config = baseStackConfig()): string[] {
-    const root = makeRepo(files, config);
-    try {
-        loadRegistry({ root, stack: "test" });
-        return [];
-    } catch (e) {
-        if (!(e instanceof RegistryError)) throw e;
-        return e.problems.map(formatProblem);
-    } finally {
-        fs.rmSync(root, { recursive: true, force: true });
-    }
-}
+const problems = registryProblems;
 
 function load(files: Record<string, string>, config = baseStackConfig()) {
     const root = makeRepo(files, config);
