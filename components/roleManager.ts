@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import type { Tenant } from "../tenants/registry";
 import { credentialsSecretWithVersion } from "./credentialsSecret";
 import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
-import type { RoleManagerEvent } from "./roleManager/handler";
+import { configSha256, ROLE_MANAGER_ENV, type RoleManagerConfig, type RoleManagerEvent } from "./roleManager/contract";
 
 /** The role manager's Lambda code: handler.ts bundled with pg (`npm run build:role-manager`), relative to the project. */
 export const ROLE_MANAGER_BUNDLE = "components/roleManager/dist/index.js";
@@ -66,9 +66,11 @@ export interface RoleManagerArgs {
  * network: the deploy cannot reach a database in another VPC or region, and opening a path from outside is not an
  * option. A small Lambda function in the database's VPC reads the RDS-managed master secret (nothing else may) and
  * applies idempotent SQL (roleManager/handler.ts): schema `t_<slug>` owned by `t_<slug>_owner` (migrations), runtime
- * role `t_<slug>_app` with data access only, each with its own secret. `aws.lambda.Invocation` runs it during the
- * deploy with the desired state as input (status included): a changed status, password or handler replaces the
- * invocation, which runs the function again. Suspended and offboarded tenants' roles lose LOGIN and their sessions.
+ * role `t_<slug>_app` with data access only, each with its own secret. The target (endpoint, database) and the
+ * role and secret names are the function's environment; `aws.lambda.Invocation` runs it during the deploy with only
+ * the status (and re-run triggers) as input, so whoever may invoke it cannot point it, or the master password,
+ * elsewhere. A changed status, password, handler or configuration replaces the invocation, which runs the function
+ * again. Suspended and offboarded tenants' roles lose LOGIN and their sessions.
  *
  * Passwords come from `random` and are never rotated behind the apps' backs: ECS injects secrets at task start, so a
  * new password reaches tasks only through a deployment, and {@link runtimeValueFrom} pins the secret version for that.
@@ -182,6 +184,20 @@ export class RoleManager extends pulumi.ComponentResource {
             ...regional,
             tags,
         }, child);
+        // Where the function connects and what it manages: configuration, not input, so an invoker cannot change it.
+        const config: { [K in keyof RoleManagerConfig]: pulumi.Input<string> } = {
+            host: database.address,
+            port: pulumi.output(database.port).apply(String),
+            database: database.name,
+            schema: this.schemaName,
+            ownerRole: this.ownerRoleName,
+            runtimeRole: this.runtimeRoleName,
+            masterSecretArn: database.masterSecretArn,
+            ownerSecretArn: owner.secret.arn,
+            runtimeSecretArn: runtime.secret.arn,
+        };
+        const variables: Record<string, pulumi.Input<string>> = { NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE };
+        for (const key of Object.keys(config) as (keyof RoleManagerConfig)[]) variables[ROLE_MANAGER_ENV[key]] = config[key];
         const fn = new aws.lambda.Function(`${name}-fn`, {
             description: `Applies the database roles of tenant ${tenant.slug} from inside its VPC`,
             runtime: ROLE_MANAGER_RUNTIME,
@@ -192,27 +208,20 @@ export class RoleManager extends pulumi.ComponentResource {
             timeout: 120,
             memorySize: 256,
             vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [sg.id] },
-            environment: { variables: { NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE } },
+            environment: { variables },
             loggingConfig: { logFormat: "JSON", logGroup: logs.name },
             ...regional,
             tags,
         // Creating a function in a VPC needs the network-interface permissions already attached.
         }, { parent: this, dependsOn: [vpcAccess, secretsPolicy] });
 
-        const event: { [K in keyof RoleManagerEvent]: pulumi.Input<RoleManagerEvent[K]> } & Record<string, unknown> = {
-            host: database.address,
-            port: database.port,
-            database: database.name,
-            schema: this.schemaName,
-            ownerRole: this.ownerRoleName,
-            runtimeRole: this.runtimeRoleName,
+        // Only what varies per run. The handler does not read the rest: a new password, new code or a new configuration
+        // changes the input, which re-runs the function.
+        const event: { [K in keyof RoleManagerEvent]-?: pulumi.Input<RoleManagerEvent[K]> } = {
             status: tenant.status,
-            masterSecretArn: database.masterSecretArn,
-            ownerSecretArn: owner.secret.arn,
-            runtimeSecretArn: runtime.secret.arn,
-            // Not read by the handler: a new password or new code changes the input, which re-runs the function.
-            secretVersions: { owner: owner.version.versionId, runtime: runtime.version.versionId },
+            secretVersions: pulumi.output({ owner: owner.version.versionId, runtime: runtime.version.versionId }),
             handlerSha256: fn.codeSha256,
+            configSha256: pulumi.all(variables).apply(configSha256),
         };
         this.invocation = new aws.lambda.Invocation(`${name}-apply`, {
             functionName: fn.name,

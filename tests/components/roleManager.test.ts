@@ -1,9 +1,11 @@
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { LAMBDA_CA_BUNDLE, ROLE_MANAGER_BUNDLE, ROLE_MANAGER_RUNTIME, RoleManager, type RoleManagerArgs, roleManagerBundlePath } from "../../components/roleManager";
-import { eventProblems, isTransient, scramVerifier, withRetries } from "../../components/roleManager/handler";
+import { configSha256, ROLE_MANAGER_ENV } from "../../components/roleManager/contract";
+import { eventProblems, isTransient, NoCleartextClient, pgClientConfig, readConfig, scramVerifier, withRetries } from "../../components/roleManager/handler";
 import { findResource, record, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
 import { bundleRoleManager } from "../../tools/buildRoleManager";
 
@@ -26,7 +28,7 @@ const T = {
 } as const;
 
 /** Records a RoleManager for a stand-in instance (a resource of its own, so ordering can be checked). */
-async function recordRoles(overrides: Partial<RoleManagerArgs> = {}): Promise<RecordResult> {
+async function recordRoles(overrides: Partial<RoleManagerArgs> = {}, instanceOverrides: Partial<RoleManagerArgs["database"]> = {}): Promise<RecordResult> {
     return record(async () => {
         const instance = new Instance("globex-instance", { identifier: "tenancy-test-globex", manageMasterUserPassword: true });
         const roles = new RoleManager("globex-roles", {
@@ -35,7 +37,7 @@ async function recordRoles(overrides: Partial<RoleManagerArgs> = {}): Promise<Re
             region: "eu-central-1",
             vpcId: "vpc-0globex0000000001",
             subnetIds: ["subnet-0prv0000000000a", "subnet-0prv0000000000b"],
-            database: { instance, address: "tenancy-test-globex.abc.eu-central-1.rds.amazonaws.com", port: 5432, name: "app", securityGroupId: DB_SG, masterSecretArn: MASTER },
+            database: { instance, address: "tenancy-test-globex.abc.eu-central-1.rds.amazonaws.com", port: 5432, name: "app", securityGroupId: DB_SG, masterSecretArn: MASTER, ...instanceOverrides },
             kmsKeyArn: KEY,
             logRetentionDays: 30,
             protect: true,
@@ -55,6 +57,32 @@ class Instance extends pulumi.CustomResource {
 
 const ofType = (r: RecordResult, type: string): RecordedResource[] => r.resources.filter((x) => x.type === type);
 const input = (r: RecordResult): Record<string, unknown> => JSON.parse(ofType(r, T.invocation)[0]!.inputs["input"] as string);
+const envOf = (r: RecordResult): Record<string, string> => (ofType(r, T.fn)[0]!.inputs["environment"] as { variables: Record<string, string> }).variables;
+
+/** A valid function environment, as the deploy sets it. */
+const ENV: Record<string, string> = {
+    TENANCY_DB_HOST: "tenancy-test-globex.abc.eu-central-1.rds.amazonaws.com",
+    TENANCY_DB_PORT: "5432",
+    TENANCY_DB_NAME: "app",
+    TENANCY_DB_SCHEMA: "t_globex",
+    TENANCY_OWNER_ROLE: "t_globex_owner",
+    TENANCY_RUNTIME_ROLE: "t_globex_app",
+    TENANCY_MASTER_SECRET_ARN: MASTER,
+    TENANCY_OWNER_SECRET_ARN: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:tenancy/test/globex/db-owner-AbCdEf",
+    TENANCY_RUNTIME_SECRET_ARN: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:tenancy/test/globex/db-runtime-AbCdEf",
+};
+
+/** Runs `fn` with `vars` in process.env, restoring it afterwards. */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+    const saved = { ...process.env };
+    Object.assign(process.env, vars);
+    try {
+        return await fn();
+    } finally {
+        for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+        Object.assign(process.env, saved);
+    }
+}
 
 describe("the role manager's code", () => {
     it("the committed bundle is what `npm run build:role-manager` builds from handler.ts and pg", () => {
@@ -71,15 +99,93 @@ describe("the role manager's code", () => {
         expect(requires.filter((m) => !builtins.has(m)).sort()).toEqual(["@aws-sdk/client-secrets-manager", "pg-cloudflare", "pg-native"]);
     });
 
-    it("events are checked field by field; identifiers it would have to quote are refused", () => {
-        const ok = { host: "h", port: 5432, database: "app", schema: "t_a", ownerRole: "t_a_owner", runtimeRole: "t_a_app", status: "active", masterSecretArn: "m", ownerSecretArn: "o", runtimeSecretArn: "r" };
+    it("an event carries only the status and re-run triggers: a target, role names, secret ARNs or any other key are refused", () => {
+        const ok = { status: "active", secretVersions: { owner: "v1", runtime: "v2" }, handlerSha256: "abc=", configSha256: "0f" };
         expect(eventProblems(ok)).toEqual([]);
-        expect(eventProblems({ ...ok, schema: "T-A", runtimeRole: "t_a_owner", port: "5432", status: "gone" })).toEqual([
-            "schema: not a PostgreSQL identifier (allowed: a-z, 0-9, '_')",
-            "runtimeRole: must differ from ownerRole",
-            "port: not a whole number",
+        expect(eventProblems({ status: "suspended" })).toEqual([]);
+        const allowed = "allowed: status, secretVersions, handlerSha256, configSha256";
+        expect(eventProblems({ ...ok, host: "db.attacker.example", port: 443, ownerRole: "tenancy_admin", masterSecretArn: "arn:x", status: "gone" })).toEqual([
+            `host: not accepted in an event: the target and the roles are the function's environment, set by the deploy (${allowed})`,
+            `port: not accepted in an event: the target and the roles are the function's environment, set by the deploy (${allowed})`,
+            `ownerRole: not accepted in an event: the target and the roles are the function's environment, set by the deploy (${allowed})`,
+            `masterSecretArn: not accepted in an event: the target and the roles are the function's environment, set by the deploy (${allowed})`,
             "status: gone (allowed: active, suspended, offboarded)",
         ]);
+        expect(eventProblems({ status: "active", handlerSha256: 1, secretVersions: "v" })).toEqual([
+            "secretVersions: not an object of version IDs",
+            "handlerSha256: not a string",
+        ]);
+        expect(eventProblems([])).toEqual(["event: not a JSON object"]);
+    });
+
+    it("the environment is checked: identifiers, an RDS endpoint as host and TLS name, no reserved role, schema or database", () => {
+        expect(readConfig(ENV)).toEqual({
+            config: {
+                host: ENV["TENANCY_DB_HOST"], port: 5432, database: "app", schema: "t_globex", ownerRole: "t_globex_owner", runtimeRole: "t_globex_app",
+                masterSecretArn: MASTER, ownerSecretArn: ENV["TENANCY_OWNER_SECRET_ARN"], runtimeSecretArn: ENV["TENANCY_RUNTIME_SECRET_ARN"],
+            },
+            problems: [],
+        });
+        const bad = { ...ENV, TENANCY_DB_HOST: "db.attacker.example", TENANCY_DB_PORT: "443x", TENANCY_DB_SCHEMA: "pg_catalog", TENANCY_OWNER_ROLE: "rds_superuser", TENANCY_RUNTIME_ROLE: "T-A" };
+        delete (bad as Record<string, string | undefined>)["TENANCY_MASTER_SECRET_ARN"];
+        expect(readConfig(bad).problems).toEqual([
+            "TENANCY_DB_HOST: 'db.attacker.example' is not an RDS endpoint (allowed: <name>.rds.amazonaws.com, <name>.rds.amazonaws.com.cn)",
+            "TENANCY_DB_PORT: '443x' is not a port number",
+            "TENANCY_DB_SCHEMA: 'pg_catalog' is reserved (allowed: a-z, 0-9, '_', not public, information_schema or starting with pg_)",
+            "TENANCY_OWNER_ROLE: 'rds_superuser' is reserved (allowed: a-z, 0-9, '_', not starting with pg_ or rds, not public, postgres or a special role name)",
+            "TENANCY_RUNTIME_ROLE: not a PostgreSQL identifier (allowed: a-z, 0-9, '_')",
+            "TENANCY_MASTER_SECRET_ARN: missing",
+        ]);
+        for (const role of ["pg_signal_backend", "rdsadmin", "postgres", "public", "current_user"]) {
+            expect(readConfig({ ...ENV, TENANCY_RUNTIME_ROLE: role }).problems, role).toEqual([expect.stringMatching(/^TENANCY_RUNTIME_ROLE: '.*' is reserved/)]);
+        }
+        expect(readConfig({ ...ENV, TENANCY_RUNTIME_ROLE: "t_globex_owner" }).problems).toEqual(["TENANCY_RUNTIME_ROLE: must differ from TENANCY_OWNER_ROLE"]);
+        expect(readConfig({ ...ENV, TENANCY_DB_NAME: "template1" }).problems).toEqual([expect.stringMatching(/^TENANCY_DB_NAME: 'template1' is reserved/)]);
+    });
+
+    it("the bundle refuses an event naming a target even with a valid environment, and accepts a status-only event up to AWS", async () => {
+        const bundled = require(path.join(ROOT, ROLE_MANAGER_BUNDLE)) as { handler: (e: unknown) => Promise<unknown> };
+        await withEnv(ENV, async () => {
+            await expect(bundled.handler({ status: "active", host: "db.attacker.example", port: 443 })).rejects.toThrow(/^role manager: host: not accepted in an event.*; port: not accepted/);
+            // Valid: it goes on to load the runtime's AWS SDK, which this checkout does not have.
+            await expect(bundled.handler({ status: "active", configSha256: "x" })).rejects.toThrow(/@aws-sdk\/client-secrets-manager/);
+        });
+        // Without its environment it refuses to run at all.
+        await expect(bundled.handler({ status: "active" })).rejects.toThrow(/TENANCY_DB_HOST: missing/);
+    });
+
+    it("the connection verifies the server's certificate for the configured endpoint (verify-full), never a name of the event", () => {
+        const { config } = readConfig(ENV);
+        const options = pgClientConfig(config!, { user: "tenancy_admin", password: "pw" });
+        expect(options).toMatchObject({ host: ENV["TENANCY_DB_HOST"], port: 5432, database: "app", user: "tenancy_admin" });
+        expect(options.ssl).toEqual({ rejectUnauthorized: true, servername: ENV["TENANCY_DB_HOST"] });
+    });
+
+    it("a server asking for the password in clear text gets an error, not the password (RDS asks for SCRAM or MD5)", async () => {
+        const received: Buffer[] = [];
+        let markClosed: () => void = () => undefined;
+        const closed = new Promise<void>((resolve) => (markClosed = resolve));
+        const server = net.createServer((socket) => {
+            socket.on("close", () => markClosed());
+            socket.on("data", (chunk) => {
+                received.push(chunk);
+                // After the startup message: AuthenticationCleartextPassword ('R', length 8, code 3).
+                if (received.length === 1) socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3]));
+            });
+            socket.on("error", () => undefined);
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const { port } = server.address() as net.AddressInfo;
+        // Without TLS only so that a plain socket can play the server; the handler's options always require TLS.
+        const client = new NoCleartextClient({ host: "127.0.0.1", port, user: "tenancy_admin", password: "the-master-password", database: "app", ssl: false, connectionTimeoutMillis: 5_000 });
+        try {
+            await expect(client.connect()).rejects.toThrow(/asked for the password in clear text/);
+            await closed; // the client hung up (the test times out otherwise)
+            expect(Buffer.concat(received).toString("latin1")).not.toContain("the-master-password");
+        } finally {
+            await client.end().catch(() => undefined);
+            await new Promise((resolve) => server.close(resolve));
+        }
     });
 
     it("a SCRAM verifier follows RFC 5802/7677 (the vector PostgreSQL's own tests use) and never contains the password", () => {
@@ -105,6 +211,14 @@ describe("the role manager's retries", () => {
         expect(isTransient(Object.assign(new Error(), { code: "28P01" }))).toBe(true);
         expect(isTransient(new Error("role manager: secret x has no password"))).toBe(false);
     });
+
+    it("pg's connection timeouts (errors without a code) are retried too", () => {
+        // What pg 8 throws when connectionTimeoutMillis passes: before and after the socket is open.
+        expect(isTransient(new Error("timeout expired"))).toBe(true);
+        expect(isTransient(new Error("Connection terminated due to connection timeout"))).toBe(true);
+        expect(isTransient(new Error("Connection terminated unexpectedly"))).toBe(false);
+        expect(isTransient(Object.assign(new Error("timeout expired"), { code: "42601" }))).toBe(false);
+    });
 });
 
 describe("RoleManager", () => {
@@ -116,7 +230,6 @@ describe("RoleManager", () => {
             runtime: ROLE_MANAGER_RUNTIME,
             handler: "index.handler",
             vpcConfig: { subnetIds: ["subnet-0prv0000000000a", "subnet-0prv0000000000b"] },
-            environment: { variables: { NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE } },
         });
         // Relative to the project directory, where Pulumi runs the program: the same in every checkout.
         expect(fn.inputs["code"]).toMatchObject({ archive: { assets: { "index.js": { path: ROLE_MANAGER_BUNDLE } } } });
@@ -155,6 +268,54 @@ describe("RoleManager", () => {
         expect(result.outputs["runtimeSecretArn"]).toBe(runtime.outputs["arn"]);
         expect(result.outputs["valueFrom"]).toMatch(new RegExp(`^${runtime.outputs["arn"]}:password::[0-9a-f-]{36}$`));
         expect(runtime.inputs["region"]).toBe("eu-central-1");
+    });
+
+    it("the function's environment, set by the deploy, carries the target and the roles; the handler accepts it", async () => {
+        const result = await recordRoles();
+        const env = envOf(result);
+        const secrets = ofType(result, T.secret);
+        const arnOf = (purpose: string) => secrets.find((s) => s.inputs["namePrefix"] === `tenancy/test/globex/${purpose}-`)!.outputs["arn"];
+        expect(env).toEqual({
+            NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
+            [ROLE_MANAGER_ENV.host]: "tenancy-test-globex.abc.eu-central-1.rds.amazonaws.com",
+            [ROLE_MANAGER_ENV.port]: "5432",
+            [ROLE_MANAGER_ENV.database]: "app",
+            [ROLE_MANAGER_ENV.schema]: "t_globex",
+            [ROLE_MANAGER_ENV.ownerRole]: "t_globex_owner",
+            [ROLE_MANAGER_ENV.runtimeRole]: "t_globex_app",
+            [ROLE_MANAGER_ENV.masterSecretArn]: MASTER,
+            [ROLE_MANAGER_ENV.ownerSecretArn]: arnOf("db-owner"),
+            [ROLE_MANAGER_ENV.runtimeSecretArn]: arnOf("db-runtime"),
+        });
+        expect(readConfig(env).problems).toEqual([]);
+    });
+
+    it("the invocation's input is the status and re-run triggers only: no host, role name or secret ARN", async () => {
+        const result = await recordRoles();
+        const fn = ofType(result, T.fn)[0]!;
+        const owner = ofType(result, T.secret).find((s) => s.inputs["namePrefix"] === "tenancy/test/globex/db-owner-")!;
+        const versions = ofType(result, "aws:secretsmanager/secretVersion:SecretVersion");
+        expect(versions).toHaveLength(2);
+        const given = input(result);
+        expect(Object.keys(given).sort()).toEqual(["configSha256", "handlerSha256", "secretVersions", "status"]);
+        expect(given).toEqual({
+            status: "active",
+            secretVersions: { owner: versions.find((v) => v.inputs["secretId"] === owner.id)!.outputs["versionId"], runtime: expect.any(String) },
+            handlerSha256: fn.outputs["codeSha256"],
+            configSha256: configSha256(envOf(result)),
+        });
+        expect(eventProblems(given)).toEqual([]);
+        expect(JSON.stringify(given)).not.toMatch(/globex|rds\.amazonaws|arn:/);
+    });
+
+    it("a change of the function's configuration changes the invocation's input, so the SQL runs again on the new target", async () => {
+        const before = await recordRoles();
+        for (const changed of [{ address: "tenancy-test-globex.new.eu-central-1.rds.amazonaws.com" }, { port: 5433 }]) {
+            const after = await recordRoles({}, changed);
+            expect(envOf(after)).not.toEqual(envOf(before));
+            expect(input(after)).toEqual({ ...input(before), configSha256: configSha256(envOf(after)) });
+            expect(input(after)["configSha256"]).not.toBe(input(before)["configSha256"]);
+        }
     });
 
     it("a status change (and only the status) changes the invocation's input, so it runs again; passwords stay", async () => {

@@ -191,4 +191,20 @@ describe("role manager SQL as the RDS master user (not a superuser)", () => {
     it("rejects identifiers it would have to quote, before any SQL runs", async () => {
         await expect(apply({ ...desired, schema: 'x"; DROP' })).rejects.toThrow(/schema: not a PostgreSQL identifier/);
     });
+
+    it("refuses to manage the master user itself or a reserved role: the master keeps its memberships and login", async () => {
+        // What an owner role named after the master would do otherwise: REVOKE every membership (rds_superuser) from it.
+        await using(cluster.admin(DB), (c) => c.query(`GRANT pg_read_all_stats TO ${MASTER}`).then(() => undefined));
+        const before = await catalogState();
+        await expect(apply({ ...desired, ownerRole: MASTER })).rejects.toThrow(`role manager: ownerRole: '${MASTER}' is the user the function connects as`);
+        await expect(apply({ ...desired, runtimeRole: MASTER })).rejects.toThrow(`role manager: runtimeRole: '${MASTER}' is the user the function connects as`);
+        await expect(apply({ ...desired, runtimeRole: "pg_signal_backend" })).rejects.toThrow(/runtimeRole: 'pg_signal_backend' is reserved/);
+        expect(await catalogState()).toEqual(before);
+        await using(cluster.admin(DB), async (c) => {
+            const held = await c.query("SELECT pg_has_role($1, 'pg_read_all_stats', 'MEMBER') AS m, pg_has_role($1, 'pg_signal_backend', 'MEMBER') AS s", [MASTER]);
+            expect(held.rows[0]).toEqual({ m: true, s: true });
+            await c.query(`REVOKE pg_read_all_stats FROM ${MASTER}`);
+        });
+        await asMaster(async (c) => expect((await c.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]));
+    });
 });

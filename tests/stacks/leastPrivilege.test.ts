@@ -161,7 +161,7 @@ describe("roles are managed from inside each tenant's network", () => {
         }
     });
 
-    it("each database's Invocation carries the tenant's status and its coordinates, no credential", () => {
+    it("each database's function is configured with its coordinates; its Invocation carries the tenant's status, no target and no credential", () => {
         const invocations = ofType("aws:lambda/invocation:Invocation");
         expect(invocations.map((i) => owner(i)).sort()).toEqual(Object.keys(OWN_DB).sort());
         for (const inv of invocations) {
@@ -170,17 +170,20 @@ describe("roles are managed from inside each tenant's network", () => {
             const db = ofType("aws:rds/instance:Instance").find((i) => owner(i) === slug)!;
             expect(inv.inputs.functionName).toBe(fn.outputs.name);
             expect(inv.inputs.region ?? "us-east-1").toBe(REGION[slug]);
-            const input = parse(inv.inputs.input) as Record<string, unknown>;
-            expect(input).toMatchObject({
-                status: OWN_DB[slug],
-                host: db.outputs.address,
-                database: "app",
-                schema: `t_${slug}`,
-                ownerRole: `t_${slug}_owner`,
-                runtimeRole: `t_${slug}_app`,
-                masterSecretArn: (db.outputs.masterUserSecrets as { secretArn: string }[])[0]!.secretArn,
+            // The target is the function's configuration: whoever may invoke it cannot point it elsewhere.
+            expect((fn.inputs.environment as { variables: Record<string, string> }).variables).toMatchObject({
+                TENANCY_DB_HOST: db.outputs.address,
+                TENANCY_DB_PORT: String(db.outputs.port),
+                TENANCY_DB_NAME: "app",
+                TENANCY_DB_SCHEMA: `t_${slug}`,
+                TENANCY_OWNER_ROLE: `t_${slug}_owner`,
+                TENANCY_RUNTIME_ROLE: `t_${slug}_app`,
+                TENANCY_MASTER_SECRET_ARN: (db.outputs.masterUserSecrets as { secretArn: string }[])[0]!.secretArn,
             });
-            expect(JSON.stringify(input)).not.toMatch(/password/i);
+            const input = parse(inv.inputs.input) as Record<string, unknown>;
+            expect(Object.keys(input).sort()).toEqual(["configSha256", "handlerSha256", "secretVersions", "status"]);
+            expect(input.status).toBe(OWN_DB[slug]);
+            expect(JSON.stringify(input)).not.toMatch(/password|arn:|rds\.amazonaws|_owner|_app/i);
             // A new handler or a new secret version re-invokes it (an input change replaces a CREATE_ONLY invocation).
             expect(input.handlerSha256).toBe(fn.outputs.codeSha256);
             expect(Object.keys(input.secretVersions as object)).toHaveLength(2);

@@ -5341,10 +5341,13 @@ var require_lib2 = __commonJS({
 var handler_exports = {};
 __export(handler_exports, {
   IDLE_IN_TRANSACTION_TIMEOUT_MS: () => IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  NoCleartextClient: () => NoCleartextClient,
   applyRoles: () => applyRoles,
   eventProblems: () => eventProblems,
   handler: () => handler,
   isTransient: () => isTransient,
+  pgClientConfig: () => pgClientConfig,
+  readConfig: () => readConfig,
   scramVerifier: () => scramVerifier,
   withRetries: () => withRetries
 });
@@ -5365,23 +5368,87 @@ var Result = import_lib.default.Result;
 var TypeOverrides = import_lib.default.TypeOverrides;
 var defaults = import_lib.default.defaults;
 
+// components/roleManager/contract.ts
+var ROLE_MANAGER_ENV = {
+  host: "TENANCY_DB_HOST",
+  port: "TENANCY_DB_PORT",
+  database: "TENANCY_DB_NAME",
+  schema: "TENANCY_DB_SCHEMA",
+  ownerRole: "TENANCY_OWNER_ROLE",
+  runtimeRole: "TENANCY_RUNTIME_ROLE",
+  masterSecretArn: "TENANCY_MASTER_SECRET_ARN",
+  ownerSecretArn: "TENANCY_OWNER_SECRET_ARN",
+  runtimeSecretArn: "TENANCY_RUNTIME_SECRET_ARN"
+};
+var STATUSES = ["active", "suspended", "offboarded"];
+var EVENT_KEYS = ["status", "secretVersions", "handlerSha256", "configSha256"];
+
 // components/roleManager/handler.ts
 var IDLE_IN_TRANSACTION_TIMEOUT_MS = 6e4;
-var STATUSES = ["active", "suspended", "offboarded"];
 var PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+var RESERVED_ROLE = /^(pg_|rds)|^(public|none|postgres|current_user|current_role|session_user)$/;
+var RESERVED_SCHEMA = /^pg_|^(public|information_schema)$/;
+var RESERVED_DATABASE = /^(postgres|template0|template1|rdsadmin)$/;
+var RDS_ENDPOINT = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.rds\.amazonaws\.com(\.cn)?$/;
+function nameProblems(names, label) {
+  const problems = [];
+  const reserved = {
+    database: [RESERVED_DATABASE, "not postgres, template0, template1 or rdsadmin"],
+    schema: [RESERVED_SCHEMA, "not public, information_schema or starting with pg_"],
+    ownerRole: [RESERVED_ROLE, "not starting with pg_ or rds, not public, postgres or a special role name"],
+    runtimeRole: [RESERVED_ROLE, "not starting with pg_ or rds, not public, postgres or a special role name"]
+  };
+  for (const key of ["database", "schema", "ownerRole", "runtimeRole"]) {
+    const value = names[key];
+    if (typeof value !== "string" || value === "") problems.push(`${label(key)}: missing`);
+    else if (!PG_IDENTIFIER.test(value)) problems.push(`${label(key)}: not a PostgreSQL identifier (allowed: a-z, 0-9, '_')`);
+    else if (reserved[key][0].test(value)) problems.push(`${label(key)}: '${value}' is reserved (allowed: a-z, 0-9, '_', ${reserved[key][1]})`);
+  }
+  if (typeof names.ownerRole === "string" && names.ownerRole === names.runtimeRole) problems.push(`${label("runtimeRole")}: must differ from ${label("ownerRole")}`);
+  return problems;
+}
+function readConfig(env = process.env) {
+  const v = (key) => env[ROLE_MANAGER_ENV[key]] ?? "";
+  const label = (key) => ROLE_MANAGER_ENV[key];
+  const config = {
+    host: v("host"),
+    port: /^[0-9]{1,5}$/.test(v("port")) ? Number(v("port")) : NaN,
+    database: v("database"),
+    schema: v("schema"),
+    ownerRole: v("ownerRole"),
+    runtimeRole: v("runtimeRole"),
+    masterSecretArn: v("masterSecretArn"),
+    ownerSecretArn: v("ownerSecretArn"),
+    runtimeSecretArn: v("runtimeSecretArn")
+  };
+  const problems = [];
+  if (config.host === "") problems.push(`${label("host")}: missing`);
+  else if (!RDS_ENDPOINT.test(config.host)) problems.push(`${label("host")}: '${config.host}' is not an RDS endpoint (allowed: <name>.rds.amazonaws.com, <name>.rds.amazonaws.com.cn)`);
+  if (v("port") === "") problems.push(`${label("port")}: missing`);
+  else if (!(config.port >= 1 && config.port <= 65535)) problems.push(`${label("port")}: '${v("port")}' is not a port number`);
+  problems.push(...nameProblems(config, label));
+  for (const key of ["masterSecretArn", "ownerSecretArn", "runtimeSecretArn"]) {
+    if (config[key] === "") problems.push(`${label(key)}: missing`);
+  }
+  return problems.length ? { problems } : { config, problems };
+}
 function eventProblems(event) {
-  if (!event || typeof event !== "object") return ["event: not a JSON object"];
+  if (!event || typeof event !== "object" || Array.isArray(event)) return ["event: not a JSON object"];
   const e = event;
   const problems = [];
-  for (const key of ["database", "schema", "ownerRole", "runtimeRole"]) {
-    if (typeof e[key] !== "string" || !PG_IDENTIFIER.test(e[key])) problems.push(`${key}: not a PostgreSQL identifier (allowed: a-z, 0-9, '_')`);
+  for (const key of Object.keys(e)) {
+    if (!EVENT_KEYS.includes(key)) {
+      problems.push(`${key}: not accepted in an event: the target and the roles are the function's environment, set by the deploy (allowed: ${EVENT_KEYS.join(", ")})`);
+    }
   }
-  if (e["ownerRole"] === e["runtimeRole"]) problems.push("runtimeRole: must differ from ownerRole");
-  for (const key of ["host", "masterSecretArn", "ownerSecretArn", "runtimeSecretArn"]) {
-    if (typeof e[key] !== "string" || e[key] === "") problems.push(`${key}: missing`);
-  }
-  if (!Number.isInteger(e["port"])) problems.push("port: not a whole number");
   if (!STATUSES.includes(e["status"])) problems.push(`status: ${String(e["status"])} (allowed: ${STATUSES.join(", ")})`);
+  const versions = e["secretVersions"];
+  if (versions !== void 0 && (!versions || typeof versions !== "object" || Object.values(versions).some((x) => typeof x !== "string"))) {
+    problems.push("secretVersions: not an object of version IDs");
+  }
+  for (const key of ["handlerSha256", "configSha256"]) {
+    if (e[key] !== void 0 && typeof e[key] !== "string") problems.push(`${key}: not a string`);
+  }
   return problems;
 }
 function scramVerifier(password, salt = (0, import_crypto.randomBytes)(16), iterations = 4096) {
@@ -5394,7 +5461,7 @@ function scramVerifier(password, salt = (0, import_crypto.randomBytes)(16), iter
 var ident = (name) => `"${name.replace(/"/g, '""')}"`;
 var literal = (value) => `'${value.replace(/'/g, "''")}'`;
 async function applyRoles(client, desired) {
-  const problems = eventProblems({ ...desired, host: "-", port: 0, status: "active", masterSecretArn: "-", ownerSecretArn: "-", runtimeSecretArn: "-" });
+  const problems = nameProblems(desired, (key) => key);
   if (problems.length) throw new Error(`role manager: ${problems.join("; ")}`);
   const { schema, ownerRole: owner, runtimeRole: runtime } = desired;
   const db = ident(desired.database);
@@ -5404,6 +5471,9 @@ async function applyRoles(client, desired) {
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('tenancy-role-manager'))");
     const current = (await client.query("SELECT current_user AS me")).rows[0]["me"];
+    for (const key of ["ownerRole", "runtimeRole"]) {
+      if (desired[key] === current) throw new Error(`role manager: ${key}: '${current}' is the user the function connects as (allowed: a role of the app's own)`);
+    }
     for (const [role, password] of [[owner, desired.ownerPassword], [runtime, desired.runtimePassword]]) {
       await client.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${literal(role)}) THEN CREATE ROLE ${ident(role)}; END IF; END $$`);
       await client.query(`ALTER ROLE ${ident(role)} WITH ${login} NOCREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT -1 PASSWORD ${literal(scramVerifier(password))}`);
@@ -5458,18 +5528,20 @@ function passwordOf(secret, arn) {
   return password;
 }
 async function handler(event) {
-  const problems = eventProblems(event);
-  if (problems.length) throw new Error(`role manager: ${problems.join("; ")}`);
-  const e = event;
+  const { config, problems } = readConfig(process.env);
+  problems.unshift(...eventProblems(event));
+  if (problems.length || !config) throw new Error(`role manager: ${problems.join("; ")}`);
+  const { status } = event;
   const sdk = require("@aws-sdk/client-secrets-manager");
   const sm = new sdk.SecretsManagerClient({});
   const read = (arn) => readSecret(sm, sdk.GetSecretValueCommand, arn);
-  await withRetries(() => applyOnce(e, read));
-  return { database: e.database, login: e.status === "active" };
+  await withRetries(() => applyOnce(config, status === "active", read));
+  return { database: config.database, login: status === "active" };
 }
 function isTransient(err) {
   const e = err;
-  return e?.name === "AccessDeniedException" || e?.code === "28P01" || e?.code === "ECONNREFUSED" || e?.code === "ETIMEDOUT";
+  if (e?.name === "AccessDeniedException" || e?.code === "28P01" || e?.code === "ECONNREFUSED" || e?.code === "ETIMEDOUT") return true;
+  return e?.code === void 0 && (e?.message === "timeout expired" || e?.message === "Connection terminated due to connection timeout");
 }
 async function withRetries(fn, delaysMs = [5e3, 1e4, 2e4]) {
   for (let attempt = 0; ; attempt++) {
@@ -5482,29 +5554,43 @@ async function withRetries(fn, delaysMs = [5e3, 1e4, 2e4]) {
     }
   }
 }
-async function applyOnce(e, read) {
-  const [master, owner, runtime] = await Promise.all([read(e.masterSecretArn), read(e.ownerSecretArn), read(e.runtimeSecretArn)]);
-  if (typeof master["username"] !== "string") throw new Error(`role manager: secret ${e.masterSecretArn} has no username`);
-  const client = new Client({
-    host: e.host,
-    port: e.port,
-    database: e.database,
-    user: master["username"],
-    password: passwordOf(master, e.masterSecretArn),
-    ssl: { rejectUnauthorized: true, servername: e.host },
+function pgClientConfig(config, master) {
+  return {
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: master.user,
+    password: master.password,
+    ssl: { rejectUnauthorized: true, servername: config.host },
     connectionTimeoutMillis: 1e4,
     statement_timeout: 6e4
-  });
+  };
+}
+var NoCleartextClient = class extends Client {
+  _handleAuthCleartextPassword() {
+    const connection = this.connection;
+    connection.emit("error", new Error("role manager: the server asked for the password in clear text (allowed: SCRAM-SHA-256, MD5): not sent"));
+    connection.stream.destroy();
+  }
+};
+async function applyOnce(config, login, read) {
+  const [master, owner, runtime] = await Promise.all([read(config.masterSecretArn), read(config.ownerSecretArn), read(config.runtimeSecretArn)]);
+  const user = master["username"];
+  if (typeof user !== "string") throw new Error(`role manager: secret ${config.masterSecretArn} has no username`);
+  for (const key of ["ownerRole", "runtimeRole"]) {
+    if (config[key] === user) throw new Error(`role manager: ${ROLE_MANAGER_ENV[key]}: '${user}' is the master user (allowed: a role of the app's own)`);
+  }
+  const client = new NoCleartextClient(pgClientConfig(config, { user, password: passwordOf(master, config.masterSecretArn) }));
   await client.connect();
   try {
     await applyRoles(client, {
-      database: e.database,
-      schema: e.schema,
-      ownerRole: e.ownerRole,
-      runtimeRole: e.runtimeRole,
-      login: e.status === "active",
-      ownerPassword: passwordOf(owner, e.ownerSecretArn),
-      runtimePassword: passwordOf(runtime, e.runtimeSecretArn)
+      database: config.database,
+      schema: config.schema,
+      ownerRole: config.ownerRole,
+      runtimeRole: config.runtimeRole,
+      login,
+      ownerPassword: passwordOf(owner, config.ownerSecretArn),
+      runtimePassword: passwordOf(runtime, config.runtimeSecretArn)
     });
   } finally {
     await client.end();
@@ -5513,10 +5599,13 @@ async function applyOnce(e, read) {
 // Annotate the CommonJS export names for ESM import in node:
 0 && (module.exports = {
   IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  NoCleartextClient,
   applyRoles,
   eventProblems,
   handler,
   isTransient,
+  pgClientConfig,
+  readConfig,
   scramVerifier,
   withRetries
 });
