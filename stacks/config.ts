@@ -80,9 +80,10 @@ const SharedDatabaseSchema = z.strictObject({
     /** Port the PostgreSQL provider connects to (a tunnel's local port). Defaults to the cluster's port (5432). */
     adminPort: int(1, 65535).optional(),
     /**
-     * Where `pulumi up` reaches the cluster from: each entry becomes an ingress rule on 5432 into the cluster's
-     * security group. `securityGroupIds`: the deploy runner's (or SSM tunnel host's) security groups in the shared
-     * VPC; `cidrBlocks`: private ranges (e.g. a peered tooling VPC). Defaults to none: only the shared app connects.
+     * Further sources `pulumi up` may reach the cluster from; each entry becomes an ingress rule on 5432 into the
+     * cluster's security group. The deploy runner needs none: the program creates its group and the cluster admits it.
+     * `securityGroupIds`: e.g. an SSM tunnel host's group in the shared VPC; `cidrBlocks`: private ranges (e.g. a
+     * peered tooling VPC). Defaults to none: only the shared app and the deploy runner's group connect.
      */
     adminIngress: z.strictObject({
         securityGroupIds: z.array(z.string().regex(/^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, "must be a security group ID such as sg-0123456789abcdef0")).default([]),
@@ -228,7 +229,8 @@ export const StackConfigSchema = z.strictObject({
      * RDS for PostgreSQL instances of hybrid and dedicated tenants, versioned apart from the shared Aurora cluster so a
      * major upgrade of one kind never drags the other along. `engineVersion` is the major version (`16`; a minor is
      * accepted and ignored, RDS applies minor upgrades itself). A new major needs `allowMajorVersionUpgrade: true`
-     * too, or RDS refuses it: the upgrade is a deliberate act (it runs in each instance's maintenance window).
+     * too, or RDS refuses it. While that flag is true, changes apply immediately (not in the maintenance window), so
+     * the upgrade runs in the deploy that asks for it; set it back to false afterwards. Defaults: `16`, false.
      */
     instanceDatabases: z.strictObject({
         engineVersion: z.string().regex(/^\d+(\.\d+)?$/, "must be a PostgreSQL version such as 16 or 16.6").default("16"),
@@ -253,9 +255,9 @@ export const StackConfigSchema = z.strictObject({
      * of every served shared and hybrid tenant) and each dedicated tenant's listener against it. Defaults to 25.
      */
     certificatesPerListener: int(1, 1000).default(DEFAULT_CERTIFICATES_PER_LISTENER),
-    /** Protect stateful resources (databases, clusters, schemas, roles, keys, secrets) from deletion. True in prod. */
+    /** Protect stateful resources (databases, clusters, schemas, roles, keys, secrets) from deletion. Defaults to true (the dev example sets false). */
     protect: z.boolean().default(true),
-    /** Retention of every log group, in days. */
+    /** Retention of every log group, in days. Defaults to 30. */
     logRetentionDays: z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
         message: `must be a CloudWatch retention period (${LOG_RETENTION_DAYS.join(", ")})`,
     }).default(30),
