@@ -14,10 +14,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Client } from "pg";
 import { inject } from "vitest";
 import type { TestProject } from "vitest/node";
@@ -106,9 +106,21 @@ function waitReady(server: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * The binaries as `account` can run them: in place, or (a checkout `nobody` cannot reach, such as one under a 0700
+ * /root) copied with their libraries into `dir`, which goes away with the server.
+ */
+function reachableBinaries(bin: { initdb: string; postgres: string }, account: { uid: number; gid: number } | undefined, dir: string): { initdb: string; postgres: string } {
+  if (!account || spawnSync(bin.postgres, ["--version"], { ...account, stdio: "ignore" }).status === 0) return bin;
+  const native = dirname(dirname(bin.postgres)); // <native>/bin/postgres, beside <native>/lib and <native>/share
+  const copy = join(dir, "native");
+  cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+  return { initdb: join(copy, "bin", "initdb"), postgres: join(copy, "bin", "postgres") };
+}
+
 /** Starts a fresh server: temp directory, free port on 127.0.0.1, random superuser `postgres` password, no unix socket. */
 export async function startServer(): Promise<PgServer> {
-  const { initdb, postgres } = await binaries();
+  const installed = await binaries();
   const account = serverAccount();
   const dir = mkdtempSync(join(tmpdir(), "tenancy-pg-"));
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
@@ -121,6 +133,7 @@ export async function startServer(): Promise<PgServer> {
   process.once("exit", onExit);
   try {
     chmodSync(dir, 0o755);
+    const { initdb, postgres } = reachableBinaries(installed, account, dir);
     const data = join(dir, "data");
     mkdirSync(data, { mode: 0o700 });
     if (account) chownSync(data, account.uid, account.gid);
