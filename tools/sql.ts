@@ -13,6 +13,7 @@ import { closest } from "../tenants/problems";
 import { loadRegistry, type Registry } from "../tenants/registry";
 import { attributeTenants, recordStack as recordProgram } from "./stackRecording";
 import { EXIT_USAGE, failOnRegistryError, parseFlags, STACKS_ROOT } from "./cli";
+import { roleManagerNotes, roleManagerRun } from "./sql/roleManager";
 import { POSTGRESQL_TYPES, quoteIdentifier, renderSql, renderSqlUpdate, type DeclaredResource, type RenderOptions, type SqlStatement } from "./sql/render";
 
 const PROVIDER_TYPE = "pulumi:providers:postgresql";
@@ -55,6 +56,25 @@ export function selectPostgresql(resources: readonly RecordedResource[], scope: 
         const slug = owners.get(r.urn) ?? null;
         return scope.kind === "platform" ? slug === null : slug === scope.slug;
     });
+}
+
+/**
+ * Role manager sections of the hybrid and dedicated tenants in scope, in slug order. With a base plan, only those whose
+ * invocation input changed (a status change, new passwords, new code or configuration), since only those run again.
+ */
+export async function roleManagerSections(recording: StackRecording, scope: Scope, base?: Plan): Promise<SqlSection[]> {
+    if (scope.kind === "platform") return [];
+    const owners = attributeTenants(recording.resources);
+    const before = new Map((base?.resources ?? []).map((r) => [r.urn, JSON.stringify(r.inputs["input"])]));
+    const slugs = recording.registry.tenants.filter((t) => t.tier !== "shared" && (scope.kind === "all" || t.slug === scope.slug)).map((t) => t.slug).sort();
+    const sections: SqlSection[] = [];
+    for (const slug of slugs) {
+        const run = await roleManagerRun(recording.resources, owners, slug);
+        if (!run) continue;
+        if (base && before.get(run.invocation) === JSON.stringify(run.input)) continue;
+        sections.push({ tenant: slug, notes: roleManagerNotes(run), statements: run.statements });
+    }
+    return sections;
 }
 
 /** The provider's connection as render options: its database, its user, and whether that user is a superuser. */
@@ -245,17 +265,18 @@ async function cli(): Promise<void> {
     const scope: Scope = values.tenant !== undefined ? { kind: "tenant", slug: values.tenant } : values.platform ? { kind: "platform" } : { kind: "all" };
     const opts = { locks: values.locks ?? false };
     const sections = base ? changeSections(base, recording, scope, opts) : sqlSections(recording, scope, opts);
+    sections.push(...(await roleManagerSections(recording, scope, base)));
     const { database = "postgres", username = "postgres" } = recording.provider;
     const what = scope.kind === "tenant" ? `tenant ${scope.slug}` : scope.kind === "platform" ? "platform hardening" : "platform and every tenant";
     console.log(
         base
-            ? `-- SQL that an update from ${values.base} runs on the shared cluster of stack ${stack} (${what}): changes only, grouped by tenant.`
-            : `-- SQL that @pulumi/postgresql runs on the shared cluster of stack ${stack} (${what}): the platform first, then each tenant, in registration order.`,
+            ? `-- SQL that an update from ${values.base} runs in stack ${stack} (${what}): changes only, grouped by tenant.`
+            : `-- SQL of stack ${stack} (${what}): @pulumi/postgresql on the shared cluster (the platform first, then each shared tenant, in registration order), then each hybrid and dedicated tenant's role manager on its own instance.`,
     );
     console.log(`-- The provider connects as ${username} to ${database}; passwords are placeholders. Mapping: docs/sql-mapping.md`);
     if (sections.length === 0) {
         const tier = recording.registry.tenants.find((t) => scope.kind === "tenant" && t.slug === scope.slug)?.tier;
-        console.log(base ? "-- nothing changes on the shared cluster." : `-- tenant ${scope.kind === "tenant" ? scope.slug : ""} is ${tier}: it declares nothing on the shared cluster.`);
+        console.log(base ? "-- nothing changes." : `-- tenant ${scope.kind === "tenant" ? scope.slug : ""} is ${tier}: it declares no SQL.`);
         return;
     }
     console.log(sectionsToScript(sections, database, new Map(recording.registry.tenants.map((t) => [t.slug, t.tier]))));

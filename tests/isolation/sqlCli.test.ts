@@ -44,7 +44,11 @@ describe("npm run sql", () => {
             "shared-hardening-tenants-connect",
             "shared-hardening-tenants-group",
         ]);
-        expect(names.slice(7).every((n) => n.startsWith("acme-db-"))).toBe(true); // dev's only shared tenant
+        // dev's only shared tenant, then the role managers of its hybrid and dedicated tenants, on their own instances.
+        const managers = names.filter((n) => n.endsWith("-roles-apply"));
+        expect(managers.map((n) => n.split("-")[0])).toEqual(["globex", "initech"]);
+        expect(names.slice(7, names.length - managers.length).every((n) => n.startsWith("acme-db-"))).toBe(true);
+        expect(names.slice(names.length - managers.length)).toEqual(managers);
         expect(stdout).toContain(`\\connect "postgres"\n\n-- urn:`);
         expect(stdout).toContain(`BEGIN;\nREVOKE ALL PRIVILEGES ON DATABASE "postgres" FROM "public";\nCOMMIT;`);
         expect(stdout).toContain(`PASSWORD '<password:t_acme_app>'`);
