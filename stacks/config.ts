@@ -32,7 +32,18 @@ function fargateTaskSize(s: { cpu: number; memory: number }, ctx: z.RefinementCt
     if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
 }
 
-const SizePresetSchema = z.strictObject({
+/**
+ * A cross-field check that runs whenever the fields it reads are valid, whatever problems the object's other fields
+ * have (zod skips object refinements after any aborting problem): every problem is reported at once.
+ */
+function whenValid(fields: Record<string, z.ZodType>): { when: (payload: { value: unknown }) => boolean } {
+    return {
+        when: ({ value }) =>
+            typeof value === "object" && value !== null && Object.entries(fields).every(([k, schema]) => schema.safeParse((value as Record<string, unknown>)[k]).success),
+    };
+}
+
+const PRESET_FIELDS = {
     /** RDS instance class of hybrid and dedicated databases. */
     dbInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium"),
     allocatedStorageGb: int(20, 65536),
@@ -46,10 +57,14 @@ const SizePresetSchema = z.strictObject({
     /** Autoscaling bounds of a dedicated service. */
     minTasks: int(1, 100),
     maxTasks: int(1, 100),
-}).refine((s) => s.maxAllocatedStorageGb >= s.allocatedStorageGb, {
+};
+const { allocatedStorageGb, maxAllocatedStorageGb, minTasks, maxTasks } = PRESET_FIELDS;
+
+const SizePresetSchema = z.strictObject(PRESET_FIELDS).refine((s) => s.maxAllocatedStorageGb >= s.allocatedStorageGb, {
     message: "maxAllocatedStorageGb must be at least allocatedStorageGb", path: ["maxAllocatedStorageGb"],
-}).refine((s) => s.maxTasks >= s.minTasks, { message: "maxTasks must be at least minTasks", path: ["maxTasks"] })
-    .superRefine(fargateTaskSize);
+    ...whenValid({ allocatedStorageGb, maxAllocatedStorageGb }),
+}).refine((s) => s.maxTasks >= s.minTasks, { message: "maxTasks must be at least minTasks", path: ["maxTasks"], ...whenValid({ minTasks, maxTasks }) })
+    .superRefine(fargateTaskSize, whenValid({ cpu: PRESET_FIELDS.cpu, memory: PRESET_FIELDS.memory }));
 
 export type SizePreset = z.output<typeof SizePresetSchema>;
 
@@ -168,6 +183,11 @@ export function dedicatedZoneCount(highAvailability: boolean): number {
     return highAvailability ? 3 : 2;
 }
 
+const APP_CPU = z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)], {
+    error: "must be a Fargate CPU value (256, 512, 1024, 2048, 4096)",
+});
+const APP_MEMORY = int(512, 30720);
+
 const SharedSchema = z.strictObject({
     /** CIDR of the shared VPC. */
     vpcCidr: z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.0.0.0/16"),
@@ -177,16 +197,14 @@ const SharedSchema = z.strictObject({
     natGateways: z.enum(["single", "perAz"]).default("single"),
     database: SharedDatabaseSchema,
     app: z.strictObject({
-        cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)], {
-            error: "must be a Fargate CPU value (256, 512, 1024, 2048, 4096)",
-        }).default(512),
-        memory: int(512, 30720).default(1024),
+        cpu: APP_CPU.default(512),
+        memory: APP_MEMORY.default(1024),
         desiredCount: int(1, 100).default(2),
         containerPort: int(1024, 65535).default(8080),
         healthCheckPath: z.string().regex(/^\/\S*$/, "must be a path starting with /").default("/healthz"),
         /** Docker build context of the app; when set, the image is built and pushed with @pulumi/docker. */
         buildContext: z.string().min(1).optional(),
-    }).superRefine(fargateTaskSize).default({ cpu: 512, memory: 1024, desiredCount: 2, containerPort: 8080, healthCheckPath: "/healthz" }),
+    }).superRefine(fargateTaskSize, whenValid({ cpu: APP_CPU, memory: APP_MEMORY })).default({ cpu: 512, memory: 1024, desiredCount: 2, containerPort: 8080, healthCheckPath: "/healthz" }),
 });
 
 const DEFAULT_SIZES: Record<(typeof SIZES)[number], SizePreset> = {

@@ -117,6 +117,25 @@ describe("stack configuration limits", () => {
         expect(out[0]).toMatch(/^Pulumi\.test\.yaml:\d+:\d+ tenancy:sizes\.small\.memory: 4096 MiB does not fit cpu 256 \(allowed: 512, 1024, 2048\)$/);
     });
 
+    it("a preset's cross-field checks run whatever its other fields' problems: all are reported at once", () => {
+        // minTasks is missing (an aborting problem): the checks that do not read it still run.
+        const large = { dbInstanceClass: "db.r6g.xlarge", allocatedStorageGb: 200, maxAllocatedStorageGb: 100, cpu: 256, memory: 4096, maxTasks: 2 };
+        const out = problems({}, baseStackConfig({ "tenancy:sizes": { large } })).map((p) => p.replace(/^\S+ /, ""));
+        expect(out).toEqual(expect.arrayContaining([
+            expect.stringMatching(/^tenancy:sizes\.large\.minTasks: /),
+            "tenancy:sizes.large.memory: 4096 MiB does not fit cpu 256 (allowed: 512, 1024, 2048)",
+            "tenancy:sizes.large.maxAllocatedStorageGb: maxAllocatedStorageGb must be at least allocatedStorageGb",
+        ]));
+        expect(out).toHaveLength(3);
+        const app = problems({}, baseStackConfig({
+            "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 }, app: { cpu: 1024, memory: 1024, desiredCount: 0 } },
+        })).map((p) => p.replace(/^\S+ /, ""));
+        expect([...app].sort()).toEqual([
+            "tenancy:shared.app.desiredCount: must be 1 to 100",
+            "tenancy:shared.app.memory: 1024 MiB does not fit cpu 1024 (allowed: 2048 to 8192 in steps of 1024)",
+        ]);
+    });
+
     it("the shared app's CPU and memory must be a Fargate task size", () => {
         const out = problems({}, baseStackConfig({
             "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 }, app: { cpu: 1024, memory: 1024 } },
