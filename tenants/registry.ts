@@ -260,6 +260,17 @@ function isDirectory(abs: string): boolean {
 /** The tenant file schema with every field optional: what a file with errors still says, for the checks against the stack. */
 const PartialTenantFileSchema = TenantFileSchema.partial();
 
+/** Custom domains that take the stack's own domain or a reserved platform host name, as `[path, message]`. */
+function customDomainNameProblems(names: readonly unknown[], domain: string): [(string | number)[], string][] {
+    const out: [(string | number)[], string][] = [];
+    names.forEach((d, i) => {
+        if (typeof d !== "string") return;
+        if (d === domain) out.push([["customDomains", i], `'${d}' is the stack's own domain`]);
+        else if (isReservedHost(d, domain)) out.push([["customDomains", i], `'${d}' is reserved by the platform`]);
+    });
+    return out;
+}
+
 /**
  * What can still be checked in a file with schema errors: the file without the values at fault (the leaf where the
  * parents are mappings, the whole list otherwise) and the top-level fields that had a problem, so checks that depend
@@ -373,6 +384,12 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
             problems.push(...contextProblems(source, data, invalid, fileSlug, config));
             salvaged.push({ source, data, invalid });
         }
+        // A list with a problem is left out of the salvaged file whole; its entries' names are still checked, in place.
+        if (invalid.has("customDomains")) {
+            const entries = (raw as Record<string, unknown>)["customDomains"];
+            const names = Array.isArray(entries) ? entries.map((e) => (typeof e === "string" ? e : (e as { name?: unknown } | null)?.name)) : [];
+            for (const [path, message] of customDomainNameProblems(names, config.domain)) problems.push(source.problem(path, message, { field: fieldPath(path) }));
+        }
     }
     const notices: Problem[] = ignored.length
         ? [{
@@ -423,10 +440,7 @@ function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid:
         at(["subdomain"], `'${data.subdomain}' is reserved by the platform`);
     }
     const customDomains = data.customDomains ?? [];
-    customDomains.forEach(({ name: d }, i) => {
-        if (d === config.domain) at(["customDomains", i], `'${d}' is the stack's own domain`);
-        else if (isReservedHost(d, config.domain)) at(["customDomains", i], `'${d}' is reserved by the platform`);
-    });
+    customDomainNameProblems(customDomains.map((d) => d.name), config.domain).forEach(([path, message]) => at(path, message));
     // Which names can lead a certificate depends on the tier and every host name: skipped when any of them is invalid.
     const subdomain = data.subdomain ?? data.slug;
     const certificatesCheckable = tier && subdomain !== undefined && ok("customDomains") && ok("subdomain") && ok("slug");

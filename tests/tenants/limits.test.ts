@@ -23,6 +23,28 @@ describe("host names (ALB host-header values; ACM main names: tests/tenants/cert
     });
 });
 
+describe("custom domains: every entry's problems at once", () => {
+    it("a reserved name is reported beside a malformed entry of the same list", () => {
+        const out = problems({ "acme.yaml": sharedTenant("acme", "customDomains: [admin.saas.example.com, 'not a host', app.acme.com]\n") });
+        expect(out).toEqual(expect.arrayContaining([
+            expect.stringMatching(/^tenants\/test\/acme\.yaml:3:\d+ customDomains\[1\]/),
+            "tenants/test/acme.yaml:3:17 customDomains[0]: 'admin.saas.example.com' is reserved by the platform",
+        ]));
+        expect(out).toHaveLength(2);
+    });
+
+    it("a reserved name and the stack's own domain are reported beside a list that is too long", () => {
+        const list = ["a.acme.com", "b.acme.com", "api.saas.example.com", "c.acme.com", "saas.example.com"];
+        const out = problems({ "acme.yaml": sharedTenant("acme", `customDomains:\n${list.map((d) => `  - ${d}\n`).join("")}`) });
+        expect(out).toEqual(expect.arrayContaining([
+            expect.stringMatching(/^tenants\/test\/acme\.yaml:\d+:\d+ customDomains: /),
+            "tenants/test/acme.yaml:6:5 customDomains[2]: 'api.saas.example.com' is reserved by the platform",
+            "tenants/test/acme.yaml:8:5 customDomains[4]: 'saas.example.com' is the stack's own domain",
+        ]));
+        expect(out).toHaveLength(3);
+    });
+});
+
 describe("tags (AWS: 50 per resource, the platform's included)", () => {
     const tags = (n: number) => `tags:\n${Array.from({ length: n }, (_, i) => `  k${i}: v\n`).join("")}`;
 
