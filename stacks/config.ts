@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { fargateSizeProblem } from "../model/fargate";
+import { CELL_NAME_PATTERN, DEFAULT_CELL, LAYOUTS, type Layout } from "../model/fleet";
 import { isPrivate, parseCidr } from "../tenants/cidr";
 import { DEFAULT_CERTIFICATES_PER_LISTENER } from "../tenants/certificates";
 import {
@@ -68,6 +69,58 @@ const SizePresetSchema = z.strictObject(PRESET_FIELDS).refine((s) => s.maxAlloca
 
 export type SizePreset = z.output<typeof SizePresetSchema>;
 
+/** How a cluster is sized: a Serverless v2 range or a provisioned class, never both, never neither. */
+export function capacityProblems(d: { minCapacity?: number; maxCapacity?: number; instanceClass?: string }): { field: string; message: string }[] {
+    const out: { field: string; message: string }[] = [];
+    const add = (field: string, message: string) => out.push({ field, message });
+    const serverless = d.minCapacity !== undefined || d.maxCapacity !== undefined;
+    if (serverless && d.instanceClass) {
+        add("instanceClass", "set either instanceClass or minCapacity/maxCapacity, not both");
+    }
+    if (!serverless && !d.instanceClass) {
+        add("maxCapacity", "set minCapacity and maxCapacity (Serverless v2 ACUs) or instanceClass");
+    }
+    if (serverless && (d.minCapacity === undefined || d.maxCapacity === undefined)) {
+        add(d.minCapacity === undefined ? "minCapacity" : "maxCapacity", "minCapacity and maxCapacity go together");
+    }
+    if (d.minCapacity !== undefined && d.maxCapacity !== undefined && d.minCapacity > d.maxCapacity) {
+        add("minCapacity", `must not exceed maxCapacity (${d.maxCapacity})`);
+    }
+    for (const k of ["minCapacity", "maxCapacity"] as const) {
+        const v = d[k];
+        if (v !== undefined && (v * 2) % 1 !== 0) add(k, "must be a multiple of 0.5 ACU");
+    }
+    return out;
+}
+
+/** What a cell may set for itself; everything else of its cluster comes from `shared.database`. */
+const CELL_SIZE_FIELDS = {
+    /** Serverless v2 capacity range in ACUs; mutually exclusive with instanceClass. */
+    minCapacity: z.number().min(0, "must be 0 to 256 ACUs").max(256, "must be 0 to 256 ACUs").optional(),
+    maxCapacity: z.number().min(1, "must be 1 to 256 ACUs").max(256, "must be 1 to 256 ACUs").optional(),
+    /** Provisioned instance class, e.g. db.r6g.large; mutually exclusive with the capacity range. */
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.r6g.large").optional(),
+    readers: int(0, 15).optional(),
+    reservedConnections: int(0, 5000).optional(),
+};
+
+/**
+ * One shared database cell: its own Aurora cluster. A cell states only how it differs from `shared.database` (its
+ * capacity, readers and reserve); a capacity range replaces the base's instance class and the other way round.
+ */
+const CellSchema = z.strictObject(CELL_SIZE_FIELDS).superRefine((c, ctx) => {
+    for (const k of ["minCapacity", "maxCapacity"] as const) {
+        const v = c[k];
+        if (v !== undefined && (v * 2) % 1 !== 0) ctx.addIssue({ code: "custom", path: [k], message: "must be a multiple of 0.5 ACU" });
+    }
+    if (c.instanceClass && (c.minCapacity !== undefined || c.maxCapacity !== undefined)) {
+        ctx.addIssue({ code: "custom", path: ["instanceClass"], message: "set either instanceClass or minCapacity/maxCapacity, not both" });
+    }
+});
+export type CellOverrides = z.output<typeof CellSchema>;
+
+const cellName = z.string().regex(CELL_NAME_PATTERN, "must be a cell name: a lower-case letter, then up to 11 letters or digits (e.g. main, b, eu2)");
+
 const SharedDatabaseSchema = z.strictObject({
     /** Aurora PostgreSQL engine version. */
     engineVersion: z.string().regex(/^\d+\.\d+$/, "must be an Aurora PostgreSQL version such as 16.6").default("16.6"),
@@ -77,13 +130,9 @@ const SharedDatabaseSchema = z.strictObject({
      * for the one deploy that upgrades, with the new full version, then off again.
      */
     allowMajorVersionUpgrade: z.boolean().default(false),
-    /** Serverless v2 capacity range in ACUs; mutually exclusive with instanceClass. */
-    minCapacity: z.number().min(0, "must be 0 to 256 ACUs").max(256, "must be 0 to 256 ACUs").optional(),
-    maxCapacity: z.number().min(1, "must be 1 to 256 ACUs").max(256, "must be 1 to 256 ACUs").optional(),
-    /** Provisioned instance class, e.g. db.r6g.large; mutually exclusive with the capacity range. */
-    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.r6g.large").optional(),
+    ...CELL_SIZE_FIELDS,
     /** Reader instances in addition to the writer, each in another AZ. */
-    readers: int(0, 15).default(0),
+    readers: CELL_SIZE_FIELDS.readers.default(0),
     /** Name of the application database inside the cluster. */
     name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a-z, 0-9, '_'").default("tenancy"),
     /**
@@ -121,7 +170,7 @@ const SharedDatabaseSchema = z.strictObject({
         rootCertPath: z.string().regex(/^\/[\w./-]+\.pem$/, "must be an absolute path of a .pem file such as /tmp/rds-global-bundle.pem").default(DEFAULT_RDS_CA_BUNDLE),
     }).default({ mode: "verify-full", rootCertPath: DEFAULT_RDS_CA_BUNDLE }),
     /** Connections kept back from tenants for the platform itself (migrations, reporting, admin). */
-    reservedConnections: int(0, 5000).default(50),
+    reservedConnections: CELL_SIZE_FIELDS.reservedConnections.default(50),
     /** A shared tenant's runtime role: its connection limit, and its default statement timeout (a session may raise it). */
     tenantConnectionLimit: int(1, 500).default(20),
     tenantStatementTimeoutSeconds: int(1, 3600).default(30),
@@ -145,23 +194,7 @@ const SharedDatabaseSchema = z.strictObject({
             if (ingress[key].indexOf(v) !== i) ctx.addIssue({ code: "custom", path: ["adminIngress", key, i], message: `${v} is listed twice` });
         });
     }
-    const serverless = d.minCapacity !== undefined || d.maxCapacity !== undefined;
-    if (serverless && d.instanceClass) {
-        ctx.addIssue({ code: "custom", path: ["instanceClass"], message: "set either instanceClass or minCapacity/maxCapacity, not both" });
-    }
-    if (!serverless && !d.instanceClass) {
-        ctx.addIssue({ code: "custom", path: ["maxCapacity"], message: "set minCapacity and maxCapacity (Serverless v2 ACUs) or instanceClass" });
-    }
-    if (serverless && (d.minCapacity === undefined || d.maxCapacity === undefined)) {
-        ctx.addIssue({ code: "custom", path: [d.minCapacity === undefined ? "minCapacity" : "maxCapacity"], message: "minCapacity and maxCapacity go together" });
-    }
-    if (d.minCapacity !== undefined && d.maxCapacity !== undefined && d.minCapacity > d.maxCapacity) {
-        ctx.addIssue({ code: "custom", path: ["minCapacity"], message: `must not exceed maxCapacity (${d.maxCapacity})` });
-    }
-    for (const k of ["minCapacity", "maxCapacity"] as const) {
-        const v = d[k];
-        if (v !== undefined && (v * 2) % 1 !== 0) ctx.addIssue({ code: "custom", path: [k], message: "must be a multiple of 0.5 ACU" });
-    }
+    capacityProblems(d).forEach(({ field, message }) => ctx.addIssue({ code: "custom", path: [field], message }));
 });
 
 /** An AZ ID: region code abbreviation, `-az`, number (`use1-az1`, `apse2-az3`). Same pattern as components/network.ts. */
@@ -196,6 +229,15 @@ const SharedSchema = z.strictObject({
     /** NAT gateways: one for the VPC (`single`, cheaper) or one per AZ (`perAz`, survives an AZ outage). */
     natGateways: z.enum(["single", "perAz"]).default("single"),
     database: SharedDatabaseSchema,
+    /**
+     * Shared database cells: each its own Aurora cluster (stack `<env>.cell-<name>` in the fleet layout), with its
+     * capacity and reserve; shared tenants name theirs with `cell:`. Defaults to one cell, `main`, which keeps the
+     * physical names the shared cluster had before cells. The capacity guard counts each cell apart.
+     */
+    cells: z.record(cellName, CellSchema.nullish().transform((c) => c ?? {})).default({ [DEFAULT_CELL]: {} })
+        .refine((c) => Object.keys(c).length >= 1, "must declare at least one cell"),
+    /** Cell of shared tenants that name none. Defaults to `main` when declared, else the only cell. */
+    defaultCell: cellName.optional(),
     app: z.strictObject({
         cpu: APP_CPU.default(512),
         memory: APP_MEMORY.default(1024),
@@ -242,6 +284,12 @@ export const StackConfigSchema = z.strictObject({
         medium: SizePresetSchema.optional(),
         large: SizePresetSchema.optional(),
     }).default({}).transform((s) => ({ ...DEFAULT_SIZES, ...s }) as Record<(typeof SIZES)[number], SizePreset>),
+    /**
+     * How the environment is split into Pulumi stacks: `single` (one stack `<env>` holds the platform, every cell and
+     * every tenant; for small environments) or `fleet` (the platform in `<env>`, each cell in `<env>.cell-<name>`, each
+     * tenant in `<env>.<slug>`, run by `npm run fleet`). Same components and logical names in both. Defaults to single.
+     */
+    layout: z.enum(LAYOUTS).default("single"),
     shared: SharedSchema,
     /**
      * RDS for PostgreSQL instances of hybrid and dedicated tenants, versioned apart from the shared Aurora cluster so a
@@ -342,10 +390,45 @@ export type StackConfigValues = z.output<typeof StackConfigSchema>;
 
 /** The stack's validated configuration plus the values that come from outside `tenancy:`. */
 export interface StackConfig extends Omit<StackConfigValues, "appSecretKey"> {
-    /** Stack name, e.g. `dev`. */
+    /**
+     * The environment's name, e.g. `prod`: the stack name before its first dot (`prod.cell-main`, `prod.tyrell` are
+     * stacks of `prod`). Every physical name (secrets, parameters, cluster identifiers) uses it, in both layouts.
+     */
     stack: string;
+    /** Same as `stack`: the environment. */
+    env: string;
+    /** Every cell's cluster settings: `shared.database` with the cell's overrides applied. */
+    cells: Record<string, CellDatabase>;
+    /** The cell of shared tenants whose file names none. */
+    defaultCell: string;
     /** The stack's own region (`aws:region`). */
     region: string;
     /** Every region dedicated tenants may use, the stack's own first. */
     allowedRegions: string[];
 }
+
+/** A cell's cluster settings, resolved. */
+export type CellDatabase = StackConfigValues["shared"]["database"];
+
+/** `shared.database` with one cell's overrides: a capacity range replaces the base's class and the other way round. */
+export function resolveCellDatabase(base: CellDatabase, cell: CellOverrides): CellDatabase {
+    const serverless = cell.minCapacity !== undefined || cell.maxCapacity !== undefined;
+    const sizing = cell.instanceClass !== undefined
+        ? { minCapacity: undefined, maxCapacity: undefined, instanceClass: cell.instanceClass }
+        : serverless ? { minCapacity: cell.minCapacity ?? base.minCapacity, maxCapacity: cell.maxCapacity ?? base.maxCapacity, instanceClass: undefined } : {};
+    const merged: CellDatabase = {
+        ...base,
+        ...sizing,
+        readers: cell.readers ?? base.readers,
+        reservedConnections: cell.reservedConnections ?? base.reservedConnections,
+    };
+    for (const k of ["minCapacity", "maxCapacity", "instanceClass"] as const) if (merged[k] === undefined) delete merged[k];
+    return merged;
+}
+
+/** The default cell: the one named, else `main` when declared, else the first by name. */
+export function defaultCellOf(shared: { cells: Record<string, unknown>; defaultCell?: string }): string {
+    return shared.defaultCell ?? (DEFAULT_CELL in shared.cells ? DEFAULT_CELL : Object.keys(shared.cells).sort()[0]!);
+}
+
+export type { Layout };

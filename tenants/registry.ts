@@ -1,13 +1,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { z } from "zod";
-import { availabilityZoneProblems, CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig } from "../stacks/config";
+import {
+    availabilityZoneProblems, capacityProblems, CONFIG_NAMESPACE, defaultCellOf, resolveCellDatabase, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig,
+} from "../stacks/config";
 import { canonical, formatCidr, isPrivate, overlaps, parseCidr } from "./cidr";
 import { closest, fieldPath, RegistryError, SourceFile, type PathSegment, type Problem } from "./problems";
 import {
     isReservedHost, RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier,
 } from "./schema";
-import { OWNER_CONNECTION_LIMIT, sharedConnectionCapacity } from "./capacity";
+import { cellUsage } from "../model/cells";
+import { OWNER_CONNECTION_LIMIT } from "./capacity";
 import { ACM_MAIN_NAME_MAX, tenantCertificates, type CustomDomain } from "./certificates";
 
 /** A validated tenant with every default resolved: the plain data the stack program places. */
@@ -27,6 +30,8 @@ export interface Tenant {
     customDomains: CustomDomain[];
     /** Hybrid and dedicated tenants only. */
     size?: SizeName;
+    /** Shared tenants only: the cell (Aurora cluster) holding the tenant's schema. */
+    cell?: string;
     release: { channel: string; version: string };
     features: string[];
     branding: { primaryColor?: string; logoUrl?: string };
@@ -98,6 +103,8 @@ export function validateStackConfig(
     ctx: { stack: string; region?: string; file: string; source?: SourceFile },
 ): { config?: StackConfig; problems: Problem[] } {
     const problems: Problem[] = [];
+    // Stacks of a fleet (`prod.cell-main`, `prod.tyrell`) share their environment's configuration and names.
+    const env = ctx.stack.split(".")[0]!;
     const locate: Locate = (p, message, opts = {}) => {
         const [head, ...rest] = p;
         const field = `${CONFIG_NAMESPACE}:${fieldPath([String(head ?? ""), ...rest])}`;
@@ -117,10 +124,24 @@ export function validateStackConfig(
     const { appSecretKey: _secret, ...rest } = parsed.data;
     const config: StackConfig = {
         ...rest,
-        stack: ctx.stack,
+        stack: env,
+        env,
         region: ctx.region,
         allowedRegions: [ctx.region, ...rest.regions.filter((r) => r !== ctx.region)],
+        cells: Object.fromEntries(Object.entries(rest.shared.cells).sort(([a], [b]) => a.localeCompare(b))
+            .map(([name, cell]) => [name, resolveCellDatabase(rest.shared.database, cell)])),
+        defaultCell: defaultCellOf(rest.shared),
     };
+    const cellNames = Object.keys(config.cells);
+    if (rest.shared.defaultCell !== undefined && !cellNames.includes(rest.shared.defaultCell)) {
+        problems.push(locate(["shared", "defaultCell"], `'${rest.shared.defaultCell}' is not a cell of this stack (allowed: ${cellNames.join(", ")})`));
+    }
+    for (const [name, cell] of Object.entries(config.cells)) {
+        // The base was checked whole; a cell's overrides may still leave it without a size (e.g. minCapacity alone on a provisioned base).
+        if (name in rest.shared.cells && Object.keys(rest.shared.cells[name]!).length) {
+            for (const p of capacityProblems(cell)) problems.push(locate(["shared", "cells", name, p.field], `${p.message} (cell ${name}, with shared.database's values)`, { at: ["shared", "cells", name] }));
+        }
+    }
     if (!parseCidr(config.shared.vpcCidr) || !isPrivate(parseCidr(config.shared.vpcCidr)!)) {
         problems.push(locate(["shared", "vpcCidr"], "must be a private (RFC 1918) IPv4 block"));
     }
@@ -447,6 +468,11 @@ function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid:
     if (certificatesCheckable && (data.status ?? "active") !== "offboarded") {
         certificateProblems({ ...data, customDomains }, tier, subdomain, config).forEach(([p, m]) => at(p, m));
     }
+    if (data.cell !== undefined && ok("cell")) {
+        const cells = Object.keys(config.cells);
+        if (tier && tier !== "shared") at(["cell"], `only shared tenants live on a cell; a ${tier} tenant has its own database`);
+        else if (!cells.includes(data.cell)) at(["cell"], `'${data.cell}' is not a cell of stack ${config.stack} (allowed: ${cells.join(", ")})`);
+    }
     if (data.size !== undefined && tier === "shared") at(["size"], "shared tenants have no size: they run on the shared platform (sizes are for hybrid and dedicated)");
     const channel = data.release?.channel ?? "stable";
     if (!(channel in config.channels)) {
@@ -489,7 +515,7 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): Ten
         subdomain,
         hostnames: [`${subdomain}.${config.domain}`, ...data.customDomains.map((d) => d.name)],
         customDomains: data.customDomains,
-        ...(tier === "shared" ? {} : { size: data.size ?? "small" }),
+        ...(tier === "shared" ? { cell: data.cell ?? config.defaultCell } : { size: data.size ?? "small" }),
         release: { channel, version: data.release.version ?? config.channels[channel] },
         features: data.features,
         branding: data.branding,
@@ -543,20 +569,19 @@ function crossFileProblems(entries: CrossFileEntry[], tenants: Tenant[], config:
         }
     }
     problems.push(...listenerQuotaProblems(entries, tenants, config));
-    const capacity = sharedConnectionCapacity(config.shared.database);
-    const consumers = tenants.filter((t) => t.tier === "shared" && t.status !== "offboarded");
-    // Each tenant can hold its runtime limit plus its owner role's (migrations) at once.
-    const total = consumers.reduce((n, t) => n + t.database.connectionLimit + OWNER_CONNECTION_LIMIT, 0);
-    if (total > capacity.available) {
-        const top = [...consumers].sort((a, b) => b.database.connectionLimit - a.database.connectionLimit).slice(0, 10);
+    for (const use of cellUsage(config.cells, tenants)) {
+        if (use.headroom >= 0) continue;
+        const { capacity, consumers } = use;
+        const top = consumers.slice(0, 10);
+        const others = Object.keys(config.cells).filter((c) => c !== use.cell);
         problems.push({
             file: config.tenantsDir,
             field: "database.connectionLimit",
             message:
-                `shared tenants may open ${total} connections (runtime limits plus ${OWNER_CONNECTION_LIMIT} per owner role) but the shared cluster accepts ${capacity.available} ` +
+                `shared tenants on cell ${use.cell} may open ${use.used} connections (runtime limits plus ${OWNER_CONNECTION_LIMIT} per owner role) but its cluster accepts ${capacity.available} ` +
                 `(max_connections ${capacity.maxConnections} for ${capacity.basis}, minus ${capacity.reserved} reserved for the platform); ` +
-                `lower connection limits, raise the cluster's capacity, or move tenants to hybrid. Largest: ` +
-                top.map((t) => `${t.slug} ${t.database.connectionLimit}`).join(", ") + (consumers.length > top.length ? `, and ${consumers.length - top.length} more` : ""),
+                `lower connection limits, raise the cell's capacity, ${others.length ? `put new tenants on another cell (cell: ${others.join(" | ")}), ` : "declare another cell (tenancy:shared.cells), "}or move tenants to hybrid. Largest: ` +
+                top.map((c) => `${c.slug} ${c.connections - OWNER_CONNECTION_LIMIT}`).join(", ") + (consumers.length > top.length ? `, and ${consumers.length - top.length} more` : ""),
         });
     }
     return problems;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CELL_NAME_PATTERN, CELL_STACK_PREFIX } from "../model/fleet";
 
 /** The three placements a tenant can have. */
 export const TIERS = ["shared", "hybrid", "dedicated"] as const;
@@ -63,6 +64,8 @@ const slug = z
     .max(32, "must be 3 to 32 characters")
     .regex(SLUG_PATTERN, "must start with a letter, end with a letter or digit, and use only a-z, 0-9 and '-'")
     .refine((s) => !s.includes("--"), "must not contain '--'")
+    // `<env>.cell-<name>` is a cell's stack in the fleet layout, `<env>.<slug>` a tenant's.
+    .refine((s) => !s.startsWith(CELL_STACK_PREFIX), `must not start with '${CELL_STACK_PREFIX}' (reserved for the stacks of shared database cells)`)
     .refine((s) => !(RESERVED_NAMES as readonly string[]).includes(s), {
         message: `is a reserved name (reserved: ${RESERVED_NAMES.join(", ")})`,
     });
@@ -126,6 +129,8 @@ export const TenantFileSchema = z
                 "served over HTTPS once its owner has published the DNS validation record (stack output " +
                 "tenants.<slug>.certificateValidationRecords) and the entry says verified: true.",
             ),
+        cell: z.string().regex(CELL_NAME_PATTERN, "must be a cell name such as main").optional()
+            .describe("Shared tenants: the shared database cell (its own Aurora cluster) holding the tenant's schema. Defaults to the stack's default cell. Changing it moves data (npm run move)."),
         size: z.enum(SIZES).optional().describe("Hybrid and dedicated tenants: size preset. Defaults to small."),
         release: z.strictObject({
             channel: z.string().min(1).optional().describe("Release channel defined by the stack. Defaults to stable."),

@@ -324,7 +324,7 @@ describe("across files", () => {
         const out = problems(files);
         expect(out).toHaveLength(1);
         expect(out[0]).toMatch(
-            /^tenants\/test database\.connectionLimit: shared tenants may open 6060 connections \(runtime limits plus 5 per owner role\) but the shared cluster accepts 773 \(max_connections 823 for Serverless v2 at 0.5-4 ACU, minus 50 reserved for the platform\)/,
+            /^tenants\/test database\.connectionLimit: shared tenants on cell main may open 6060 connections \(runtime limits plus 5 per owner role\) but its cluster accepts 773 \(max_connections 823 for Serverless v2 at 0.5-4 ACU, minus 50 reserved for the platform\)/,
         );
     });
 });

@@ -1,0 +1,38 @@
+/** What `npm run validate` prints for a valid stack: its tenants, each cell's use and where a new shared tenant should go. */
+import { cellUsage, suggestCell, tenantConnections } from "../../model/cells";
+import { fleetStacks } from "../../model/fleet";
+import type { Registry } from "../../tenants/registry";
+import { table } from "../cli";
+
+export function validationReport({ config, tenants }: Registry, tenantsDir: string): string {
+    const lines = [
+        table(
+            ["SLUG", "TIER", "CELL", "REGION", "STATUS", "RELEASE", "HOSTS"],
+            tenants.map((t) => [t.slug, t.tier, t.cell ?? "-", t.region, t.status, t.release.version, t.hostnames.join(", ")]),
+        ),
+        "",
+        `${tenants.length} tenant${tenants.length === 1 ? "" : "s"} valid in stack ${config.stack} (${tenantsDir}).`,
+    ];
+    if (config.tiers.allowed.includes("shared")) {
+        const uses = cellUsage(config.cells, tenants);
+        lines.push("", "Shared database cells (connections: runtime limits plus the owner role's, of served tenants):", table(
+            ["CELL", "TENANTS", "USED", "AVAILABLE", "HEADROOM", "CLUSTER"],
+            uses.map((u) => [
+                u.cell + (u.cell === config.defaultCell ? " (default)" : ""), String(u.tenants), String(u.used), String(u.capacity.available), String(u.headroom),
+                `${u.capacity.basis}: max_connections ${u.capacity.maxConnections}, ${u.capacity.reserved} reserved`,
+            ]),
+        ));
+        const needs = tenantConnections({ database: { connectionLimit: config.shared.database.tenantConnectionLimit } });
+        const cell = suggestCell(uses, needs);
+        lines.push(cell
+            ? `A new shared tenant (${needs} connections at the default limit) fits best on cell ${cell}: the most headroom. Add 'cell: ${cell}' to its file` +
+                (cell === config.defaultCell ? " (or leave it out: it is the default cell)." : ".")
+            : `No cell has room for a new shared tenant (${needs} connections at the default limit): declare another cell under tenancy:shared.cells or raise a cell's capacity.`);
+    }
+    const stacks = fleetStacks({ env: config.stack, layout: config.layout, cells: Object.keys(config.cells), tenants });
+    lines.push("", config.layout === "single"
+        ? `Layout single: one stack, ${config.stack}, holds the platform, ${Object.keys(config.cells).length} cell${Object.keys(config.cells).length === 1 ? "" : "s"} and every tenant.`
+        : `Layout fleet: ${stacks.length} stacks: ${config.stack} (platform), ${stacks.filter((s) => s.role === "cell").length} cell stacks, ` +
+            `${stacks.filter((s) => s.role === "tenant").length} tenant stacks (npm run fleet -- schedule --env ${config.stack}).`);
+    return lines.join("\n") + "\n";
+}
