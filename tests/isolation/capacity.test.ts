@@ -42,7 +42,7 @@ describe("shared cluster connection capacity", () => {
             expect.objectContaining({
                 file: "tenants/test",
                 field: "database.connectionLimit",
-                message: expect.stringContaining(`shared tenants may open ${available + 1} connections (runtime limits plus ${OWNER_CONNECTION_LIMIT} per owner role) but the shared cluster accepts ${available} `),
+                message: expect.stringContaining(`shared tenants on cell main may open ${available + 1} connections (runtime limits plus ${OWNER_CONNECTION_LIMIT} per owner role) but its cluster accepts ${available} `),
             }),
         ]);
 
