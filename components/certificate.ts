@@ -117,3 +117,39 @@ export function dnsCertificate(name: string, args: DnsCertificateArgs, opts: pul
     );
     return { certificate, validatedArn: validation.certificateArn, externalRecords };
 }
+
+/** One certificate beside a listener's default one: see {@link listenerCertificates}. */
+export interface ListenerCertificateSpec {
+    /** Names its resources: `<name>-cert-<key>`, `<name>-cert-<key>-attachment`. */
+    key: string;
+    names: CertificateNames;
+    /** Wait for ACM and attach it to the listener: only when every validation record exists (in-zone, or `verified`). */
+    attach: boolean;
+}
+
+export interface ListenerCertificatesArgs extends Omit<DnsCertificateArgs, "names" | "validate"> {
+    /** The HTTPS listener the certificates are attached to. */
+    listenerArn: pulumi.Input<string>;
+    certificates: ListenerCertificateSpec[];
+}
+
+/**
+ * Certificates a listener carries besides its default one (a load balancer's customer domains, a shared or hybrid
+ * tenant's names on the shared listener): each requested at once with its out-of-zone records returned, and waited for
+ * and attached only when `attach`. A replacement (new certificate ARN) is attached before the old one is removed
+ * (Pulumi's default create-before-delete); never reuse a pair under a new logical name: the old resource's delete would
+ * remove the very pair the new one added (the provider's ID is listener ARN + certificate ARN).
+ */
+export function listenerCertificates(
+    name: string, args: ListenerCertificatesArgs, opts: pulumi.CustomResourceOptions,
+): { externalRecords: pulumi.Output<ExternalValidationRecord[]> } {
+    const { listenerArn, certificates, ...common } = args;
+    const records = certificates.map((c) => {
+        const cert = dnsCertificate(`${name}-cert-${c.key}`, { ...common, names: c.names, validate: c.attach }, opts);
+        if (cert.validatedArn) {
+            new aws.lb.ListenerCertificate(`${name}-cert-${c.key}-attachment`, { listenerArn, certificateArn: cert.validatedArn, region: args.region }, opts);
+        }
+        return cert.externalRecords;
+    });
+    return { externalRecords: pulumi.all(records).apply((lists) => lists.flat()) };
+}

@@ -28,7 +28,14 @@ export interface CredentialsSecretArgs {
  * PostgreSQL credentials in Secrets Manager: the secret (protected with the data when asked) and its value, kept a
  * Pulumi secret. When deleted, a protected secret waits out a 30-day recovery window; an unprotected one goes at once.
  */
-export function credentialsSecret(name: string, args: CredentialsSecretArgs, opts: { parent: pulumi.Resource; protect: boolean }): aws.secretsmanager.Secret {
+/** Options of {@link credentialsSecret}: `aliases` gives each child (by its logical name) its former identities. */
+export interface CredentialsSecretOptions {
+    parent: pulumi.Resource;
+    protect: boolean;
+    aliases?: (logicalName: string) => pulumi.Input<pulumi.Alias>[];
+}
+
+export function credentialsSecret(name: string, args: CredentialsSecretArgs, opts: CredentialsSecretOptions): aws.secretsmanager.Secret {
     return credentialsSecretWithVersion(name, args, opts).secret;
 }
 
@@ -36,7 +43,7 @@ export function credentialsSecret(name: string, args: CredentialsSecretArgs, opt
 export function credentialsSecretWithVersion(
     name: string,
     args: CredentialsSecretArgs,
-    opts: { parent: pulumi.Resource; protect: boolean },
+    opts: CredentialsSecretOptions,
 ): { secret: aws.secretsmanager.Secret; version: aws.secretsmanager.SecretVersion } {
     const { secretName: _n, description: _d, kmsKeyId: _k, tags: _t, region, ...value } = args;
     const secret = new aws.secretsmanager.Secret(
@@ -49,12 +56,12 @@ export function credentialsSecretWithVersion(
             tags: args.tags,
             ...(region ? { region } : {}),
         },
-        opts,
+        { parent: opts.parent, protect: opts.protect, aliases: opts.aliases?.(name) },
     );
     const version = new aws.secretsmanager.SecretVersion(
         `${name}-version`,
         { secretId: secret.id, secretString: pulumi.secret(pulumi.jsonStringify({ engine: "postgres", ...value })), ...(region ? { region } : {}) },
-        { parent: opts.parent },
+        { parent: opts.parent, aliases: opts.aliases?.(`${name}-version`) },
     );
     return { secret, version };
 }

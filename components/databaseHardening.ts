@@ -18,6 +18,8 @@ export interface DatabaseHardeningArgs {
     databaseName: string;
     /** Stack name, part of the reporting secret's name. */
     stack: string;
+    /** Owner segment of the reporting secret's name, `tenancy/<stack>/<owner>/db-reporting`. Defaults to `platform` (cell `main`). */
+    secretOwner?: string;
     /** KMS key (ARN or id) encrypting the reporting credentials secret. */
     secretKmsKeyId: pulumi.Input<string>;
     /** Host written into the reporting secret (the cluster's writer endpoint, not an admin tunnel). */
@@ -53,7 +55,7 @@ export class DatabaseHardening extends pulumi.ComponentResource {
     readonly groupRoleName: pulumi.Output<string>;
     /** `tenancy_reporting`: read-only login role, granted SELECT per tenant schema by TenantDatabase. */
     readonly reportingRoleName: pulumi.Output<string>;
-    /** Secret `tenancy/<stack>/platform/db-reporting`: JSON {engine, host, port, dbname, username, password}. */
+    /** Secret `tenancy/<stack>/<secretOwner>/db-reporting`: JSON {engine, host, port, dbname, username, password}. */
     readonly reportingSecretArn: pulumi.Output<string>;
     /** What tenant resources depend on: the roles and every database-level grant. */
     readonly ready: pulumi.Resource[];
@@ -115,7 +117,7 @@ export class DatabaseHardening extends pulumi.ComponentResource {
         );
 
         const secret = credentialsSecret(`${name}-reporting-secret`, {
-            secretName: tenantSecretName(args.stack, "platform", "db-reporting"),
+            secretName: tenantSecretName(args.stack, args.secretOwner ?? "platform", "db-reporting"),
             description: `Read-only reporting credentials of the shared database ${db}`,
             kmsKeyId: args.secretKmsKeyId,
             tags: args.tags,

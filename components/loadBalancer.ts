@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { certificateNames, inZone, validationBase, validationPlan } from "../tenants/certificates";
-import { dnsCertificate, type ExternalValidationRecord } from "./certificate";
+import { dnsCertificate, listenerCertificates, type ExternalValidationRecord } from "./certificate";
 
 export { inZone, validationBase, validationPlan, type ExternalValidationRecord };
 
@@ -254,25 +254,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
             parent,
         );
         this.certificateArn = certificate.validatedArn!;
-        const extras = (args.extraCertificates ?? []).map((extra) => ({
-            extra,
-            cert: dnsCertificate(
-                `${name}-cert-${extra.key}`,
-                {
-                    names: extra,
-                    zoneDomain: args.zoneDomain,
-                    hostedZoneId: args.hostedZoneId,
-                    validate: extra.attach,
-                    zoneRecords,
-                    recordName: (base) => `${name}-validation-${base}`,
-                    region,
-                    tags: args.tags,
-                },
-                parent,
-            ),
-        }));
-        this.externalValidationRecords = pulumi.all(extras.map((e) => e.cert.externalRecords)).apply((lists) => lists.flat());
-
         // --- Listeners.
         const maintenance = args.maintenance ?? false;
         this.httpsListener = new aws.lb.Listener(
@@ -291,17 +272,21 @@ export class LoadBalancer extends pulumi.ComponentResource {
             },
             parent,
         );
-        // Attached only once issued. A replacement (new certificate ARN) is attached before the old one is removed
-        // (Pulumi's default create-before-delete); never reuse a pair under a new logical name: the old resource's
-        // delete would remove the very pair the new one added (the provider's ID is listener ARN + certificate ARN).
-        for (const { extra, cert } of extras) {
-            if (!cert.validatedArn) continue;
-            new aws.lb.ListenerCertificate(
-                `${name}-cert-${extra.key}-attachment`,
-                { listenerArn: this.httpsListener.arn, certificateArn: cert.validatedArn, region },
-                parent,
-            );
-        }
+        // Customers' domains: each its own certificate, attached only once its owner has published the records.
+        this.externalValidationRecords = listenerCertificates(name, {
+            listenerArn: this.httpsListener.arn,
+            certificates: (args.extraCertificates ?? []).map((extra) => ({
+                key: extra.key,
+                names: { domainName: extra.domainName, subjectAlternativeNames: extra.subjectAlternativeNames },
+                attach: extra.attach,
+            })),
+            zoneDomain: args.zoneDomain,
+            hostedZoneId: args.hostedZoneId,
+            zoneRecords,
+            recordName: (base) => `${name}-validation-${base}`,
+            region,
+            tags: args.tags,
+        }, parent).externalRecords;
         // ECS refuses a target group that no load balancer uses, and deployments stall on "unused" targets. In maintenance
         // this rule keeps the group attached without serving anything: 192.0.2.0/24 (RFC 5737) never reaches the internet.
         const keepAttached = maintenance

@@ -7,22 +7,24 @@ export const ENHANCED_MONITORING_INTERVAL_SECONDS = 60;
 /**
  * The IAM role RDS enhanced monitoring publishes OS metrics with: assumable only by RDS monitoring for this account
  * (confused-deputy guard), with AWS's managed AmazonRDSEnhancedMonitoringRole policy. Returns the role and its
- * attachment; instances must depend on the attachment, or RDS rejects the role as lacking permissions.
+ * attachment; instances must depend on the attachment, or RDS rejects the role as lacking permissions. `aliases` apply
+ * to both (they share `name`).
  */
 export function enhancedMonitoringRole(
     name: string,
     tags: Record<string, string>,
-    opts: { parent: pulumi.Resource },
+    opts: { parent: pulumi.Resource; aliases?: pulumi.Input<pulumi.Alias>[] },
 ): { role: aws.iam.Role; attachment: aws.iam.RolePolicyAttachment } {
-    const account = aws.getCallerIdentityOutput({}, opts).accountId;
-    const partition = aws.getPartitionOutput({}, opts).partition;
+    const invoke = { parent: opts.parent };
+    const account = aws.getCallerIdentityOutput({}, invoke).accountId;
+    const partition = aws.getPartitionOutput({}, invoke).partition;
     const trust = aws.iam.getPolicyDocumentOutput({
         statements: [{
             actions: ["sts:AssumeRole"],
             principals: [{ type: "Service", identifiers: ["monitoring.rds.amazonaws.com"] }],
             conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account] }],
         }],
-    }, opts);
+    }, invoke);
     const role = new aws.iam.Role(name, { description: "RDS enhanced monitoring", assumeRolePolicy: trust.json, tags }, opts);
     const attachment = new aws.iam.RolePolicyAttachment(name, {
         role: role.name,

@@ -1,4 +1,5 @@
 /** Physical names that are part of the contract (schemas, roles, secrets). Everything else is auto-named. */
+import { CELL_STACK_PREFIX, DEFAULT_CELL } from "../model/fleet";
 
 /** `acme-corp` → `acme_corp`: PostgreSQL identifiers without quoting. */
 function pgSafe(slug: string): string {
@@ -55,4 +56,23 @@ export function instanceIdentifier(stack: string, slug: string, placement: Insta
 /** SSM parameter of a tenant in the runtime registry the shared app reads. */
 export function tenantParameterName(stack: string, slug: string): string {
     return `/tenancy/${stack}/tenants/${slug}`;
+}
+
+/** Physical names of one shared database cell (an Aurora cluster); see {@link cellNaming}. */
+export interface CellNaming {
+    /** RDS cluster identifier, also in its log group's name. */
+    clusterIdentifier: string;
+    /** Owner segment of the cell's secrets: `tenancy/<env>/<owner>/db-admin`, `…/db-reporting`. */
+    secretOwner: string;
+}
+
+/**
+ * Physical names of a cell. Cell `main` keeps the names the shared cluster had before cells (`tenancy-<env>-shared`,
+ * `tenancy/<env>/platform/db-admin`), so an existing environment keeps its cluster and secrets; any other cell is
+ * `tenancy-<env>-cell-<name>`, `tenancy/<env>/cell-<name>/db-admin`. Cell names are short (model/fleet.ts), so the
+ * identifier stays within RDS's 63 characters for any environment name the stack config allows.
+ */
+export function cellNaming(env: string, cell: string): CellNaming {
+    if (cell === DEFAULT_CELL) return { clusterIdentifier: `tenancy-${env}-shared`, secretOwner: "platform" };
+    return { clusterIdentifier: `tenancy-${env}-${CELL_STACK_PREFIX}${cell}`, secretOwner: `${CELL_STACK_PREFIX}${cell}` };
 }

@@ -1,22 +1,87 @@
 import * as aws from "@pulumi/aws";
+import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../stacks/config";
+import type { SizePreset } from "../stacks/config";
 import type { Tenant } from "../tenants/registry";
 import { DedicatedInstance } from "./dedicatedInstance";
-import { tenantCertificates, type TenantCertificates } from "../tenants/certificates";
-import { dnsCertificate, type ExternalValidationRecord } from "./certificate";
+import { coveredByZoneWildcard, tenantCertificates, type TenantCertificates } from "../tenants/certificates";
+import { listenerCertificates, type ExternalValidationRecord, type ListenerCertificateSpec } from "./certificate";
 import { dnsNamesInZone } from "./dns";
 import { HybridDatabase } from "./hybridDatabase";
 import { maintenanceResponse } from "./loadBalancer";
 import { tenantParameterName } from "./naming";
-import type { SharedPlatform } from "./sharedPlatform";
 import { ownershipTags } from "./tags";
 import { TenantDatabase } from "./tenantDatabase";
 
+/** What a tenant uses of its environment (the stack config), resolved. */
+export interface TenantEnvironment {
+    /** The environment's name (`config.stack`): part of every physical name (secrets, parameters, identifiers). */
+    stack: string;
+    /** Tenants are served at `<subdomain>.<domain>`. */
+    domain: string;
+    /** Route 53 zone of `domain`: DNS records and certificate validation of in-zone names. */
+    hostedZoneId: string;
+    /** Protect the tenant's stateful resources (databases, keys, secrets, schema, roles). */
+    protect: boolean;
+    /** Multi-AZ databases, three AZs and NAT per AZ for hybrid and dedicated tenants. */
+    highAvailability: boolean;
+    /** The tenant's size preset (hybrid and dedicated tenants; ignored for shared ones). */
+    size?: SizePreset;
+    /** RDS instances of hybrid and dedicated tenants: major version, and whether a major upgrade may happen. */
+    instanceDatabases: { engineVersion: string; allowMajorVersionUpgrade?: boolean };
+    /** AZ IDs of the tenant's region in VPC order (dedicated tenants). */
+    availabilityZoneIds: string[];
+    logRetentionDays: number;
+    /** The app's container port and health check path (a dedicated tenant's own service). */
+    app: { containerPort: number; healthCheckPath: string };
+}
+
+/**
+ * What a tenant uses of the shared platform, as plain values: the SharedPlatform's outputs in a single stack, the
+ * platform stack's `platform` output (a StackReference) in a fleet.
+ */
+export interface PlatformRefs {
+    /** The shared VPC and its subnets (hybrid instances live in the isolated ones, their role managers in the private ones). */
+    vpcId: pulumi.Input<string>;
+    isolatedSubnetIds: pulumi.Input<string>[];
+    privateSubnetIds: pulumi.Input<string>[];
+    /** Security group of the shared app's tasks: admitted to a hybrid tenant's instance. */
+    appSecurityGroupId: pulumi.Input<string>;
+    /** The shared ALB: target of in-zone records, and its HTTPS listener for certificates and maintenance rules. */
+    loadBalancerDnsName: pulumi.Input<string>;
+    loadBalancerZoneId: pulumi.Input<string>;
+    httpsListenerArn: pulumi.Input<string>;
+    /** ECR repository URL of the app: a dedicated tenant's image is `<url>:<version>`. */
+    repositoryUrl: pulumi.Input<string>;
+    /** The platform's KMS key: encrypts shared tenants' credentials secrets. */
+    keyArn: pulumi.Input<string>;
+}
+
+/**
+ * What a shared tenant uses of its cell (DatabaseCell): the cell's outputs in a single stack, the cell stack's `cell`
+ * output (a StackReference) in a fleet.
+ */
+export interface CellRefs {
+    /** The cell's writer endpoint and port, written into the tenant's secrets. */
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    /** The application database holding the tenant's schema. */
+    databaseName: string;
+    /** DatabaseHardening's group (`tenancy_tenants`) and reporting (`tenancy_reporting`) roles. */
+    groupRoleName: pulumi.Input<string>;
+    reportingRoleName: pulumi.Input<string>;
+    /** The PostgreSQL provider managing the cell: the cell's own in a single stack, the tenant stack's own in a fleet. */
+    provider: postgresql.Provider;
+    /** What the tenant's SQL must wait for in the same stack (the cell's writer and hardening). Defaults to none. */
+    ready?: pulumi.Input<pulumi.Resource>[];
+}
+
 export interface TenantResourcesArgs {
     tenant: Tenant;
-    config: StackConfig;
-    platform: SharedPlatform;
+    environment: TenantEnvironment;
+    platform: PlatformRefs;
+    /** The cell of a shared tenant; required for shared tenants, ignored for others. */
+    cell?: CellRefs;
     /** Priority of the tenant's maintenance rule on the shared ALB listener (suspended shared and hybrid tenants). */
     listenerPriority: number;
 }
@@ -49,53 +114,55 @@ export class TenantResources extends pulumi.ComponentResource {
     readonly summary: TenantSummary;
 
     constructor(name: string, args: TenantResourcesArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { tenant, config, platform } = args;
+        const { tenant, environment: env, platform, cell } = args;
         const served = tenant.status !== "offboarded";
         const certificates = tenantCertificates({
-            dedicated: tenant.tier === "dedicated", hostname: tenant.hostnames[0]!, customDomains: tenant.customDomains, zoneDomain: config.domain,
+            dedicated: tenant.tier === "dedicated", hostname: tenant.hostnames[0]!, customDomains: tenant.customDomains, zoneDomain: env.domain,
         });
         // The registry rejects these; checked again before anything is registered.
         if (served && certificates.unfit.length) {
             throw new Error(`tenant ${tenant.slug}: no certificate can carry ${certificates.unfit.join(", ")} (ACM main names are at most 64 characters)`);
         }
+        if (tenant.tier === "shared" && !cell) throw new Error(`tenant ${tenant.slug}: a shared tenant needs its cell (args.cell)`);
+        if (tenant.tier !== "shared" && !env.size) throw new Error(`tenant ${tenant.slug}: a ${tenant.tier} tenant needs its size preset (args.environment.size)`);
         super("tenancy:tenant:Tenant", name, {}, opts);
-        const tags = ownershipTags({ stack: config.stack, tier: tenant.tier, tenant: tenant.slug, extra: tenant.tags });
+        const tags = ownershipTags({ stack: env.stack, tier: tenant.tier, tenant: tenant.slug, extra: tenant.tags });
         const child = { parent: this };
-        const common = { stack: config.stack, protect: config.protect, tags };
+        const common = { stack: env.stack, protect: env.protect, tags };
 
         let database: TenantSummary["database"];
         let secretArn: pulumi.Output<string>;
-        let servedBy: pulumi.Output<{ dnsName: string; zoneId: string }> | undefined;
         let validationRecords: pulumi.Output<ExternalValidationRecord[]> = pulumi.output([]);
         let loadBalancerDnsName: pulumi.Output<string> | undefined;
         if (tenant.tier === "shared") {
             const db = new TenantDatabase(`${name}-db`, {
                 ...common,
                 tenant,
-                databaseName: platform.databaseName,
-                host: platform.databaseHost,
-                port: platform.databasePort,
-                hardening: platform.hardening,
-                secretKmsKeyId: platform.key.arn,
-            // Its SQL must wait for the cluster's writer, like the platform's hardening.
-            }, { parent: this, provider: platform.postgresProvider, dependsOn: [platform.databaseWriter] });
-            database = pulumi.all([platform.databaseHost, platform.databasePort, db.schemaName]).apply(([host, port, schema]) => ({
-                host, port, name: platform.databaseName, schema,
+                databaseName: cell!.databaseName,
+                host: cell!.host,
+                port: cell!.port,
+                groupRoleName: cell!.groupRoleName,
+                reportingRoleName: cell!.reportingRoleName,
+                secretKmsKeyId: platform.keyArn,
+            // In a single stack its SQL must wait for the cell's writer and hardening.
+            }, { parent: this, provider: cell!.provider, dependsOn: cell!.ready ?? [] });
+            database = pulumi.all([cell!.host, cell!.port, db.schemaName]).apply(([host, port, schema]) => ({
+                host, port, name: cell!.databaseName, schema,
             }));
             secretArn = db.runtimeSecretArn;
         } else if (tenant.tier === "hybrid") {
             const db = new HybridDatabase(`${name}-db`, {
                 ...common,
                 tenant,
-                size: config.sizes[tenant.size ?? "small"],
-                engineVersion: config.instanceDatabases.engineVersion,
-                allowMajorVersionUpgrade: config.instanceDatabases.allowMajorVersionUpgrade,
-                vpcId: platform.network.vpcId,
-                isolatedSubnetIds: platform.network.isolatedSubnetIds,
-                privateSubnetIds: platform.network.privateSubnetIds,
-                appSecurityGroupId: platform.app.securityGroupId,
-                multiAz: config.highAvailability,
-                logRetentionDays: config.logRetentionDays,
+                size: env.size!,
+                engineVersion: env.instanceDatabases.engineVersion,
+                allowMajorVersionUpgrade: env.instanceDatabases.allowMajorVersionUpgrade,
+                vpcId: platform.vpcId,
+                isolatedSubnetIds: platform.isolatedSubnetIds,
+                privateSubnetIds: platform.privateSubnetIds,
+                appSecurityGroupId: platform.appSecurityGroupId,
+                multiAz: env.highAvailability,
+                logRetentionDays: env.logRetentionDays,
             }, child);
             database = pulumi.all([db.address, db.port, db.databaseName]).apply(([host, port, name]) => ({ host, port, name, schema: db.schemaName }));
             // The runtime role's secret, never the master's.
@@ -104,17 +171,17 @@ export class TenantResources extends pulumi.ComponentResource {
             const dedicated = new DedicatedInstance(`${name}-dedicated`, {
                 ...common,
                 tenant,
-                size: config.sizes[tenant.size ?? "small"],
-                domain: config.domain,
-                hostedZoneId: config.hostedZoneId,
-                imageRepositoryUrl: platform.repository.repositoryUrl,
-                availabilityZoneIds: config.availabilityZoneIds[tenant.region] ?? [],
-                engineVersion: config.instanceDatabases.engineVersion,
-                allowMajorVersionUpgrade: config.instanceDatabases.allowMajorVersionUpgrade,
-                highAvailability: config.highAvailability,
-                logRetentionDays: config.logRetentionDays,
-                containerPort: config.shared.app.containerPort,
-                healthCheckPath: config.shared.app.healthCheckPath,
+                size: env.size!,
+                domain: env.domain,
+                hostedZoneId: env.hostedZoneId,
+                imageRepositoryUrl: platform.repositoryUrl,
+                availabilityZoneIds: env.availabilityZoneIds,
+                engineVersion: env.instanceDatabases.engineVersion,
+                allowMajorVersionUpgrade: env.instanceDatabases.allowMajorVersionUpgrade,
+                highAvailability: env.highAvailability,
+                logRetentionDays: env.logRetentionDays,
+                containerPort: env.app.containerPort,
+                healthCheckPath: env.app.healthCheckPath,
             }, child);
             database = pulumi.all([dedicated.database.address, dedicated.database.port]).apply(([host, port]) => ({ host, port, name: "app", schema: dedicated.roles.schemaName }));
             if (dedicated.loadBalancer) {
@@ -124,22 +191,23 @@ export class TenantResources extends pulumi.ComponentResource {
             secretArn = dedicated.roles.runtimeSecretArn;
         }
 
-        if (tenant.tier !== "dedicated" && tenant.status !== "offboarded") {
-            servedBy = pulumi.all([platform.loadBalancer.dnsName, platform.loadBalancer.zoneId]).apply(([dnsName, zoneId]) => ({ dnsName, zoneId }));
-            for (const host of dnsNamesInZone(tenant.hostnames, config.domain)) {
+        if (tenant.tier !== "dedicated" && served) {
+            // The platform's `*.<domain>` answers for names one label under the zone (the tenant's own host name among
+            // them); only deeper in-zone names need a record of the tenant's.
+            for (const host of dnsNamesInZone(tenant.hostnames, env.domain).filter((h) => !coveredByZoneWildcard(h, env.domain))) {
                 new aws.route53.Record(`${name}-dns-${host}`, {
-                    zoneId: config.hostedZoneId,
+                    zoneId: env.hostedZoneId,
                     name: host,
                     type: "A",
-                    aliases: [{ name: servedBy.dnsName, zoneId: servedBy.zoneId, evaluateTargetHealth: true }],
+                    aliases: [{ name: platform.loadBalancerDnsName, zoneId: platform.loadBalancerZoneId, evaluateTargetHealth: true }],
                 }, child);
             }
-            validationRecords = this.customDomainCertificates(name, certificates, config, platform, tags);
-            loadBalancerDnsName = platform.loadBalancer.dnsName;
+            validationRecords = this.customDomainCertificates(name, certificates, env, platform, tags);
+            loadBalancerDnsName = pulumi.output(platform.loadBalancerDnsName);
             if (tenant.status === "suspended") {
                 // The shared app keeps serving everyone else; this tenant's hosts answer from the maintenance page.
                 new aws.lb.ListenerRule(`${name}-maintenance`, {
-                    listenerArn: platform.loadBalancer.httpsListenerArn,
+                    listenerArn: platform.httpsListenerArn,
                     priority: args.listenerPriority,
                     // Every host name, verified or not: validation keeps them within a condition's 5 values.
                     conditions: [{ hostHeader: { values: tenant.hostnames } }],
@@ -150,7 +218,7 @@ export class TenantResources extends pulumi.ComponentResource {
         }
 
         new aws.ssm.Parameter(`${name}-registry`, {
-            name: tenantParameterName(config.stack, tenant.slug),
+            name: tenantParameterName(env.stack, tenant.slug),
             type: "String",
             tier: "Standard",
             description: `tenancy runtime record of ${tenant.slug}`,
@@ -192,28 +260,20 @@ export class TenantResources extends pulumi.ComponentResource {
      * once with its records exported, and waited for and attached only once the tenant file says it is verified.
      */
     private customDomainCertificates(
-        name: string, certificates: TenantCertificates, config: StackConfig, platform: SharedPlatform, tags: Record<string, string>,
+        name: string, certificates: TenantCertificates, env: TenantEnvironment, platform: PlatformRefs, tags: Record<string, string>,
     ): pulumi.Output<ExternalValidationRecord[]> {
-        const child = { parent: this };
-        const common = {
-            zoneDomain: config.domain,
-            hostedZoneId: config.hostedZoneId,
+        const specs: ListenerCertificateSpec[] = [
+            ...(certificates.zone ? [{ key: "zone", names: certificates.zone, attach: true }] : []),
+            ...certificates.external.map((c) => ({ key: c.domain, names: c, attach: c.verified })),
+        ];
+        return listenerCertificates(name, {
+            listenerArn: platform.httpsListenerArn,
+            certificates: specs,
+            zoneDomain: env.domain,
+            hostedZoneId: env.hostedZoneId,
             zoneRecords: new Map<string, aws.route53.Record>(),
             recordName: (base: string) => `${name}-cert-validation-${base}`,
             tags,
-        };
-        // Create-before-delete (Pulumi's default) attaches a replacement certificate before the old one is removed.
-        const attach = (key: string, certificateArn: pulumi.Output<string>) =>
-            new aws.lb.ListenerCertificate(`${name}-cert-${key}-attachment`, { listenerArn: platform.loadBalancer.httpsListenerArn, certificateArn }, child);
-        if (certificates.zone) {
-            const zone = dnsCertificate(`${name}-cert-zone`, { ...common, names: certificates.zone, validate: true }, child);
-            attach("zone", zone.validatedArn!);
-        }
-        const records = certificates.external.map((c) => {
-            const cert = dnsCertificate(`${name}-cert-${c.domain}`, { ...common, names: c, validate: c.verified }, child);
-            if (cert.validatedArn) attach(c.domain, cert.validatedArn);
-            return cert.externalRecords;
-        });
-        return pulumi.all(records).apply((lists) => lists.flat());
+        }, { parent: this }).externalRecords;
     }
 }

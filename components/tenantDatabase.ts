@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
 import { credentialsSecret } from "./credentialsSecret";
 import type { Tenant } from "../tenants/registry";
-import { type DatabaseHardening, hasPostgresqlProvider, NO_ROLE_POWERS } from "./databaseHardening";
+import { hasPostgresqlProvider, NO_ROLE_POWERS } from "./databaseHardening";
 import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
 
 export { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
@@ -22,8 +22,10 @@ export interface TenantDatabaseArgs {
     host: pulumi.Input<string>;
     /** Port written into the secrets. */
     port: pulumi.Input<number>;
-    /** The cluster's hardening: group role, reporting role, and what must exist first. */
-    hardening: DatabaseHardening;
+    /** The cell's NOLOGIN group role (`tenancy_tenants`, DatabaseHardening's): the tenant's roles join it to CONNECT. */
+    groupRoleName: pulumi.Input<string>;
+    /** The cell's read-only reporting role (`tenancy_reporting`): gets USAGE and default SELECT in the tenant's schema. */
+    reportingRoleName: pulumi.Input<string>;
     /** KMS key (ARN or id) encrypting the two credentials secrets. */
     secretKmsKeyId: pulumi.Input<string>;
     /** Protect the schema, the roles, the passwords and the secrets from deletion. */
@@ -48,7 +50,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
     readonly ownerSecretArn: pulumi.Output<string>;
 
     constructor(name: string, args: TenantDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { tenant, hardening } = args;
+        const { tenant } = args;
         if (tenant.tier !== "shared") {
             throw new Error(`TenantDatabase ${name}: tenant '${tenant.slug}' is ${tenant.tier} (allowed: shared)`);
         }
@@ -62,8 +64,8 @@ export class TenantDatabase extends pulumi.ComponentResource {
         const active = tenant.status === "active";
         const stateful = { parent: this, protect: args.protect };
         // A component's dependsOn does not reach its children: the roles (which everything else follows) wait for the
-        // caller's dependencies and for the cluster's hardening.
-        const afterHardening = pulumi.mergeOptions({ ...stateful, dependsOn: opts?.dependsOn }, { dependsOn: hardening.ready });
+        // caller's dependencies (in a single stack, the cell's writer and hardening).
+        const afterHardening: pulumi.CustomResourceOptions = { ...stateful, dependsOn: opts?.dependsOn };
 
         const ownerPassword = new random.RandomPassword(`${name}-owner-password`, { length: 40, special: false }, stateful);
         const owner = new postgresql.Role(
@@ -72,7 +74,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
                 name: tenantOwnerRoleName(tenant.slug),
                 login: active,
                 password: ownerPassword.result,
-                roles: [hardening.groupRoleName],
+                roles: [args.groupRoleName],
                 searchPaths: [schemaName],
                 connectionLimit: OWNER_CONNECTION_LIMIT,
                 ...NO_ROLE_POWERS,
@@ -93,7 +95,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
                 name: tenantRuntimeRoleName(tenant.slug),
                 login: active,
                 password: runtimePassword.result,
-                roles: [hardening.groupRoleName],
+                roles: [args.groupRoleName],
                 searchPaths: [schemaName],
                 connectionLimit: tenant.database.connectionLimit,
                 statementTimeout: tenant.database.statementTimeoutSeconds * 1000,
@@ -116,12 +118,12 @@ export class TenantDatabase extends pulumi.ComponentResource {
         };
         const inSchema = { database: db, schema: schema.name };
         const byOwner = { database: db, owner: owner.name };
-        const reportingRole = hardening.reportingRoleName;
+        const reportingRole = args.reportingRoleName;
 
-        // The schema, then the tables already in it (none at first; all of them when re-granted).
+        // The schema only: it is created here, empty, so every table in it comes later and gets its privileges from the
+        // default privileges below (a grant on the tables already in it would grant nothing).
         grant("runtime-schema-usage", { ...inSchema, role: runtime.name, objectType: "schema", privileges: ["USAGE"] });
         grant("reporting-schema-usage", { ...inSchema, role: reportingRole, objectType: "schema", privileges: ["USAGE"] });
-        grant("reporting-tables-select", { ...inSchema, role: reportingRole, objectType: "table", privileges: ["SELECT"] });
 
         // What the owner (migrations) creates in the schema later: one row per (owner, schema, object type).
         defaults("runtime-default-tables", {

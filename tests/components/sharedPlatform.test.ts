@@ -1,12 +1,12 @@
-/** SharedPlatform's AWS baseline on the recorded graph: cluster versions, enhanced monitoring, ECR lifecycle. */
+/** SharedPlatform on the recorded graph: the app's key access, the wildcard record, the runner's group, ECR lifecycle. */
 import { describe, expect, it } from "vitest";
-import { SharedPlatform, type SharedPlatformArgs } from "../../components/sharedPlatform";
+import { SharedPlatform } from "../../components/sharedPlatform";
 import { sharedPlatformArgs } from "./sharedPlatformArgs";
 import { ecrLifecyclePolicy } from "../../components/monitoring";
 import { findResource, ofType, record, type RecordResult } from "../../engine/recorder";
 
-const recordPlatform = (database: Partial<SharedPlatformArgs["database"]> = {}): Promise<RecordResult> =>
-    record(async () => void new SharedPlatform("shared", sharedPlatformArgs({ readers: 1, ...database }, { protect: true })), { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
+const recordPlatform = (): Promise<RecordResult> =>
+    record(async () => void new SharedPlatform("shared", sharedPlatformArgs({ protect: true })), { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
 
 describe("SharedPlatform: AWS baseline", () => {
     it("the shared app decrypts with tenant keys only through Secrets Manager in its region (kms:ViaService)", async () => {
@@ -21,39 +21,26 @@ describe("SharedPlatform: AWS baseline", () => {
     });
 
 
-    it("cluster instances carry no engineVersion of their own and ignore nothing: they run the cluster's version", async () => {
+    it("one wildcard record *.<domain> points at the shared ALB: shared and hybrid tenants' host names need none of their own", async () => {
         const r = await recordPlatform();
-        const instances = ofType(r, "aws:rds/clusterInstance:ClusterInstance");
-        expect(instances).toHaveLength(2);
-        for (const i of instances) {
-            expect(i.inputs["engineVersion"], i.name).toBeUndefined();
-            expect(i.options.ignoreChanges, i.name).toEqual([]);
-        }
+        const alb = ofType(r, "aws:lb/loadBalancer:LoadBalancer")[0]!;
+        const records = ofType(r, "aws:route53/record:Record").filter((x) => x.inputs["type"] === "A");
+        expect(records.map((x) => [x.name, x.inputs["name"], x.inputs["zoneId"]])).toEqual([["shared-dns-wildcard", "*.saas.example.com", "Z0TEST0ZONE"]]);
+        expect(records[0]!.inputs["aliases"]).toEqual([{ name: alb.outputs["dnsName"], zoneId: alb.outputs["zoneId"], evaluateTargetHealth: true }]);
     });
 
-    it("the cluster ignores engineVersion (RDS's minor upgrades) until a major upgrade is asked for, then sends it with allowMajorVersionUpgrade", async () => {
-        const steady = findResource(await recordPlatform(), "aws:rds/cluster:Cluster", "shared-db");
-        expect(steady.inputs).toMatchObject({ engineVersion: "16.6", allowMajorVersionUpgrade: false });
-        expect(steady.options.ignoreChanges).toEqual(["engineVersion"]);
-        const r = await recordPlatform({ engineVersion: "17.4", allowMajorVersionUpgrade: true });
-        const upgrading = findResource(r, "aws:rds/cluster:Cluster", "shared-db");
-        expect(upgrading.inputs).toMatchObject({ engineVersion: "17.4", allowMajorVersionUpgrade: true, applyImmediately: true });
-        expect(steady.inputs["applyImmediately"]).toBe(false);
-        expect(upgrading.options.ignoreChanges).toEqual([]);
-        // The parameter group follows the major version in the same deploy.
-        expect(findResource(r, "aws:rds/clusterParameterGroup:ClusterParameterGroup", "shared-db-params").inputs["family"]).toBe("aurora-postgresql17");
+    it("holds no database: no cluster, no PostgreSQL provider, no SQL (those are the cells')", async () => {
+        const r = await recordPlatform();
+        expect(r.resources.length).toBeGreaterThan(30);
+        expect(r.resources.filter((x) => x.type.startsWith("aws:rds/") || x.type.includes("postgresql"))).toEqual([]);
     });
 
-    it("writer and readers have enhanced monitoring through one role for RDS monitoring, created before them", async () => {
+    it("the deploy runner's group sends only HTTPS itself and admits nothing (each cell adds its PostgreSQL rule)", async () => {
         const r = await recordPlatform();
-        const role = findResource(r, "aws:iam/role:Role", "shared-db-monitoring");
-        const attachment = findResource(r, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "shared-db-monitoring");
-        expect(attachment.inputs["policyArn"]).toBe("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole");
-        expect(JSON.parse(role.inputs["assumeRolePolicy"] as string).Statement[0].Principal).toEqual({ Service: "monitoring.rds.amazonaws.com" });
-        for (const i of ofType(r, "aws:rds/clusterInstance:ClusterInstance")) {
-            expect(i.inputs).toMatchObject({ monitoringInterval: 60, monitoringRoleArn: role.outputs["arn"] });
-            expect(i.options.dependsOn).toContain(attachment.urn);
-        }
+        const runner = ofType(r, "aws:ec2/securityGroup:SecurityGroup").find((g) => g.name === "shared-deploy-runner-sg")!;
+        const egress = ofType(r, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((x) => x.inputs["securityGroupId"] === runner.id);
+        expect(egress.map((x) => [x.inputs["fromPort"], x.inputs["cidrIpv4"]])).toEqual([[443, "0.0.0.0/0"]]);
+        expect(ofType(r, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((x) => x.inputs["securityGroupId"] === runner.id)).toEqual([]);
     });
 
     it("the app repository expires untagged images after 14 days and has no rule for tagged releases", async () => {

@@ -36,13 +36,13 @@ describe("npm run sql", () => {
         const names = resourceNames(stdout);
         // Registration order between siblings waiting on the same Output (the group's name) may vary; the set may not.
         expect(names.slice(0, 7).sort()).toEqual([
-            "shared-hardening-app-db-revoke-public",
-            "shared-hardening-postgres-db-revoke-public",
-            "shared-hardening-public-schema-usage-only",
-            "shared-hardening-reporting",
-            "shared-hardening-template1-db-revoke-public",
-            "shared-hardening-tenants-connect",
-            "shared-hardening-tenants-group",
+            "cell-main-hardening-app-db-revoke-public",
+            "cell-main-hardening-postgres-db-revoke-public",
+            "cell-main-hardening-public-schema-usage-only",
+            "cell-main-hardening-reporting",
+            "cell-main-hardening-template1-db-revoke-public",
+            "cell-main-hardening-tenants-connect",
+            "cell-main-hardening-tenants-group",
         ]);
         // dev's only shared tenant, then the role managers of its hybrid and dedicated tenants, on their own instances.
         const managers = names.filter((n) => n.endsWith("-roles-apply"));
@@ -60,7 +60,7 @@ describe("npm run sql", () => {
         expect(code).toBe(0);
         expect(resourceNames(stdout)).toEqual([
             "acme-db-owner", "acme-db-runtime", "acme-db-schema", "acme-db-runtime-schema-usage", "acme-db-reporting-schema-usage",
-            "acme-db-reporting-tables-select", "acme-db-runtime-default-tables", "acme-db-reporting-default-tables",
+            "acme-db-runtime-default-tables", "acme-db-reporting-default-tables",
             "acme-db-runtime-default-sequences", "acme-db-no-public-functions",
         ]);
     });
@@ -69,7 +69,7 @@ describe("npm run sql", () => {
         const recording = await recordStack(ROOT, "dev");
         const platform = toScript(stackSql(recording, { kind: "platform" }), "tenancy");
         expect(resourceNames(platform)).toHaveLength(7);
-        expect(resourceNames(platform).every((n) => n.startsWith("shared-hardening-"))).toBe(true);
+        expect(resourceNames(platform).every((n) => n.startsWith("cell-main-hardening-"))).toBe(true);
         expect(platform).not.toContain("t_acme");
         expect(stackSql(recording, { kind: "tenant", slug: "globex" })).toEqual([]);
         expect(stackSql(recording, { kind: "all" })).toHaveLength(

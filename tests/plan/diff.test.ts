@@ -57,9 +57,8 @@ describe("plan diff and the data-loss guard (dev stack, edited tenant files)", (
             expect(t.statusAfter).toBe("offboarded");
             expect(t.fields.map((f) => f.path)).toEqual(["status"]);
         }
-        // A shared tenant keeps its schema, roles and secrets; only its DNS goes.
-        expect(tenantOf(d, "acme").removed.filter((r) => isStateful(r.type))).toEqual([]);
-        expect(tenantOf(d, "acme").removed.map((r) => r.type)).toContain("aws:route53/record:Record");
+        // A shared tenant keeps everything: its host name was the platform's wildcard's (the app answers 404 for it now).
+        expect(tenantOf(d, "acme").removed).toEqual([]);
         // A dedicated tenant keeps key, database and secrets; its app's log group and its ALB's access-log bucket leave the
         // stack with the serving side (both retained in AWS), reported as exempt.
         const initech = tenantOf(d, "initech");

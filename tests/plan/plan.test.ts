@@ -68,7 +68,7 @@ describe("offline plan of the committed stacks", () => {
         expect(Object.keys(schema)).toEqual(["custom", "inputs", "name", "options", "parent", "provider", "tenant", "type", "urn"]);
         expect(schema.tenant).toBe("acme");
         expect(schema.custom).toBe(true);
-        expect(schema.provider).toMatch(/pulumi:providers:postgresql::shared-pg::/);
+        expect(schema.provider).toMatch(/pulumi:providers:postgresql::cell-main-pg::/);
         expect(schema.parent).toMatch(/tenancy:tenant:TenantDatabase::acme-db$/);
         expect(schema.inputs["name"]).toBe("t_acme");
         expect(schema.options).toMatchObject({ protect: false, retainOnDelete: false, dependsOn: [] });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { record, type RecordResult } from "../../engine/recorder";
+import { record, type RecordedResource, type RecordResult } from "../../engine/recorder";
 import { main } from "../../stacks/program";
 import { readStackFile } from "../../tenants/registry";
 import { TAG_STACK, TAG_TENANT, TAG_TIER } from "../../components/tags";
@@ -30,6 +30,12 @@ beforeAll(async () => {
     prod = await recordStack(fixture.root, "prod");
 });
 afterAll(() => fixture.remove());
+
+/** The A record Route 53 answers `host` with: an exact record first, else the wildcard one label up. */
+const resolve = (r: RecordResult, host: string) => {
+    const records = r.resources.filter((x) => x.type === "aws:route53/record:Record" && x.inputs.type === "A");
+    return records.find((x) => x.inputs.name === host) ?? records.find((x) => x.inputs.name === `*.${host.slice(host.indexOf(".") + 1)}`);
+};
 
 const custom = (r: RecordResult) => r.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"));
 const ofType = (r: RecordResult, type: string) => r.resources.filter((x) => x.type === type);
@@ -212,7 +218,7 @@ describe("ordering on the shared cluster", () => {
 
     it("no SQL runs before the cluster's writer exists: the provider and every PostgreSQL resource wait for it", () => {
         for (const result of [dev, prod]) {
-            const writer = ofType(result, "aws:rds/clusterInstance:ClusterInstance").find((r) => r.name === "shared-db-writer")!;
+            const writer = ofType(result, "aws:rds/clusterInstance:ClusterInstance").find((r) => r.name === "cell-main-db-writer")!;
             const pg = result.resources.filter((r) => r.type.startsWith("postgresql:") || r.type === "pulumi:providers:postgresql");
             expect(pg.length).toBeGreaterThan(10);
             for (const r of pg) expect(waitsFor(result, r.urn).has(writer.urn), r.urn).toBe(true);
@@ -278,7 +284,7 @@ describe("placement", () => {
     it("a suspended shared tenant keeps its DNS but answers from a maintenance page, and cannot log in", () => {
         const rule = ofType(prod, "aws:lb/listenerRule:ListenerRule").find((r) => r.name === "wayne-maintenance")!;
         expect((rule.inputs.actions as { type: string; fixedResponse: { statusCode: string } }[])[0]).toMatchObject({ type: "fixed-response", fixedResponse: { statusCode: "503" } });
-        expect(ofType(prod, "aws:route53/record:Record").some((r) => r.name === "wayne-dns-wayne.tenancy-example.com")).toBe(true);
+        expect(resolve(prod, "wayne.tenancy-example.com")?.name).toBe("shared-dns-wildcard");
         const roles = ofType(prod, "postgresql:index/role:Role").filter((r) => r.name.startsWith("wayne-"));
         expect(roles.length).toBe(2);
         for (const role of roles) expect(role.inputs.login, role.urn).toBe(false);
@@ -291,13 +297,28 @@ describe("placement", () => {
         for (const role of ofType(prod, "postgresql:index/role:Role").filter((r) => r.name.startsWith("soylent-"))) expect(role.inputs.login).toBe(false);
     });
 
+    it("shared and hybrid tenants' own host names resolve through the platform's wildcard; dedicated ones have records of their own, which win", () => {
+        const owner = tenantOf(dev);
+        const records = ofType(dev, "aws:route53/record:Record").filter((r) => r.inputs.type === "A");
+        expect(records.filter((r) => owner(r) === "acme" || owner(r) === "globex")).toEqual([]);
+        expect(resolve(dev, "acme.dev.tenancy-example.com")?.name).toBe("shared-dns-wildcard");
+        expect(resolve(dev, "initech.dev.tenancy-example.com")?.name).toMatch(/^initech-/);
+    });
+
+    it("a shared tenant declares 18 resources (was 20: no per-tenant DNS record, no grant on the tables of a new, empty schema)", () => {
+        const owner = tenantOf(dev);
+        const acme = dev.resources.filter((r) => owner(r) === "acme");
+        expect(acme.map((r) => r.name).sort()).toEqual([
+            "acme", "acme-db", "acme-db-db-owner-secret", "acme-db-db-owner-secret-version", "acme-db-db-runtime-secret", "acme-db-db-runtime-secret-version",
+            "acme-db-no-public-functions", "acme-db-owner", "acme-db-owner-password", "acme-db-reporting-default-tables", "acme-db-reporting-schema-usage",
+            "acme-db-runtime", "acme-db-runtime-default-sequences", "acme-db-runtime-default-tables", "acme-db-runtime-password", "acme-db-runtime-schema-usage",
+            "acme-db-schema", "acme-registry",
+        ]);
+    });
+
     it("each active tenant's host points at the load balancer that serves it", () => {
         const albs = new Map(ofType(dev, "aws:lb/loadBalancer:LoadBalancer").map((a) => [a.outputs.dnsName as string, a]));
-        const records = ofType(dev, "aws:route53/record:Record").filter((r) => r.inputs.type === "A");
-        const target = (host: string) => {
-            const rec = records.find((r) => r.inputs.name === host)!;
-            return albs.get((rec.inputs.aliases as { name: string }[])[0].name)!;
-        };
+        const target = (host: string) => albs.get((resolve(dev, host)!.inputs.aliases as { name: string }[])[0].name)!;
         expect(target("acme.dev.tenancy-example.com").name).toMatch(/^shared-/);
         expect(target("globex.dev.tenancy-example.com").name).toMatch(/^shared-/);
         expect(target("initech.dev.tenancy-example.com").name).toMatch(/^initech-/);
@@ -368,5 +389,49 @@ describe("synthetic tenant sets", () => {
         expect(err?.constructor.name).toBe("RunError");
         expect(err!.message).toContain("tenants/test/bad.yaml:1:1 displayName: is required");
         expect(err!.message).toContain('tenants/test/worse.yaml:3:7 tier: "premium" is not allowed');
+    });
+});
+
+describe("cells in a single stack", () => {
+    it("only cell main's direct children carry aliases, each to its former name under the SharedPlatform 'shared'; nothing else is aliased", () => {
+        for (const [stack, r] of [["dev", dev], ["prod", prod]] as const) {
+            const cell = r.resources.find((x) => x.type === "tenancy:cell:DatabaseCell" && x.name === "cell-main")!;
+            expect(cell.parent, stack).toBe(r.resources[0]!.urn);
+            const children = r.resources.filter((x) => x.parent === cell.urn);
+            // Provider SDKs add aliases of their own to a type's former token, same name and parent; ours rename or re-parent.
+            const ours = (x: RecordedResource) =>
+                x.options.aliases.filter((a) => a.name !== undefined || a.urn !== undefined || a.noParent || (a.parentUrn !== undefined && a.parentUrn !== x.parent));
+            const aliased = r.resources.filter((x) => ours(x).length > 0);
+            expect(children.length).toBeGreaterThan(15);
+            expect(aliased.map((x) => x.urn).sort()).toEqual(children.map((x) => x.urn).sort());
+            for (const x of aliased) {
+                expect(ours(x), x.urn).toEqual([
+                    { name: x.name.replace(/^cell-main/, "shared"), parentUrn: `urn:pulumi:${stack}::tenancy::tenancy:platform:SharedPlatform::shared` },
+                ]);
+            }
+        }
+    });
+
+    it("every declared cell is its own cluster, and each shared tenant's SQL goes through its own cell's provider after that cell's writer", async () => {
+        const config = baseStackConfig({
+            "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 }, cells: { main: {}, b: { maxCapacity: 8 } } },
+        });
+        const root = makeRepo({ "alpha.yaml": sharedTenant("alpha"), "bravo.yaml": sharedTenant("bravo", "cell: b\n") }, config);
+        try {
+            const r = await recordStack(root, "test");
+            expect(ofType(r, "tenancy:cell:DatabaseCell").map((c) => c.name)).toEqual(["cell-b", "cell-main"]);
+            expect(ofType(r, "aws:rds/cluster:Cluster").map((c) => [c.name, c.inputs.clusterIdentifier])).toEqual([
+                ["cell-b-db", "tenancy-test-cell-b"], ["cell-main-db", "tenancy-test-shared"],
+            ]);
+            const providers = new Map(ofType(r, "pulumi:providers:postgresql").map((p) => [`${p.urn}::${p.id}`, p.name]));
+            const schemas = ofType(r, "postgresql:index/schema:Schema");
+            expect(schemas.map((s) => [s.inputs.name, providers.get(s.provider!)])).toEqual([["t_alpha", "cell-main-pg"], ["t_bravo", "cell-b-pg"]]);
+            const bravoOwner = ofType(r, "postgresql:index/role:Role").find((x) => x.name === "bravo-db-owner")!;
+            const writerB = ofType(r, "aws:rds/clusterInstance:ClusterInstance").find((x) => x.name === "cell-b-db-writer")!;
+            expect(bravoOwner.options.dependsOn).toContain(writerB.urn);
+            expect(ofType(r, "aws:rds/cluster:Cluster").find((c) => c.name === "cell-b-db")!.options.aliases).toEqual([]);
+        } finally {
+            removeDir(root);
+        }
     });
 });

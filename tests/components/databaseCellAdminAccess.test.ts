@@ -1,18 +1,18 @@
 /**
- * How `pulumi up` reaches the shared cluster: the PostgreSQL provider's connection (TLS verified against the RDS CA
+ * How `pulumi up` reaches a cell's cluster (DatabaseCell): the PostgreSQL provider's connection (TLS verified against the RDS CA
  * bundle, IAM or password authentication) and the ingress rules admitting the deploy runner, on the recorded graph;
  * and the stack config that drives them, validated.
  */
 import { describe, expect, it } from "vitest";
-import { SharedPlatform, type SharedPlatformArgs } from "../../components/sharedPlatform";
-import { sharedPlatformArgs } from "./sharedPlatformArgs";
+import { DatabaseCell, type DatabaseCellArgs } from "../../components/databaseCell";
+import { databaseCellArgs, TEST_PLATFORM } from "./sharedPlatformArgs";
 import { MOCK_ACCOUNT_ID, ofType, record, type RecordResult, type RecordedResource } from "../../engine/recorder";
 import { baseStackConfig, registryProblems } from "../tenants/fixtures";
 
-async function recordPlatform(database: Partial<SharedPlatformArgs["database"]> = {}): Promise<RecordResult> {
+async function recordPlatform(database: Partial<DatabaseCellArgs["database"]> = {}): Promise<RecordResult> {
     return record(async () => {
-        const platform = new SharedPlatform("shared", sharedPlatformArgs(database));
-        return { adminConnectArn: platform.adminConnectArn, deployRunnerSecurityGroupId: platform.deployRunnerSecurityGroupId };
+        const cell = new DatabaseCell("cell-main", databaseCellArgs(database));
+        return { adminConnectArn: cell.adminConnectArn };
     }, { project: "tenancy", stack: "test", config: { "aws:region": "eu-west-1" } });
 }
 
@@ -22,7 +22,7 @@ const provider = (r: RecordResult): RecordedResource => {
     return found[0]!;
 };
 const cluster = (r: RecordResult): RecordedResource => ofType(r, "aws:rds/cluster:Cluster")[0]!;
-const dbSecurityGroup = (r: RecordResult): RecordedResource => ofType(r, "aws:ec2/securityGroup:SecurityGroup").find((g) => g.name === "shared-db-sg")!;
+const dbSecurityGroup = (r: RecordResult): RecordedResource => ofType(r, "aws:ec2/securityGroup:SecurityGroup").find((g) => g.name === "cell-main-db-sg")!;
 const rulesIntoDb = (r: RecordResult): RecordedResource[] =>
     ofType(r, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((x) => x.inputs.securityGroupId === dbSecurityGroup(r).id);
 
@@ -64,29 +64,25 @@ describe("the shared cluster's PostgreSQL provider", () => {
 describe("ingress for pulumi up", () => {
     it("by default only the shared app and the program's own deploy-runner group reach the cluster", async () => {
         const rules = rulesIntoDb(await recordPlatform());
-        expect(rules.map((x) => x.name).sort()).toEqual(["shared-db-from-app", "shared-db-from-deploy-runner"]);
+        expect(rules.map((x) => [x.name, x.inputs.referencedSecurityGroupId, x.inputs.fromPort])).toEqual([
+            ["cell-main-db-from-app", TEST_PLATFORM.appSecurityGroupId, 5432],
+            ["cell-main-db-from-deploy-runner", TEST_PLATFORM.deployRunnerSecurityGroupId, 5432],
+        ]);
     });
 
-    it("the deploy runner's group is the program's (no hand-made group to name): 5432 to the cluster, HTTPS out, nothing in", async () => {
+    it("the deploy runner's group (the platform's) gets one egress rule to this cell on 5432, and nothing else from the cell", async () => {
         const r = await recordPlatform();
-        const runner = ofType(r, "aws:ec2/securityGroup:SecurityGroup").find((g) => g.name === "shared-deploy-runner-sg")!;
-        expect(runner).toBeDefined();
-        expect(r.outputs.deployRunnerSecurityGroupId).toBe(runner.id);
-        const fromRunner = rulesIntoDb(r).find((x) => x.name === "shared-db-from-deploy-runner")!;
-        expect(fromRunner.inputs).toMatchObject({ referencedSecurityGroupId: runner.id, ipProtocol: "tcp", fromPort: 5432, toPort: 5432 });
-        const egress = ofType(r, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((x) => x.inputs.securityGroupId === runner.id);
-        expect(egress.map((x) => [x.inputs.fromPort, x.inputs.referencedSecurityGroupId ?? x.inputs.cidrIpv4]).sort()).toEqual([
-            [443, "0.0.0.0/0"],
-            [5432, dbSecurityGroup(r).id],
+        const egress = ofType(r, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+        expect(egress.map((x) => [x.name, x.inputs.securityGroupId, x.inputs.referencedSecurityGroupId, x.inputs.fromPort, x.inputs.toPort])).toEqual([
+            ["cell-main-deploy-runner-to-db", TEST_PLATFORM.deployRunnerSecurityGroupId, dbSecurityGroup(r).id, 5432, 5432],
         ]);
-        const into = ofType(r, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((x) => x.inputs.securityGroupId === runner.id);
-        expect(into).toEqual([]);
+        expect(ofType(r, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((x) => x.inputs.securityGroupId !== dbSecurityGroup(r).id)).toEqual([]);
     });
 
     it("one rule on 5432 per configured security group and private CIDR block, named after it", async () => {
         const r = await recordPlatform({ adminIngress: { securityGroupIds: ["sg-0123456789abcdef0"], cidrBlocks: ["10.100.0.0/24"] } });
-        const rules = rulesIntoDb(r).filter((x) => !["shared-db-from-app", "shared-db-from-deploy-runner"].includes(x.name));
-        expect(rules.map((x) => x.name).sort()).toEqual(["shared-db-from-admin-10.100.0.0-24", "shared-db-from-admin-sg-0123456789abcdef0"]);
+        const rules = rulesIntoDb(r).filter((x) => !["cell-main-db-from-app", "cell-main-db-from-deploy-runner"].includes(x.name));
+        expect(rules.map((x) => x.name).sort()).toEqual(["cell-main-db-from-admin-10.100.0.0-24", "cell-main-db-from-admin-sg-0123456789abcdef0"]);
         for (const rule of rules) expect(rule.inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 5432, toPort: 5432 });
         const bySg = rules.find((x) => x.inputs.referencedSecurityGroupId)!;
         expect(bySg.inputs.referencedSecurityGroupId).toBe("sg-0123456789abcdef0");

@@ -1,0 +1,88 @@
+/**
+ * The platform: one SharedPlatform "shared" per environment. `declarePlatform` is what the single and the fleet's
+ * platform stack (`<env>`) both declare; `platformOutputs` is the platform stack's `platform` output, which cell and
+ * tenant stacks read by StackReference (`platformRefsFromOutput`).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { SharedPlatform } from "../components/sharedPlatform";
+import { ownershipTags } from "../components/tags";
+import type { PlatformRefs } from "../components/tenant";
+import { zoneIdsFor, type StackConfig } from "./config";
+
+/** Logical name of the SharedPlatform in every layout. */
+export const PLATFORM_NAME = "shared";
+
+/** The SharedPlatform of the environment, a child of the stack. */
+export function declarePlatform(config: StackConfig, appSecretKey: pulumi.Output<string> | undefined, opts?: pulumi.ComponentResourceOptions): SharedPlatform {
+    return new SharedPlatform(PLATFORM_NAME, {
+        stack: config.stack,
+        domain: config.domain,
+        hostedZoneId: config.hostedZoneId,
+        vpcCidr: config.shared.vpcCidr,
+        availabilityZoneIds: zoneIdsFor(config, config.region, config.shared.availabilityZones),
+        natGateways: config.shared.natGateways,
+        app: config.shared.app,
+        appRepository: config.appRepository,
+        releaseVersion: config.channels.stable,
+        appSecretKey,
+        protect: config.protect,
+        logRetentionDays: config.logRetentionDays,
+        tags: ownershipTags({ stack: config.stack, tier: "platform" }),
+    }, opts);
+}
+
+/** The platform stack's `platform` output: what cells and tenants use, and what operators need (README). */
+export interface PlatformOutputs {
+    vpcId: string;
+    /** Subnets of the shared VPC, one per AZ, in AZ order. */
+    isolatedSubnetIds: string[];
+    privateSubnetIds: string[];
+    /** AZ names of those subnets, in the same order. */
+    availabilityZones: string[];
+    appSecurityGroupId: string;
+    /** Start the deploy runner with this group: every cell admits it (README "Reaching the shared cluster"). */
+    deployRunnerSecurityGroupId: string;
+    loadBalancerDnsName: string;
+    loadBalancerZoneId: string;
+    httpsListenerArn: string;
+    repositoryUrl: string;
+    keyArn: string;
+    imageUri: string;
+    registryPath: string;
+}
+
+type Outputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export function platformOutputs(platform: SharedPlatform): Outputs<PlatformOutputs> {
+    return {
+        vpcId: platform.network.vpcId,
+        isolatedSubnetIds: pulumi.all(platform.network.isolatedSubnetIds),
+        privateSubnetIds: pulumi.all(platform.network.privateSubnetIds),
+        availabilityZones: platform.network.availabilityZones,
+        appSecurityGroupId: platform.app.securityGroupId,
+        deployRunnerSecurityGroupId: platform.deployRunnerSecurityGroupId,
+        loadBalancerDnsName: platform.loadBalancer.dnsName,
+        loadBalancerZoneId: platform.loadBalancer.zoneId,
+        httpsListenerArn: platform.loadBalancer.httpsListenerArn,
+        repositoryUrl: platform.repository.repositoryUrl,
+        keyArn: platform.key.arn,
+        imageUri: platform.imageUri,
+        registryPath: platform.registryPath,
+    };
+}
+
+/** What tenants use of the platform, from the component itself (single stack). */
+export function platformRefsOf(platform: SharedPlatform): PlatformRefs {
+    return {
+        vpcId: platform.network.vpcId,
+        isolatedSubnetIds: platform.network.isolatedSubnetIds,
+        privateSubnetIds: platform.network.privateSubnetIds,
+        appSecurityGroupId: platform.app.securityGroupId,
+        loadBalancerDnsName: platform.loadBalancer.dnsName,
+        loadBalancerZoneId: platform.loadBalancer.zoneId,
+        httpsListenerArn: platform.loadBalancer.httpsListenerArn,
+        repositoryUrl: platform.repository.repositoryUrl,
+        keyArn: platform.key.arn,
+    };
+}
+

@@ -1,0 +1,43 @@
+/**
+ * The single layout's stack `<env>`: the platform, every cell and every tenant of the environment in one stack, with
+ * the same components and logical names as the fleet's stacks.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { TenantSummary } from "../components/tenant";
+import { DEFAULT_CELL } from "../model/fleet";
+import type { Tenant } from "../tenants/registry";
+import { cellOutputs, cellRefsOf, declareCell } from "./cell";
+import type { StackConfig } from "./config";
+import { declarePlatform, PLATFORM_NAME, platformOutputs, platformRefsOf } from "./platform";
+import { declareTenant, environmentPriorities } from "./tenant";
+
+/** Lets the event loop turn: the SDK settles the previous tenant's registrations before the next one starts. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function singleProgram(config: StackConfig, tenants: readonly Tenant[], appSecretKey: pulumi.Output<string> | undefined): Promise<Record<string, unknown>> {
+    const platform = declarePlatform(config, appSecretKey);
+    const outputs = platformOutputs(platform);
+    const cells = new Map(Object.keys(config.cells).map((name) => [name, declareCell(config, name, {
+        ...outputs,
+        isolatedSubnetIds: platform.network.isolatedSubnetIds,
+    // Stacks made before cells held cell main's cluster inside the SharedPlatform: its children keep their resources.
+    }, name === DEFAULT_CELL ? { formerPlatform: PLATFORM_NAME } : {})]));
+
+    const priorities = environmentPriorities(tenants);
+    const platformRefs = platformRefsOf(platform);
+    const summaries: Record<string, TenantSummary> = {};
+    for (const tenant of [...tenants].sort((a, b) => a.slug.localeCompare(b.slug))) {
+        // Declaring every tenant in one synchronous loop keeps every resource's pending SDK state alive at once:
+        // one turn per tenant measured 2.2x faster with 4x less memory at 1000 tenants, with identical plans.
+        await yieldToEventLoop();
+        const cell = tenant.tier === "shared" ? cells.get(tenant.cell!) : undefined;
+        const resources = declareTenant({ config, tenant, platform: platformRefs, ...(cell ? { cell: cellRefsOf(cell) } : {}), priorities });
+        summaries[tenant.slug] = resources.summary;
+    }
+
+    return {
+        platform: outputs,
+        cells: Object.fromEntries([...cells].map(([name, cell]) => [name, cellOutputs(cell, config, name, false)])),
+        tenants: summaries,
+    };
+}
