@@ -3,12 +3,15 @@
  * (every cell) and a fleet's cell stack (`<env>.cell-<name>`, one cell) both declare; `cellOutputs` is the cell stack's
  * `cell` output, which the cell's tenant stacks read by StackReference (`cellRefsFromOutput`).
  */
+import type * as aws from "@pulumi/aws";
+import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseCell } from "../components/databaseCell";
+import { cellPostgresProvider, DatabaseCell } from "../components/databaseCell";
 import { ownershipTags } from "../components/tags";
 import type { CellRefs } from "../components/tenant";
 import { CELL_STACK_PREFIX } from "../model/fleet";
 import type { StackConfig } from "./config";
+import type { PlatformOutputs } from "./platform";
 
 /** Logical name of a cell's component in every layout: `cell-<name>`. */
 export function cellComponentName(cell: string): string {
@@ -97,3 +100,47 @@ export function cellRefsOf(cell: DatabaseCell): CellRefs {
     };
 }
 
+/**
+ * What a shared tenant uses of its cell, from the cell stack's output, with the tenant stack's own PostgreSQL provider
+ * for it (`providerName`): the cell's admin access settings from the config, the master password (a secret) or an IAM
+ * token for the environment's region.
+ */
+export function cellRefsFromOutput(
+    config: StackConfig, cell: string, output: pulumi.Output<CellOutputs>, providerName: string, opts: pulumi.CustomResourceOptions,
+): CellRefs {
+    const database = config.cells[cell]!;
+    // The output holds the master password, so Pulumi marks all of it secret; only the password is.
+    const field = <K extends keyof CellOutputs>(k: K) => pulumi.unsecret(output.apply((c) => c[k]));
+    const provider: postgresql.Provider = cellPostgresProvider(providerName, {
+        access: database,
+        host: field("host"),
+        port: field("port"),
+        databaseName: database.name,
+        masterPassword: pulumi.secret(output.apply((c) => c.masterPassword ?? "")),
+        region: config.region,
+    }, opts);
+    return {
+        host: field("host"),
+        port: field("port"),
+        databaseName: database.name,
+        groupRoleName: field("groupRoleName"),
+        reportingRoleName: field("reportingRoleName"),
+        provider,
+    };
+}
+
+/** The fleet's cell stack `<env>.cell-<name>`: the cell only, on the platform read from the platform stack. */
+export function cellProgram(
+    config: StackConfig, cell: string, platformStack: pulumi.StackReference, provider: aws.Provider,
+): Record<string, unknown> {
+    const platform = platformStack.requireOutput("platform") as pulumi.Output<PlatformOutputs>;
+    const component = declareCell(config, cell, {
+        vpcId: platform.apply((p) => p.vpcId),
+        isolatedSubnetIds: platform.apply((p) => p.isolatedSubnetIds),
+        availabilityZones: platform.apply((p) => p.availabilityZones),
+        appSecurityGroupId: platform.apply((p) => p.appSecurityGroupId),
+        deployRunnerSecurityGroupId: platform.apply((p) => p.deployRunnerSecurityGroupId),
+        keyArn: platform.apply((p) => p.keyArn),
+    }, {}, { providers: [provider] });
+    return { cell: cellOutputs(component, config, cell, true) };
+}

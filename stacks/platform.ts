@@ -86,3 +86,27 @@ export function platformRefsOf(platform: SharedPlatform): PlatformRefs {
     };
 }
 
+/**
+ * What tenants use of the platform, from the platform stack's output. Subnet lists are as long as the shared VPC has
+ * AZs (`subnets`, from the config): components check their length before anything is registered.
+ */
+export function platformRefsFromOutput(output: pulumi.Output<PlatformOutputs>, subnets: number): PlatformRefs {
+    const field = <K extends keyof PlatformOutputs>(k: K) => output.apply((p) => p[k]);
+    const each = (k: "isolatedSubnetIds" | "privateSubnetIds") => Array.from({ length: subnets }, (_, i) => output.apply((p) => p[k][i]!));
+    return {
+        vpcId: field("vpcId"),
+        isolatedSubnetIds: each("isolatedSubnetIds"),
+        privateSubnetIds: each("privateSubnetIds"),
+        appSecurityGroupId: field("appSecurityGroupId"),
+        loadBalancerDnsName: field("loadBalancerDnsName"),
+        loadBalancerZoneId: field("loadBalancerZoneId"),
+        httpsListenerArn: field("httpsListenerArn"),
+        repositoryUrl: field("repositoryUrl"),
+        keyArn: field("keyArn"),
+    };
+}
+
+/** The fleet's platform stack `<env>`: the platform only. */
+export function platformProgram(config: StackConfig, appSecretKey: pulumi.Output<string> | undefined): Record<string, unknown> {
+    return { platform: platformOutputs(declarePlatform(config, appSecretKey)) };
+}

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { formatProblem, SourceFile, RegistryError } from "../tenants/problems";
-import { loadTenants, SECRET_PLACEHOLDER, validateStackConfig, type Registry } from "../tenants/registry";
+import { loadTenants, readStackFile, SECRET_PLACEHOLDER, validateStackConfig, type Registry } from "../tenants/registry";
 import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema } from "./config";
 
 /** Pulumi hands structured config to programs as JSON text; plain strings stay strings. */
@@ -29,6 +29,8 @@ function readSource(file: string, abs: string): SourceFile | undefined {
  */
 export function readStack(root: string): { registry: Registry; appSecretKey?: pulumi.Output<string> } {
     const stack = pulumi.getStack();
+    // A fleet's cell and tenant stacks (`prod.cell-main`, `prod.tyrell`) have no stack file: they read the environment's.
+    if (stack.includes(".")) return readEnvironmentStack(root, stack);
     const cfg = new pulumi.Config(CONFIG_NAMESPACE);
     const values: Record<string, unknown> = {};
     for (const key of StackConfigSchema.keyof().options) {
@@ -56,4 +58,21 @@ export function readStack(root: string): { registry: Registry; appSecretKey?: pu
     // A warning, not a note: an ignored `wonka.YAML` is most likely a tenant the user expects to see planned.
     for (const n of notices) void pulumi.log.warn(formatProblem(n));
     return { registry: { config, tenants, notices }, appSecretKey };
+}
+
+/**
+ * The configuration of a fleet's cell or tenant stack: the environment's `Pulumi.<env>.yaml` read from the repository
+ * (plain values; `secure:` ones are the platform stack's and stay placeholders), so `pulumi up -s prod.tyrell` needs no
+ * stack file and no `pulumi config` of its own. Validated like any stack's, with the whole registry.
+ */
+function readEnvironmentStack(root: string, stack: string): { registry: Registry } {
+    const env = stack.slice(0, stack.indexOf("."));
+    const { stackFile, problems } = readStackFile(root, env);
+    if (!stackFile) throw new RegistryError(problems);
+    const { config, problems: configProblems } = validateStackConfig(stackFile.values, { stack, region: stackFile.region, file: stackFile.file, source: stackFile.source });
+    if (!config) throw new RegistryError(configProblems);
+    const { tenants, problems: tenantProblems, notices } = loadTenants(root, config.tenantsDir, config);
+    if (tenantProblems.length) throw new RegistryError(tenantProblems, notices);
+    for (const n of notices) void pulumi.log.warn(formatProblem(n));
+    return { registry: { config, tenants, notices } };
 }

@@ -2,11 +2,15 @@
  * Tenants: one TenantResources "<slug>" per tenant. `declareTenant` is what the single stack (every tenant) and a
  * fleet's tenant stack (`<env>.<slug>`, one tenant) both declare.
  */
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TenantResources, type CellRefs, type PlatformRefs, type TenantEnvironment } from "../components/tenant";
+import { TenantResources, type CellRefs, type PlatformRefs, type TenantEnvironment, type TenantSummary } from "../components/tenant";
+import { cellStackName } from "../model/fleet";
 import { listenerRulePriorities } from "../model/listenerPriorities";
 import type { Tenant } from "../tenants/registry";
+import { cellRefsFromOutput, type CellOutputs } from "./cell";
 import type { StackConfig } from "./config";
+import { platformRefsFromOutput, type PlatformOutputs } from "./platform";
 
 /** What a tenant uses of the stack config. */
 export function tenantEnvironment(config: StackConfig, tenant: Tenant): TenantEnvironment {
@@ -44,3 +48,27 @@ export function declareTenant(
     }, opts);
 }
 
+/** A stack of the same project and organization: `<org>/<project>/<stack>`. */
+export function stackReference(stack: string): pulumi.StackReference {
+    return new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`);
+}
+
+/**
+ * The fleet's tenant stack `<env>.<slug>`: this tenant's resources only, on the platform (and for a shared tenant its
+ * cell) read from their stacks, with the given AWS provider; a shared tenant gets its own PostgreSQL provider for its cell.
+ * Priorities come from the whole registry, so they match the single layout's and never collide within the environment.
+ */
+export function tenantProgram(
+    config: StackConfig, tenants: readonly Tenant[], tenant: Tenant, reference: (stack: string) => pulumi.StackReference, provider: aws.Provider,
+): Record<string, unknown> {
+    const platformOutput = reference(config.stack).requireOutput("platform") as pulumi.Output<PlatformOutputs>;
+    const platform = platformRefsFromOutput(platformOutput, config.shared.availabilityZones);
+    let cell: CellRefs | undefined;
+    if (tenant.tier === "shared") {
+        const cellOutput = reference(cellStackName(config.stack, tenant.cell!)).requireOutput("cell") as pulumi.Output<CellOutputs>;
+        cell = cellRefsFromOutput(config, tenant.cell!, cellOutput, `${tenant.slug}-pg`, {});
+    }
+    const resources = declareTenant({ config, tenant, platform, ...(cell ? { cell } : {}), priorities: environmentPriorities(tenants) }, { providers: [provider] });
+    const summaries: Record<string, TenantSummary> = { [tenant.slug]: resources.summary };
+    return { tenants: summaries };
+}

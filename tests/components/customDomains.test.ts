@@ -171,6 +171,23 @@ describe("custom domains", () => {
         expect(validation.options.customTimeouts?.create).toBeUndefined();
     });
 
+    it("DNS: the platform's *.<domain> answers for names one label under the zone; a tenant records only deeper in-zone names, to the shared ALB", () => {
+        const owner = tenantOf(result);
+        const alb = ofType(result, "aws:lb/loadBalancer:LoadBalancer").find((a) => owner(a) === null)!;
+        const aRecords = ofType(result, RECORD).filter((r) => r.inputs.type === "A");
+        const wildcard = aRecords.filter((r) => owner(r) === null);
+        expect(wildcard.map((r) => r.inputs.name)).toEqual([`*.${ZONE}`]);
+        const ofTenant = (slug: string) => aRecords.filter((r) => owner(r) === slug).map((r) => r.inputs.name);
+        expect(ofTenant("mixed")).toEqual([`a.b.${ZONE}`]);
+        expect(ofTenant("hyb")).toEqual([]);
+        expect(ofTenant("gone")).toEqual([]);
+        for (const r of [...wildcard, ...aRecords.filter((x) => owner(x) === "mixed")]) {
+            expect((r.inputs.aliases as { name: string }[])[0]!.name, r.urn).toBe(alb.outputs.dnsName);
+        }
+        // A dedicated tenant's own records (exact names) win over the wildcard.
+        expect(ofTenant("far")).toEqual(expect.arrayContaining([`far.${ZONE}`, `x.far.${ZONE}`]));
+    });
+
     it("a dedicated tenant's certificates, validations and attachments live in its region", () => {
         const owner = tenantOf(result);
         const far = result.resources.filter((r) => owner(r) === "far" && [CERT, VALIDATION, ATTACHMENT].includes(r.type));

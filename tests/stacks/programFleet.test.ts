@@ -1,0 +1,180 @@
+/**
+ * The fleet layout's stack programs on the recorded graph: a platform stack, a stack per cell and per tenant, each
+ * declaring only its own part with the same component types and logical names as the single layout, reading the
+ * others by StackReference, and a stack name the registry does not know refused before anything is registered.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { record, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
+import { main } from "../../stacks/program";
+import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
+import { recordStack, removeDir, tenantOf } from "./harness";
+
+const SHARED = { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 }, cells: { main: {}, b: { maxCapacity: 8 } } };
+const FILES = {
+    "alpha.yaml": sharedTenant("alpha"),
+    "bravo.yaml": sharedTenant("bravo", "cell: b\nstatus: suspended\n"),
+    "charlie.yaml": sharedTenant("charlie", "tier: hybrid\n"),
+    "delta.yaml": sharedTenant("delta", "tier: dedicated\nregion: eu-west-1\nnetwork: {cidr: 10.60.0.0/16}\n"),
+};
+const SLUGS = ["alpha", "bravo", "charlie", "delta"];
+
+const roots: string[] = [];
+const repo = (layout: "single" | "fleet", files: Record<string, string> = FILES, shared: Record<string, unknown> = SHARED) => {
+    const root = makeRepo(files, baseStackConfig({ "tenancy:layout": layout, "tenancy:shared": shared }));
+    roots.push(root);
+    return root;
+};
+afterAll(() => roots.forEach(removeDir));
+
+/** StackReference answers: stack name → its outputs. */
+type References = Record<string, Record<string, unknown>>;
+
+/** Records the program as stack `stack` of the fleet fixture (no stack file of its own), answering StackReferences. */
+async function recordFleet(root: string, stack: string, references: References = {}, extra: Partial<RecordOptions> = {}): Promise<RecordResult> {
+    return record(() => main(root), {
+        project: "tenancy",
+        stack,
+        // The recorder's own StackReference answers (engine/recorder `stackReferences`) where it has them; the
+        // resource mock below answers the same outputs on a recorder without them.
+        ...({ stackReferences: references } as object),
+        resources: {
+            // The platform's and cells' outputs, as `pulumi up` of those stacks left them.
+            "pulumi:pulumi:StackReference": (ctx) => {
+                const name = ctx.inputs["name"] as string;
+                const outputs = references[name];
+                if (!outputs) throw new Error(`no stack ${name}`);
+                return { outputs: { outputs, secretOutputNames: [] } };
+            },
+        },
+        ...extra,
+    });
+}
+
+const ref = (stack: string) => `organization/tenancy/${stack}`;
+const inStack = (urn: string, stack: string) => urn.replace(`urn:pulumi:${stack}::`, "urn:pulumi:ENV::");
+/** A resource's identity apart from its stack: type chain and logical name. */
+const identity = (r: RecordedResource, stack: string) => inStack(r.urn, stack);
+const providerOf = (r: RecordResult, type: string) => r.resources.filter((x) => x.type === type);
+
+let single: RecordResult;
+let references: References;
+let singleRoot: string;
+let fleetRoot: string;
+
+beforeAll(async () => {
+    singleRoot = repo("single");
+    fleetRoot = repo("fleet");
+    single = await recordStack(singleRoot, "test");
+    // What the fleet's platform and cell stacks export, taken from the single stack of the same environment.
+    const cells = single.outputs["cells"] as Record<string, Record<string, unknown>>;
+    const password = (cell: string) => single.resources.find((x) => x.type === "pulumi:providers:postgresql" && x.name === `cell-${cell}-pg`)!.inputs["password"];
+    references = {
+        [ref("test")]: { platform: single.outputs["platform"] },
+        [ref("test.cell-main")]: { cell: { ...cells["main"], masterPassword: password("main") } },
+        [ref("test.cell-b")]: { cell: { ...cells["b"], masterPassword: password("b") } },
+    };
+});
+
+describe("fleet: tenant stacks", () => {
+    it.each(SLUGS)("%s's stack declares only its tenant's resources, with the single stack's types, names and parents", async (slug) => {
+        const stack = `test.${slug}`;
+        const fleet = await recordFleet(fleetRoot, stack, references);
+        const owner = tenantOf(fleet);
+        const declared = fleet.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.read && !r.type.startsWith("pulumi:providers:"));
+        expect(declared.length).toBeGreaterThan(10);
+        for (const r of declared) expect(owner(r), r.urn).toBe(slug);
+        const singleOwner = tenantOf(single);
+        const expected = single.resources.filter((r) => singleOwner(r) === slug).map((r) => identity(r, "test")).sort();
+        expect(declared.map((r) => identity(r, stack)).sort()).toEqual(expected);
+        expect(Object.keys(fleet.outputs["tenants"] as object)).toEqual([slug]);
+    });
+
+    it("every AWS resource of a tenant stack goes through one explicit provider in the environment's region; the platform (and a shared tenant's cell) are read by StackReference", async () => {
+        for (const [slug, reads] of [["alpha", ["test", "test.cell-main"]], ["bravo", ["test", "test.cell-b"]], ["delta", ["test"]]] as const) {
+            const fleet = await recordFleet(fleetRoot, `test.${slug}`, references);
+            const providers = providerOf(fleet, "pulumi:providers:aws");
+            expect(providers.map((p) => [p.name, p.inputs["region"]]), slug).toEqual([["aws", "us-east-1"]]);
+            const aws = fleet.resources.filter((r) => r.type.startsWith("aws:"));
+            expect(aws.length).toBeGreaterThan(0);
+            for (const r of aws) expect(r.provider, r.urn).toBe(`${providers[0]!.urn}::${providers[0]!.id}`);
+            const refs = fleet.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+            expect(refs.map((r) => [r.read, r.name]).sort(), slug).toEqual(reads.map((s) => [true, ref(s)]).sort());
+        }
+    });
+
+    it("a shared tenant's stack manages its schema through a PostgreSQL provider of its own for its cell, configured like the cell's", async () => {
+        const fleet = await recordFleet(fleetRoot, "test.bravo", references);
+        const [own] = providerOf(fleet, "pulumi:providers:postgresql");
+        expect(own!.name).toBe("bravo-pg");
+        const cells = providerOf(single, "pulumi:providers:postgresql");
+        const cellB = cells.find((p) => p.name === "cell-b-pg")!;
+        expect(own!.inputs).toEqual(cellB.inputs);
+        expect(own!.secretPaths).toContain("password");
+        const pg = fleet.resources.filter((r) => r.type.startsWith("postgresql:"));
+        expect(pg.length).toBe(9);
+        for (const r of pg) expect(r.provider, r.urn).toBe(`${own!.urn}::${own!.id}`);
+        // Written into the tenant's secrets as in the single stack: the cell's endpoint, not secret-wrapped.
+        const secretBody = JSON.parse(fleet.resources.find((r) => r.name === "bravo-db-db-runtime-secret-version")!.inputs["secretString"] as string);
+        expect(secretBody.host).toBe((single.outputs["cells"] as Record<string, { host: string }>)["b"]!.host);
+    });
+
+    it("with adminAuth iam the tenant stack's provider signs IAM tokens for the environment's region and holds no password", async () => {
+        const root = repo("fleet", FILES, { ...SHARED, database: { ...SHARED.database, adminAuth: "iam" } });
+        const fleet = await recordFleet(root, "test.alpha", references);
+        const [own] = providerOf(fleet, "pulumi:providers:postgresql");
+        expect(own!.inputs).toMatchObject({ awsRdsIamAuth: "true", awsRdsIamRegion: "us-east-1", username: "tenancy_admin" });
+        expect(own!.inputs).not.toHaveProperty("password");
+    });
+
+    it("a suspended tenant's listener rule has the single stack's priority, whatever other tenants exist", async () => {
+        const fleet = await recordFleet(fleetRoot, "test.bravo", references);
+        const rule = (r: RecordResult) => r.resources.find((x) => x.name === "bravo-maintenance")!.inputs["priority"];
+        expect(rule(fleet)).toBe(rule(single));
+        const alone = await recordStack(repo("single", { "bravo.yaml": FILES["bravo.yaml"] }), "test");
+        expect(rule(alone)).toBe(rule(single));
+    });
+});
+
+describe("fleet: platform and cell stacks", () => {
+    it("the platform stack declares the SharedPlatform only and exports what cells and tenants read", async () => {
+        const fleet = await recordStack(fleetRoot, "test");
+        const top = fleet.resources.filter((r) => r.parent === fleet.resources[0]!.urn);
+        expect(top.map((r) => [r.type, r.name])).toEqual([["tenancy:platform:SharedPlatform", "shared"]]);
+        expect(Object.keys(fleet.outputs)).toEqual(["platform"]);
+        expect(fleet.outputs["platform"]).toEqual(single.outputs["platform"]);
+    });
+
+    it("a cell stack declares its DatabaseCell only, as in the single stack, without aliases, on the platform it reads", async () => {
+        const fleet = await recordFleet(fleetRoot, "test.cell-b", references);
+        const declared = fleet.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.read && r.type !== "pulumi:providers:aws");
+        const singleCell = single.resources.find((r) => r.type === "tenancy:cell:DatabaseCell" && r.name === "cell-b")!;
+        const inSingle = single.resources.filter((r) => r.urn === singleCell.urn || r.urn.includes("tenancy:cell:DatabaseCell$") && r.name.startsWith("cell-b"));
+        expect(declared.map((r) => identity(r, "test.cell-b")).sort()).toEqual(inSingle.map((r) => identity(r, "test")).sort());
+        const ours = declared.flatMap((r) => r.options.aliases.filter((a) => a.name !== undefined || (a.parentUrn !== undefined && a.parentUrn !== r.parent)));
+        expect(ours).toEqual([]);
+        const cluster = declared.find((r) => r.type === "aws:rds/cluster:Cluster")!;
+        expect(cluster.inputs["clusterIdentifier"]).toBe("tenancy-test-cell-b");
+        const platform = (single.outputs["platform"] as Record<string, unknown>);
+        const sg = declared.find((r) => r.name === "cell-b-db-sg")!;
+        expect(sg.inputs["vpcId"]).toBe(platform["vpcId"]);
+        const aws = providerOf(fleet, "pulumi:providers:aws")[0]!;
+        for (const r of declared.filter((x) => x.type.startsWith("aws:"))) expect(r.provider, r.urn).toBe(`${aws.urn}::${aws.id}`);
+        const cell = fleet.outputs["cell"] as Record<string, unknown>;
+        expect(cell).toMatchObject({ host: expect.stringContaining("tenancy-test-cell-b"), databaseName: "tenancy", groupRoleName: "tenancy_tenants", masterUsername: "tenancy_admin" });
+        expect(fleet.outputSecretPaths).toContain("cell.masterPassword");
+    });
+});
+
+describe("fleet: stack names the registry does not know", () => {
+    it.each([
+        ["test.nosuch", "fleet", /stack test\.nosuch: test has no tenant 'nosuch'/],
+        ["test.cell-zzz", "fleet", /stack test\.cell-zzz: test declares no cell 'zzz' \(allowed: test\.cell-b, test\.cell-main\)/],
+        ["test.alpha", "single", /stack test\.alpha: environment test has layout single, so its only stack is test/],
+        ["nosuch.alpha", "fleet", /Pulumi\.nosuch\.yaml.*no such stack configuration/],
+    ] as const)("%s (%s) is one clean error and registers nothing", async (stack, layout, message) => {
+        const root = layout === "single" ? singleRoot : fleetRoot;
+        const err = await recordFleet(root, stack, references).then(() => undefined, (e: Error) => e);
+        expect(err?.constructor.name).toBe("RunError");
+        expect(err!.message).toMatch(message);
+    });
+});
