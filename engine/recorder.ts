@@ -19,7 +19,7 @@ import type { InvokeMock } from "./mockInvokes";
 import { mockResourceState } from "./mockResources";
 import type { MockedState, ResourceMock } from "./mockResources";
 import { awaitOutputDetailed } from "./outputs";
-import { SECRET_MARKER, UNKNOWN_MARKER, decodeProperties, isWireSecret, maskPaths, wireSecret } from "./serialized";
+import { SECRET_MARKER, UNKNOWN_MARKER, decodeProperties, decodeValue, isWireSecret, joinPath, maskPaths, wireSecret } from "./serialized";
 
 export { SECRET_MARKER, UNKNOWN_MARKER, maskPaths } from "./serialized";
 export { awaitOutput, awaitOutputDetailed } from "./outputs";
@@ -123,6 +123,19 @@ export interface RecordOptions {
   invokes?: Record<string, InvokeMock>;
   /** Extra or overriding resource mocks, by type token. */
   resources?: Record<string, ResourceMock>;
+  /**
+   * Answers for `pulumi.StackReference` reads, by stack name: the full `org/project/stack` or only the stack
+   * (the reference's last path segment). Values are the referenced stack's outputs; wrap secret ones (or parts)
+   * with {@link secretOutput}, or build the whole map from a recording with {@link referenceOutputs}.
+   * A reference to a stack not listed fails the run, like an unmocked invoke. Defaults to none.
+   */
+  stackReferences?: Record<string, Record<string, unknown>>;
+  /**
+   * Stack name that seeds mock ids and every URN-derived fake value (ARNs, auto-names, passwords) instead of
+   * `stack`, so the same resource recorded in the stack `prod` and in `prod.acme` gets identical values.
+   * Defaults to `stack`.
+   */
+  idSeedStack?: string;
 }
 
 /** What {@link record} returns. */
@@ -133,6 +146,43 @@ export interface RecordResult {
   outputs: Record<string, unknown>;
   /** Paths in `outputs` whose values are secret. */
   outputSecretPaths: string[];
+}
+
+/** Type token of a `pulumi.StackReference` (a read whose id is the referenced stack's name). */
+export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
+
+/** Marks a value (or a part of one) of a {@link RecordOptions.stackReferences} answer as a secret stack output. */
+export function secretOutput(value: unknown): Record<string, unknown> {
+  return wireSecret(value);
+}
+
+/**
+ * A recording's stack outputs as a {@link RecordOptions.stackReferences} answer: every secret path stays secret.
+ * The recording must have been taken with secrets kept (`maskSecrets` off): a masked value cannot be handed on.
+ */
+export function referenceOutputs(result: Pick<RecordResult, "outputs" | "outputSecretPaths">): Record<string, unknown> {
+  return wrapSecretPaths(result.outputs, new Set(result.outputSecretPaths), "") as Record<string, unknown>;
+}
+
+/** Wraps every value at one of `paths` in a wire secret (paths as {@link joinPath} writes them). */
+function wrapSecretPaths(v: unknown, paths: ReadonlySet<string>, path: string): unknown {
+  if (path !== "" && paths.has(path)) return wireSecret(v);
+  if (paths.size === 0) return v;
+  if (Array.isArray(v)) return v.map((e, i) => wrapSecretPaths(e, paths, joinPath(path, i)));
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v)) out[k] = wrapSecretPaths(e, paths, joinPath(path, k));
+    return out;
+  }
+  return v;
+}
+
+/** True when a wire value holds a secret anywhere. */
+function containsWireSecret(v: unknown): boolean {
+  if (isWireSecret(v)) return true;
+  if (Array.isArray(v)) return v.some(containsWireSecret);
+  if (v !== null && typeof v === "object") return Object.values(v).some(containsWireSecret);
+  return false;
 }
 
 /** A stack program: returns its stack outputs (or nothing). */
@@ -226,6 +276,23 @@ class RunState {
   /** The `aws:region` config value, if set. */
   configRegion(): string | undefined {
     return this.opts.config?.["aws:region"] ?? this.opts.config?.["aws:config:region"];
+  }
+
+  /**
+   * The mocked state of a StackReference to `name` (`org/project/stack` or `stack`): the referenced stack's outputs
+   * (secret ones as wire secrets, as the engine hands them) and `secretOutputNames`, the top-level outputs that
+   * hold a secret. Matched by the full name first, then by its last path segment; an unknown stack throws.
+   */
+  stackReference(name: string): MockedState {
+    const answers = this.opts.stackReferences ?? {};
+    const short = name.split("/").pop() ?? name;
+    const outputs = Object.hasOwn(answers, name) ? answers[name] : Object.hasOwn(answers, short) ? answers[short] : undefined;
+    if (outputs === undefined) {
+      const known = Object.keys(answers).sort();
+      throw new Error(`StackReference not mocked: ${name} (known: ${known.length > 0 ? known.join(", ") : "none"})`);
+    }
+    const secretOutputNames = Object.keys(outputs).filter((k) => containsWireSecret(outputs[k])).sort();
+    return { id: name, outputs: { name, outputs, secretOutputNames }, secretOutputs: [] };
   }
 
   /** Effective region: explicit argument, else the provider's, else config, else us-east-1. */
@@ -349,12 +416,16 @@ function registerInRun(run: RunState, reg: Registration, options: RecordedOption
   const isProvider = reg.type.startsWith("pulumi:providers:");
 
   let mocked: MockedState = { id: "", outputs: {}, secretOutputs: [] };
-  if (reg.custom && (!preview || isProvider || reg.readId !== undefined)) {
+  if (reg.type === STACK_REFERENCE_TYPE && reg.readId !== undefined) {
+    mocked = run.stackReference(reg.readId);
+  } else if (reg.custom && (!preview || isProvider || reg.readId !== undefined)) {
+    const seedStack = run.opts.idSeedStack;
     mocked = mockResourceState(
       {
         type: reg.type,
         name: reg.name,
-        urn,
+        // Fake values derive from the URN; seeding with another stack name makes them the same across layouts.
+        urn: seedStack === undefined || seedStack === stack ? urn : newUrn(project, seedStack, reg.parent, reg.type, reg.name),
         inputs: decoded.value,
         region: run.regionFor(decoded.value["region"], reg.providerRef),
         stateById: (id) => run.stateById.get(id),
@@ -377,7 +448,8 @@ function registerInRun(run: RunState, reg: Registration, options: RecordedOption
 
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(mocked.outputs)) {
-    outputs[k] = maskSecrets && secretOutputs.has(k) ? SECRET_MARKER : v;
+    // Mocked outputs may hold wire secrets (a StackReference's): record them plain, masked on request.
+    outputs[k] = maskSecrets && secretOutputs.has(k) ? SECRET_MARKER : decodeValue(v, k, [], { maskSecrets });
   }
   const entry: RecordedResource = {
     urn,
