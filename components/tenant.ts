@@ -77,8 +77,11 @@ export interface CellRefs {
 }
 
 export interface TenantResourcesArgs {
+    /** The validated tenant (tenants/registry.ts): its tier, status, host names, domains, sizes and tags decide what is built. */
     tenant: Tenant;
+    /** The facts of its environment it uses. */
     environment: TenantEnvironment;
+    /** The shared platform it is served by (shared and hybrid) or takes its image from (dedicated). */
     platform: PlatformRefs;
     /** The cell of a shared tenant; required for shared tenants, ignored for others. */
     cell?: CellRefs;
