@@ -90,7 +90,7 @@ describe("fleet: tenant stacks", () => {
     });
 
     it("every AWS resource of a tenant stack goes through one explicit provider in the environment's region; the platform (and a shared tenant's cell) are read by StackReference", async () => {
-        for (const [slug, reads] of [["alpha", ["test", "test.cell-main"]], ["bravo", ["test", "test.cell-b"]], ["delta", ["test"]]] as const) {
+        for (const [slug, reads] of [["alpha", ["test", "test.cell-main"]], ["bravo", ["test", "test.cell-b"]], ["charlie", ["test"]], ["delta", ["test"]]] as const) {
             const fleet = await recordFleet(fleetRoot, `test.${slug}`, references);
             const providers = providerOf(fleet, "pulumi:providers:aws");
             expect(providers.map((p) => [p.name, p.inputs["region"]]), slug).toEqual([["aws", "us-east-1"]]);
