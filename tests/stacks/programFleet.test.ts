@@ -178,3 +178,12 @@ describe("fleet: stack names the registry does not know", () => {
         expect(err!.message).toMatch(message);
     });
 });
+
+describe("fleet: a tenant stack validates the whole registry", () => {
+    it("another tenant's invalid file stops a tenant's stack too: cross-tenant rules hold in every stack", async () => {
+        const root = repo("fleet", { ...FILES, "zulu.yaml": sharedTenant("zulu", "subdomain: alpha\n") });
+        const err = await recordFleet(root, "test.charlie", references).then(() => undefined, (e: Error) => e);
+        expect(err?.constructor.name).toBe("RunError");
+        expect(err!.message).toMatch(/tenants\/test\/zulu\.yaml:\d+:\d+ subdomain: .*alpha/);
+    });
+});
