@@ -68,11 +68,13 @@ beforeAll(async () => {
     // What the fleet's platform and cell stacks export, taken from the single stack of the same environment.
     const cells = single.outputs["cells"] as Record<string, Record<string, unknown>>;
     const password = (cell: string) => single.resources.find((x) => x.type === "pulumi:providers:postgresql" && x.name === `cell-${cell}-pg`)!.inputs["password"];
-    references = {
-        [ref("test")]: { platform: single.outputs["platform"] },
-        [ref("test.cell-main")]: { cell: { ...cells["main"], masterPassword: password("main") } },
-        [ref("test.cell-b")]: { cell: { ...cells["b"], masterPassword: password("b") } },
+    const byStack: References = {
+        test: { platform: single.outputs["platform"] },
+        "test.cell-main": { cell: { ...cells["main"], masterPassword: password("main") } },
+        "test.cell-b": { cell: { ...cells["b"], masterPassword: password("b") } },
     };
+    // Under the name the program asks for (`<org>/<project>/<stack>`), and the stack's own name for a recorder keyed by it.
+    references = { ...byStack, ...Object.fromEntries(Object.entries(byStack).map(([stack, outputs]) => [ref(stack), outputs])) };
 });
 
 describe("fleet: tenant stacks", () => {
