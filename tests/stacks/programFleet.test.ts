@@ -4,7 +4,7 @@
  * others by StackReference, and a stack name the registry does not know refused before anything is registered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { record, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
+import { record, secretOutput, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
 import { main } from "../../stacks/program";
 import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
 import { recordStack, removeDir, tenantOf } from "./harness";
@@ -31,23 +31,8 @@ type References = Record<string, Record<string, unknown>>;
 
 /** Records the program as stack `stack` of the fleet fixture (no stack file of its own), answering StackReferences. */
 async function recordFleet(root: string, stack: string, references: References = {}, extra: Partial<RecordOptions> = {}): Promise<RecordResult> {
-    return record(() => main(root), {
-        project: "tenancy",
-        stack,
-        // The recorder's own StackReference answers (engine/recorder `stackReferences`) where it has them; the
-        // resource mock below answers the same outputs on a recorder without them.
-        ...({ stackReferences: references } as object),
-        resources: {
-            // The platform's and cells' outputs, as `pulumi up` of those stacks left them.
-            "pulumi:pulumi:StackReference": (ctx) => {
-                const name = ctx.inputs["name"] as string;
-                const outputs = references[name];
-                if (!outputs) throw new Error(`no stack ${name}`);
-                return { outputs: { outputs, secretOutputNames: [] } };
-            },
-        },
-        ...extra,
-    });
+    // Fake values seeded with the environment, so a resource gets the values it has in the single stack.
+    return record(() => main(root), { project: "tenancy", stack, stackReferences: references, idSeedStack: "test", ...extra });
 }
 
 const ref = (stack: string) => `organization/tenancy/${stack}`;
@@ -68,17 +53,15 @@ beforeAll(async () => {
     // What the fleet's platform and cell stacks export, taken from the single stack of the same environment.
     const cells = single.outputs["cells"] as Record<string, Record<string, unknown>>;
     const password = (cell: string) => single.resources.find((x) => x.type === "pulumi:providers:postgresql" && x.name === `cell-${cell}-pg`)!.inputs["password"];
-    const byStack: References = {
-        test: { platform: single.outputs["platform"] },
-        "test.cell-main": { cell: { ...cells["main"], masterPassword: password("main") } },
-        "test.cell-b": { cell: { ...cells["b"], masterPassword: password("b") } },
+    references = {
+        [ref("test")]: { platform: single.outputs["platform"] },
+        [ref("test.cell-main")]: { cell: { ...cells["main"], masterPassword: secretOutput(password("main")) } },
+        [ref("test.cell-b")]: { cell: { ...cells["b"], masterPassword: secretOutput(password("b")) } },
     };
-    // Under the name the program asks for (`<org>/<project>/<stack>`), and the stack's own name for a recorder keyed by it.
-    references = { ...byStack, ...Object.fromEntries(Object.entries(byStack).map(([stack, outputs]) => [ref(stack), outputs])) };
 });
 
 describe("fleet: tenant stacks", () => {
-    it.each(SLUGS)("%s's stack declares only its tenant's resources, with the single stack's types, names and parents", async (slug) => {
+    it.each(SLUGS)("%s's stack declares only its tenant's resources, with the single stack's types, names, parents and inputs", async (slug) => {
         const stack = `test.${slug}`;
         const fleet = await recordFleet(fleetRoot, stack, references);
         const owner = tenantOf(fleet);
@@ -88,7 +71,11 @@ describe("fleet: tenant stacks", () => {
         const singleOwner = tenantOf(single);
         const expected = single.resources.filter((r) => singleOwner(r) === slug).map((r) => identity(r, "test")).sort();
         expect(declared.map((r) => identity(r, stack)).sort()).toEqual(expected);
+        // And the same inputs: moving the tenant from the single stack to its own replaces and changes nothing.
+        const singleByIdentity = new Map(single.resources.map((r) => [identity(r, "test"), r]));
+        for (const r of declared) expect(r.inputs, r.urn).toEqual(singleByIdentity.get(identity(r, stack))!.inputs);
         expect(Object.keys(fleet.outputs["tenants"] as object)).toEqual([slug]);
+        expect(fleet.outputs["tenants"]).toEqual({ [slug]: (single.outputs["tenants"] as Record<string, unknown>)[slug] });
     });
 
     it("every AWS resource of a tenant stack goes through one explicit provider in the environment's region; the platform (and a shared tenant's cell) are read by StackReference", async () => {
@@ -146,12 +133,14 @@ describe("fleet: platform and cell stacks", () => {
         expect(fleet.outputs["platform"]).toEqual(single.outputs["platform"]);
     });
 
-    it("a cell stack declares its DatabaseCell only, as in the single stack, without aliases, on the platform it reads", async () => {
+    it("a cell stack declares its DatabaseCell only, as in the single stack (same names and inputs), without aliases, on the platform it reads", async () => {
         const fleet = await recordFleet(fleetRoot, "test.cell-b", references);
         const declared = fleet.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.read && r.type !== "pulumi:providers:aws");
         const singleCell = single.resources.find((r) => r.type === "tenancy:cell:DatabaseCell" && r.name === "cell-b")!;
         const inSingle = single.resources.filter((r) => r.urn === singleCell.urn || r.urn.includes("tenancy:cell:DatabaseCell$") && r.name.startsWith("cell-b"));
         expect(declared.map((r) => identity(r, "test.cell-b")).sort()).toEqual(inSingle.map((r) => identity(r, "test")).sort());
+        const singleByIdentity = new Map(inSingle.map((r) => [identity(r, "test"), r]));
+        for (const r of declared) expect(r.inputs, r.urn).toEqual(singleByIdentity.get(identity(r, "test.cell-b"))!.inputs);
         const ours = declared.flatMap((r) => r.options.aliases.filter((a) => a.name !== undefined || (a.parentUrn !== undefined && a.parentUrn !== r.parent)));
         expect(ours).toEqual([]);
         const cluster = declared.find((r) => r.type === "aws:rds/cluster:Cluster")!;
