@@ -113,6 +113,10 @@ describe("fleet: tenant stacks", () => {
         const [own] = providerOf(fleet, "pulumi:providers:postgresql");
         expect(own!.inputs).toMatchObject({ awsRdsIamAuth: "true", awsRdsIamRegion: "us-east-1", username: "tenancy_admin" });
         expect(own!.inputs).not.toHaveProperty("password");
+        // Nor does the cell stack hand its master password on: nobody needs it.
+        const cell = await recordFleet(root, "test.cell-main", references);
+        expect(Object.keys(cell.outputs["cell"] as object)).not.toContain("masterPassword");
+        expect(cell.outputSecretPaths).toEqual([]);
     });
 
     it("a suspended tenant's listener rule has the single stack's priority, whatever other tenants exist", async () => {
