@@ -83,10 +83,10 @@ describe("the plan as Markdown", () => {
             resourceCount: 20, protectedCount: 10, file: `tenants/prod/${slug(i)}.yaml`,
         }));
         const resources = tenants.flatMap((t) => Array.from({ length: 5 }, (_, k) => ({
-            urn: `urn:${t.slug}:${k}`, type: `aws:type${k}`, name: `${t.slug}-${k}`, parent: null, custom: true, provider: null, tenant: t.slug, inputs: {},
+            urn: `urn:${t.slug}:${k}`, stack: "prod", type: `aws:type${k}`, name: `${t.slug}-${k}`, parent: null, custom: true, provider: null, tenant: t.slug, inputs: {},
             options: { protect: false, retainOnDelete: false, dependsOn: [], deleteBeforeReplace: false, replaceOnChanges: [], ignoreChanges: [], deletedWith: null },
         })));
-        const md = renderMarkdown({ planVersion: PLAN_VERSION, project: "tenancy", stack: "prod", region: "us-east-1", tenants, resources });
+        const md = renderMarkdown({ planVersion: PLAN_VERSION, project: "tenancy", stack: "prod", region: "us-east-1", tenants, resources, stacks: [] });
         expect(md.length).toBeLessThanOrEqual(MARKDOWN_BUDGET);
         expect(md).toContain("left out to stay under GitHub's 65536-character comment limit");
     });
@@ -123,7 +123,7 @@ describe("changed values", () => {
 });
 
 describe("plans of different stacks", () => {
-    const plan = (stack: string): Plan => ({ planVersion: PLAN_VERSION, project: "tenancy", stack, region: "us-east-1", tenants: [], resources: [] });
+    const plan = (stack: string): Plan => ({ planVersion: PLAN_VERSION, project: "tenancy", stack, region: "us-east-1", tenants: [], resources: [], stacks: [] });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenancy-diff-stacks-"));
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -10,6 +10,7 @@ const STACK = "urn:pulumi:prod::tenancy";
 function resource(type: string, name: string, tenant: string | null, inputs: Record<string, unknown>, options: Partial<PlanResource["options"]> = {}): PlanResource {
     return {
         urn: `${STACK}::${type}::${name}`,
+        stack: "prod",
         type,
         name,
         parent: null,
@@ -30,7 +31,7 @@ function tenant(slug: string, fields: Partial<PlanTenant> = {}): PlanTenant {
 }
 
 function plan(resources: PlanResource[], tenants: PlanTenant[] = [tenant("acme")]): Plan {
-    return { planVersion: 1, project: "tenancy", stack: "prod", region: "us-east-1", tenants, resources };
+    return { planVersion: 1, project: "tenancy", stack: "prod", region: "us-east-1", tenants, resources, stacks: [{ name: "prod", role: "platform", tenants: tenants.map((t) => t.slug), resourceCount: resources.length }] };
 }
 
 const firing = (d: PlanDiff) => d.risks.filter((r) => !r.exempt);

@@ -4,6 +4,7 @@ import { execFile, spawnSync } from "child_process";
 import type { Plan } from "../../tools/plan/model";
 import { FIXTURE_TENANTS, fixtureRepo } from "../support/fixtureRepo";
 import { makeTempDir, removeAfterFile } from "../support/tempDirs";
+import { baseStackConfig, makeRepo } from "../tenants/fixtures";
 
 /** The repository's code (the tools run from here); the stacks they read come from `repo()`. */
 const CODE_ROOT = path.resolve(__dirname, "../..");
@@ -84,3 +85,24 @@ export function writePlan(text: string): string {
 
 /** A deep copy of a plan to edit in a test. */
 export const clonePlan = (p: Plan): Plan => structuredClone(p);
+
+/** Tenants of the small fleet fixture: one shared tenant per cell, one hybrid, one dedicated. */
+export const FLEET_TENANTS: Record<string, string> = {
+    "alpha.yaml": "slug: alpha\ndisplayName: Alpha Inc\n",
+    "bravo.yaml": "slug: bravo\ndisplayName: Bravo Inc\ncell: b\n",
+    "charlie.yaml": "slug: charlie\ndisplayName: Charlie Inc\ntier: hybrid\n",
+    "delta.yaml": "slug: delta\ndisplayName: Delta Inc\ntier: dedicated\nregion: eu-west-1\nnetwork: {cidr: 10.60.0.0/16}\n",
+};
+
+/** Shared settings of the fleet fixture: two cells. */
+export const FLEET_SHARED = { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 }, cells: { main: {}, b: { maxCapacity: 8 } } };
+
+/**
+ * A temp repository with environment `test` in `layout` (two cells, the tenants given), removed after the test file.
+ * Small on purpose: a fleet plan records one stack per cell and per tenant.
+ */
+export function fleetRepo(layout: "single" | "fleet", files: Record<string, string> = FLEET_TENANTS, extra: Record<string, unknown> = {}): string {
+    const root = makeRepo(files, baseStackConfig({ "tenancy:layout": layout, "tenancy:shared": FLEET_SHARED, ...extra }));
+    removeAfterFile(root);
+    return root;
+}

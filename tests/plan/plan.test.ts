@@ -65,7 +65,7 @@ describe("offline plan of the committed stacks", () => {
 
     it("each JSON resource carries urn, type, name, parent, custom, provider, tenant, inputs and options", () => {
         const schema = dev.resources.find((r) => r.type === "postgresql:index/schema:Schema")!;
-        expect(Object.keys(schema)).toEqual(["custom", "inputs", "name", "options", "parent", "provider", "tenant", "type", "urn"]);
+        expect(Object.keys(schema)).toEqual(["custom", "inputs", "name", "options", "parent", "provider", "stack", "tenant", "type", "urn"]);
         expect(schema.tenant).toBe("acme");
         expect(schema.custom).toBe(true);
         expect(schema.provider).toMatch(/pulumi:providers:postgresql::cell-main-pg::/);
@@ -108,7 +108,7 @@ describe("offline plan of the committed stacks", () => {
         const text = planToJson(dev);
         expect(planToJson(again)).toBe(text);
         expect(keysSorted(JSON.parse(text))).toBe(true);
-        expect(Object.keys(JSON.parse(text))).toEqual(["planVersion", "project", "region", "resources", "stack", "tenants"]);
+        expect(Object.keys(JSON.parse(text))).toEqual(["planVersion", "project", "region", "resources", "stack", "stacks", "tenants"]);
     });
 
     it("text lists per tenant its tier, region, status, hosts, release and resource counts by type, then platform totals", () => {

@@ -6,7 +6,7 @@ import { renderMarkdown } from "../../tools/plan/renderMarkdown";
 /** A plan document with tenants only: the renderers' layout is the subject, not the program. */
 function planOf(tenants: Partial<PlanTenant>[]): Plan {
     return {
-        planVersion: PLAN_VERSION, project: "tenancy", stack: "big", region: "us-east-1", resources: [],
+        planVersion: PLAN_VERSION, project: "tenancy", stack: "big", region: "us-east-1", resources: [], stacks: [],
         tenants: tenants.map((t, i) => ({
             slug: `t${String(i).padStart(3, "0")}`, displayName: `Tenant ${i}`, tier: "shared", region: "us-east-1", status: "active", size: null,
             network: null, hostnames: [`t${i}.example.com`], releaseChannel: "stable", releaseVersion: "1.0.0", features: [], branding: {},

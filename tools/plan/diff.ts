@@ -14,7 +14,7 @@
  * Exempt: the resources of a tenant being offboarded through its status (head `offboarded`, base not). Never exempt:
  * a tenant whose file was deleted (present in base, absent in head), whatever its status was.
  */
-import { compare, type Plan, type PlanResource, type PlanTenant } from "./model";
+import { compare, joinPath, type Plan, type PlanResource, type PlanTenant } from "./model";
 import { effectOfChange, isAwsType, isStateful, matchesOption, REGION_INPUT, ruleFor, type ReplacementEffect } from "./replacements";
 
 /** Exit code of `plan:diff` when the guard fires (0: nothing risky, 1: usage error). */
@@ -101,15 +101,7 @@ export interface PlanDiff {
     guardFires: boolean;
 }
 
-/**
- * Appends a key or index to a path, in the recorder's `secretPaths` format (engine/serialized.ts `joinPath`), kept here
- * so that `plan:diff` does not load the Pulumi SDK.
- */
-export function joinPath(base: string, key: string | number): string {
-    if (typeof key === "number") return `${base}[${key}]`;
-    if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${base}[${JSON.stringify(key)}]`;
-    return base === "" ? key : `${base}.${key}`;
-}
+export { joinPath } from "./model";
 
 const ref = (r: PlanResource): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name, custom: r.custom, protect: r.options.protect });
 

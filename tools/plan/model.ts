@@ -34,6 +34,8 @@ export interface PlanResourceOptions {
 /** One registered resource. */
 export interface PlanResource {
     urn: string;
+    /** The stack that declares it (`prod`, `prod.cell-main`, `prod.tyrell`; in the single layout, the environment). */
+    stack: string;
     type: string;
     name: string;
     /** Parent URN; null only for the stack. */
@@ -73,6 +75,21 @@ export interface PlanTenant {
     protectedCount: number;
     /** Tenant file, relative to the repository root. */
     file: string;
+    /** The database cell of a shared tenant; null for other tiers; absent from plans written before cells. */
+    cell?: string | null;
+}
+
+/** What a stack holds (model/fleet.ts): in the single layout the environment's one stack is `platform` and holds every tenant. */
+export type PlanStackRole = "platform" | "cell" | "tenant";
+
+/** One planned stack. */
+export interface PlanStack {
+    name: string;
+    role: PlanStackRole;
+    /** Tenants whose resources the stack declares, sorted. */
+    tenants: string[];
+    /** Resources the stack declares, its root stack resource included. */
+    resourceCount: number;
 }
 
 export interface Plan {
@@ -83,6 +100,8 @@ export interface Plan {
     region: string;
     /** Sorted by slug. */
     tenants: PlanTenant[];
+    /** The planned stacks in schedule order (platform, cells, tenants); one in the single layout. */
+    stacks: PlanStack[];
     /** Every registered resource, sorted by URN. */
     resources: PlanResource[];
 }
@@ -104,20 +123,26 @@ export function planToJson(plan: Plan): string {
     return `${JSON.stringify(sortKeys(plan), null, 2)}\n`;
 }
 
-/** Builds the plan document from the validated registry and the recorded resources. */
-export function buildPlan(args: { project: string; stack: string; registry: Registry; resources: readonly RecordedResource[] }): Plan {
-    const { registry } = args;
-    const owners = attributeTenants(args.resources);
-    const resources: PlanResource[] = args.resources
+/** What {@link planResources} needs of a recorded resource (engine/recorder `RecordedResource`). */
+type RecordedLike = Pick<RecordedResource, "urn" | "type" | "name" | "parent" | "custom" | "provider" | "inputs" | "secretPaths" | "options">;
+
+/**
+ * One stack's recorded resources as plan resources: tenant attributed, secrets masked (whether or not the recorder
+ * masked them), sorted by URN.
+ */
+export function planResources(stack: string, recorded: readonly RecordedLike[]): PlanResource[] {
+    const owners = attributeTenants(recorded);
+    return recorded
         .map((r): PlanResource => ({
             urn: r.urn,
+            stack,
             type: r.type,
             name: r.name,
             parent: r.parent,
             custom: r.custom,
             provider: r.provider,
             tenant: owners.get(r.urn) ?? null,
-            inputs: r.inputs,
+            inputs: maskSecretPaths(r.inputs, r.secretPaths),
             options: {
                 protect: r.options.protect,
                 retainOnDelete: r.options.retainOnDelete,
@@ -129,6 +154,50 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
             },
         }))
         .sort((a, b) => compare(a.urn, b.urn));
+}
+
+/** A copy of `value` with every path in `secretPaths` written as {@link SECRET}; kept here so `plan:diff` needs no SDK. */
+export function maskSecretPaths<T>(value: T, secretPaths: readonly string[]): T {
+    if (secretPaths.length === 0) return value;
+    const set = new Set(secretPaths);
+    const walk = (v: unknown, path: string): unknown => {
+        if (path !== "" && set.has(path)) return SECRET;
+        if (Array.isArray(v)) return v.map((e, i) => walk(e, joinPath(path, i)));
+        if (v !== null && typeof v === "object") {
+            const out: Record<string, unknown> = {};
+            for (const [k, e] of Object.entries(v)) out[k] = walk(e, joinPath(path, k));
+            return out;
+        }
+        return v;
+    };
+    return walk(value, "") as T;
+}
+
+/**
+ * Appends a key or index to a path, in the recorder's `secretPaths` format (engine/serialized.ts `joinPath`), kept here
+ * so that `plan:diff` does not load the Pulumi SDK.
+ */
+export function joinPath(base: string, key: string | number): string {
+    if (typeof key === "number") return `${base}[${key}]`;
+    if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${base}[${JSON.stringify(key)}]`;
+    return base === "" ? key : `${base}.${key}`;
+}
+
+/** One planned stack: its place in the environment and its resources ({@link planResources}). */
+export interface StackPart {
+    name: string;
+    role: PlanStackRole;
+    tenants: readonly string[];
+    resources: readonly PlanResource[];
+}
+
+/**
+ * Builds the plan document from the validated registry and the planned stacks (one for the single layout). `tenants`
+ * limits the tenants listed (a plan of one tenant's stack); defaults to every tenant of the registry.
+ */
+export function buildPlan(args: { project: string; stack: string; registry: Registry; stacks: readonly StackPart[]; tenants?: readonly string[] }): Plan {
+    const { registry } = args;
+    const resources: PlanResource[] = args.stacks.flatMap((s) => s.resources).sort((a, b) => compare(a.urn, b.urn));
     const counts = new Map<string, { total: number; protected: number }>();
     for (const r of resources) {
         if (r.tenant === null) continue;
@@ -137,7 +206,9 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
         if (r.options.protect) c.protected++;
         counts.set(r.tenant, c);
     }
-    const tenants: PlanTenant[] = [...registry.tenants]
+    const listed = args.tenants === undefined ? undefined : new Set(args.tenants);
+    const tenants: PlanTenant[] = registry.tenants
+        .filter((t) => listed === undefined || listed.has(t.slug))
         .sort((a, b) => compare(a.slug, b.slug))
         .map((t) => ({
             slug: t.slug,
@@ -155,13 +226,16 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
             resourceCount: counts.get(t.slug)?.total ?? 0,
             protectedCount: counts.get(t.slug)?.protected ?? 0,
             file: t.file,
+            cell: t.tier === "shared" ? (t.cell ?? null) : null,
         }));
+    const stacks: PlanStack[] = args.stacks.map((s) => ({ name: s.name, role: s.role, tenants: [...s.tenants].sort(compare), resourceCount: s.resources.length }));
     return sortKeys({
         planVersion: PLAN_VERSION,
         project: args.project,
         stack: args.stack,
         region: registry.config.region,
         tenants,
+        stacks,
         resources,
     });
 }
@@ -225,5 +299,10 @@ export function parsePlan(text: string, file: string): Plan {
     d.tenants.forEach((t, i) => {
         if (!t || typeof t.slug !== "string" || typeof t.status !== "string") throw new Error(`${file}: tenants[${i}] lacks slug or status`);
     });
+    if (d.stacks !== undefined && !Array.isArray(d.stacks)) throw new Error(`${file}: 'stacks' must be a list`);
+    // A plan written before fleets (no `stacks`, no `stack` per resource) is the single layout: one stack, the plan's.
+    const stack = d.stack!;
+    for (const r of d.resources) r.stack ??= stack;
+    d.stacks ??= [{ name: stack, role: "platform", tenants: d.tenants.map((t) => t.slug), resourceCount: d.resources.length }];
     return d as Plan;
 }

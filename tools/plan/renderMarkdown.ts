@@ -1,6 +1,6 @@
 /** The plan as a pull-request comment: a summary table per tenant, then each tenant's details folded. */
 import { countByType, resourcesOf, totals, type Plan, type PlanResource } from "./model";
-import { placement } from "./renderText";
+import { placement, stackTitle } from "./renderText";
 
 /** GitHub refuses a comment longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -32,19 +32,28 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     const all = totals(plan.resources);
     const platform = resourcesOf(plan, null);
     const pt = totals(platform);
+    const fleet = plan.stacks.length > 1;
+    // In a fleet each tenant has its own stack (a column); the platform and cell stacks get a row each.
+    const stackOf = new Map(plan.stacks.flatMap((s) => s.tenants.map((t) => [t, s.name] as const)));
+    const sharedStacks = plan.stacks.filter((s) => s.role !== "tenant");
     const lines = [
         `### Offline plan: stack \`${plan.stack}\``,
         "",
-        `${plan.tenants.length} tenants, ${all.resources} resources (${all.protected} protected) in ${plan.region}. ` +
+        `${fleet ? `${plan.stacks.length} stacks, ` : ""}${plan.tenants.length} tenants, ${all.resources} resources (${all.protected} protected) in ${plan.region}. ` +
             "Declared by the program under mocks: no credentials, no cloud calls.",
         "",
-        "| Tenant | Tier | Region | Status | Release | Hosts | Resources | Protected |",
-        "|---|---|---|---|---|---|---:|---:|",
+        `| Tenant | Tier | Region | Status | Release | Hosts |${fleet ? " Stack |" : ""} Resources | Protected |`,
+        `|---|---|---|---|---|---|${fleet ? "---|" : ""}---:|---:|`,
         ...plan.tenants.map((t) =>
             `| \`${t.slug}\` | ${t.tier} | ${t.region} | ${t.status === "active" ? "active" : `**${t.status}**`} | ${cell(t.releaseVersion)} | ` +
-            `${t.hostnames.map((h) => `\`${cell(h)}\``).join("<br>")} | ${t.resourceCount} | ${t.protectedCount} |`,
+            `${t.hostnames.map((h) => `\`${cell(h)}\``).join("<br>")} |${fleet ? ` \`${stackOf.get(t.slug) ?? ""}\` |` : ""} ${t.resourceCount} | ${t.protectedCount} |`,
         ),
-        `| _platform_ | | ${plan.region} | | | | ${pt.resources} | ${pt.protected} |`,
+        ...(fleet
+            ? sharedStacks.map((s) => {
+                  const st = totals(plan.resources.filter((r) => r.stack === s.name && r.tenant === null));
+                  return `| _${s.role}_ | | ${plan.region} | | | | \`${s.name}\` | ${st.resources} | ${st.protected} |`;
+              })
+            : [`| _platform_ | | ${plan.region} | | | | ${pt.resources} | ${pt.protected} |`]),
         "",
     ];
     const blocks: string[][] = [];
@@ -61,15 +70,11 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
             "",
         ]);
     }
-    blocks.unshift([
-        "<details>",
-        `<summary>Platform: ${pt.resources} resources, ${pt.protected} protected</summary>`,
-        "",
-        ...typeTable(platform),
-        "",
-        "</details>",
-        "",
-    ]);
+    const shared = fleet ? sharedStacks.map((s) => ({ title: `Stack ${stackTitle(s)}`, resources: platform.filter((r) => r.stack === s.name) })) : [{ title: "Platform", resources: platform }];
+    blocks.unshift(...shared.map(({ title, resources }) => {
+        const st = totals(resources);
+        return ["<details>", `<summary>${title}: ${st.resources} resources, ${st.protected} protected</summary>`, "", ...typeTable(resources), "", "</details>", ""];
+    }));
     return fit(lines, blocks, opts.budget ?? MARKDOWN_BUDGET, opts);
 }
 

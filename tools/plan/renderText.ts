@@ -1,5 +1,5 @@
 /** The plan as plain text: the default output of `npm run plan`. */
-import { countByType, resourcesOf, totals, type Plan, type PlanResource, type PlanTenant } from "./model";
+import { countByType, resourcesOf, totals, type Plan, type PlanResource, type PlanStack, type PlanTenant } from "./model";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -12,7 +12,7 @@ function typeLines(resources: readonly PlanResource[], indent: string): string[]
 
 /** One line on where a tenant runs, e.g. `dedicated · eu-west-1 · own VPC 10.20.0.0/16 · size small`. */
 export function placement(t: PlanTenant): string {
-    if (t.tier === "shared") return "schema on the shared cluster";
+    if (t.tier === "shared") return t.cell ? `schema on the shared cluster of cell ${t.cell}` : "schema on the shared cluster";
     if (t.tier === "hybrid") return `own RDS instance in the shared VPC (size ${t.size ?? "small"})`;
     return `own VPC ${t.network ?? "?"} in ${t.region} (size ${t.size ?? "small"})`;
 }
@@ -29,19 +29,47 @@ function tenantBlock(plan: Plan, t: PlanTenant): string[] {
     ];
 }
 
+/** `prod.cell-b (cell)`, `prod.tyrell (tenant tyrell)`. */
+export function stackTitle(s: PlanStack): string {
+    return `${s.name} (${s.role}${s.role === "tenant" ? ` ${s.tenants.join(", ")}` : ""})`;
+}
+
+/** A fleet's stacks, each with what it declares outside tenants, then its tenants. */
+function stackBlocks(plan: Plan): string[] {
+    const lines: string[] = [];
+    const tenants = new Map(plan.tenants.map((t) => [t.slug, t]));
+    for (const s of plan.stacks) {
+        const mine = plan.resources.filter((r) => r.stack === s.name);
+        const own = mine.filter((r) => r.tenant === null);
+        const st = totals(mine);
+        lines.push(`Stack ${stackTitle(s)}: ${plural(st.resources, "resource")}, ${st.protected} protected`);
+        if (own.length > 0) lines.push(`  ${s.role === "tenant" ? "stack and references" : "declared outside tenants"}: ${plural(own.length, "resource")}:`, ...typeLines(own, "    "));
+        for (const slug of s.tenants) {
+            const t = tenants.get(slug);
+            if (t) lines.push(...tenantBlock(plan, t).map((l) => `  ${l}`));
+        }
+        lines.push("");
+    }
+    return lines;
+}
+
 export function renderText(plan: Plan): string {
     const all = totals(plan.resources);
     const platform = resourcesOf(plan, null);
     const pt = totals(platform);
     const byTier = (tier: string) => plan.tenants.filter((t) => t.tier === tier).length;
     const byStatus = (status: string) => plan.tenants.filter((t) => t.status === status).length;
+    const fleet = plan.stacks.length > 1;
     const lines = [
-        `Offline plan of stack ${plan.stack} (project ${plan.project}, ${plan.region}): ${plural(plan.tenants.length, "tenant")}, ` +
-            `${plural(all.resources, "resource")}, ${all.protected} protected`,
+        `Offline plan of stack ${plan.stack} (project ${plan.project}, ${plan.region}): ${fleet ? `${plural(plan.stacks.length, "stack")}, ` : ""}` +
+            `${plural(plan.tenants.length, "tenant")}, ${plural(all.resources, "resource")}, ${all.protected} protected`,
         "",
     ];
-    for (const t of plan.tenants) lines.push(...tenantBlock(plan, t), "");
-    lines.push(`Platform (shared side and stack): ${plural(pt.resources, "resource")}, ${pt.protected} protected:`, ...typeLines(platform, "    "), "");
+    if (fleet) lines.push(...stackBlocks(plan));
+    else {
+        for (const t of plan.tenants) lines.push(...tenantBlock(plan, t), "");
+        lines.push(`Platform (shared side and stack): ${plural(pt.resources, "resource")}, ${pt.protected} protected:`, ...typeLines(platform, "    "), "");
+    }
     lines.push(
         `Totals: ${plural(plan.tenants.length, "tenant")} (${byTier("shared")} shared, ${byTier("hybrid")} hybrid, ${byTier("dedicated")} dedicated; ` +
             `${byStatus("active")} active, ${byStatus("suspended")} suspended, ${byStatus("offboarded")} offboarded)`,

@@ -1,11 +1,14 @@
-/** The offline plan: the recorded stack program turned into a plan document. */
-import { buildPlan, type Plan } from "./model";
-import { projectName, recordStack, type RecordStackOptions } from "../stackRecording";
+/** The offline plan: the recorded stack program(s) of an environment turned into a plan document. */
+import type { Plan } from "./model";
+import { planEnvironment, type PlanEnvironmentOptions } from "./environment";
 
-export type RunPlanOptions = Omit<RecordStackOptions, "maskSecrets">;
+export interface RunPlanOptions extends Omit<PlanEnvironmentOptions, "env"> {
+    /** The environment (every stack of it) or one stack of a fleet. */
+    stack: string;
+}
 
-/** Runs the offline plan of one stack; throws a RegistryError with every problem when the input is invalid. */
+/** Runs the offline plan; throws a RegistryError with every problem when the input is invalid. */
 export async function runPlan(opts: RunPlanOptions): Promise<Plan> {
-    const { registry, recording } = await recordStack({ ...opts, maskSecrets: true });
-    return buildPlan({ project: projectName(opts.root), stack: opts.stack, registry, resources: recording.resources });
+    const { stack, ...rest } = opts;
+    return planEnvironment({ ...rest, env: stack });
 }

@@ -1,0 +1,215 @@
+/**
+ * The offline plan of an environment in either layout (model/fleet.ts): the single layout records its one stack; a
+ * fleet records the platform stack first, hands its outputs to the cell stacks as StackReference answers, then both to
+ * the tenant stacks, which run in a bounded pool of worker processes. Each stack is recorded on its own, so peak memory
+ * follows the largest stack, not the fleet. Every stack's fake ids are seeded with the environment's name, so a
+ * resource plans the same values in `prod` (single) and in `prod.tyrell` (fleet).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseDocument } from "yaml";
+import { fleetStacks, type FleetStack, type Layout } from "../../model/fleet";
+import { CONFIG_NAMESPACE } from "../../stacks/config";
+import { RegistryError } from "../../tenants/problems";
+import { loadRegistry, readStackFile, type Registry } from "../../tenants/registry";
+import { projectName } from "../stackRecording";
+import { buildPlan, planResources, type Plan, type PlanResource, type StackPart } from "./model";
+
+export interface PlanEnvironmentOptions {
+    /** Repository root: holds `Pulumi.<env>.yaml`; tenant directories are relative to it. */
+    root: string;
+    /** The environment (`prod`: every stack of it) or one stack of a fleet (`prod.tyrell`, `prod.cell-main`). */
+    env: string;
+    /** Tenant directory (relative to `root` or absolute) instead of the environment's `tenancy:tenantsDir`. */
+    tenantsDir?: string;
+    /** Plan in this layout instead of the environment's `tenancy:layout` (the `adopt` proof plans both). */
+    layout?: Layout;
+    /**
+     * Worker processes recording tenant stacks at once. Defaults to 1: every stack in this process, one after another
+     * (what tests use). More than 1 needs the process to run under tsx (the workers load TypeScript).
+     */
+    parallel?: number;
+}
+
+/** The default `--parallel` of the CLI: one worker per core. */
+export function defaultParallelism(): number {
+    return Math.max(1, os.availableParallelism());
+}
+
+/** What recording one stack needs; plain data, so a worker process can receive it. */
+export interface StackJob {
+    root: string;
+    project: string;
+    env: string;
+    stack: string;
+    /** Config for the environment's own stack (its stack file); fleet cell and tenant stacks read the file themselves. */
+    config: Record<string, string>;
+    secretKeys: string[];
+    /** StackReference answers: stack name → outputs, secret parts as wire secrets (engine/recorder `referenceOutputs`). */
+    references: Record<string, Record<string, unknown>>;
+}
+
+/** One recorded stack: its plan resources and its outputs as a StackReference answer. */
+export interface StackResult {
+    resources: PlanResource[];
+    outputs: Record<string, unknown>;
+}
+
+/** Records one stack of an environment under the mock engine (loads the SDK on first use). */
+export async function recordStackJob(job: StackJob): Promise<StackResult> {
+    const [{ record, referenceOutputs }, { main }] = await Promise.all([import("../../engine/recorder"), import("../../stacks/program")]);
+    // Secrets kept while recording, so the outputs can be handed on as secrets; the plan masks them (planResources).
+    const recording = await record(() => main(job.root), {
+        project: job.project,
+        stack: job.stack,
+        config: job.config,
+        secretKeys: job.secretKeys,
+        stackReferences: job.references,
+        idSeedStack: job.env,
+    });
+    return { resources: planResources(job.stack, recording.resources), outputs: referenceOutputs(recording) };
+}
+
+/** Runs `jobs` with at most `limit` at once, results in input order. */
+export async function pooled<T, R>(items: readonly T[], limit: number, run: (item: T, slot: number) => Promise<R>): Promise<R[]> {
+    const results = new Array<R>(items.length);
+    let next = 0;
+    const lane = async (slot: number) => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await run(items[i]!, slot);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, (_, slot) => lane(slot)));
+    return results;
+}
+
+/** The environment of a stack name: everything before the first dot. */
+export function envOf(stack: string): string {
+    const dot = stack.indexOf(".");
+    return dot < 0 ? stack : stack.slice(0, dot);
+}
+
+/**
+ * A root that reads like `root` but whose `Pulumi.<env>.yaml` says `layout` and `tenantsDir`: every other entry is a
+ * symbolic link to the original. Fleet cell and tenant stacks read the environment's stack file from the root, so a
+ * forced layout or tenant directory must be in that file. Returns the original root when nothing is overridden.
+ */
+function overlayRoot(root: string, env: string, overrides: { layout?: Layout; tenantsDir?: string }): { root: string; cleanup: () => void } {
+    if (overrides.layout === undefined && overrides.tenantsDir === undefined) return { root, cleanup: () => undefined };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tenancy-plan-${env}-`));
+    const file = `Pulumi.${env}.yaml`;
+    for (const entry of fs.readdirSync(root)) {
+        if (entry !== file) fs.symlinkSync(path.join(root, entry), path.join(dir, entry));
+    }
+    const doc = parseDocument(fs.readFileSync(path.join(root, file), "utf8"));
+    if (overrides.layout !== undefined) doc.setIn(["config", `${CONFIG_NAMESPACE}:layout`], overrides.layout);
+    if (overrides.tenantsDir !== undefined) doc.setIn(["config", `${CONFIG_NAMESPACE}:tenantsDir`], path.resolve(root, overrides.tenantsDir));
+    fs.writeFileSync(path.join(dir, file), doc.toString());
+    return { root: dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The stacks of the environment in the given layout, from its validated registry. */
+export function environmentStacks(registry: Registry, env: string, layout: Layout): FleetStack[] {
+    return fleetStacks({ env, layout, cells: Object.keys(registry.config.cells), tenants: registry.tenants });
+}
+
+/**
+ * Plans an environment (or one stack of a fleet) offline. Throws a RegistryError with every problem before anything
+ * is recorded when the config or a tenant file is invalid, or when `env` names a stack the environment does not have.
+ */
+export async function planEnvironment(opts: PlanEnvironmentOptions): Promise<Plan> {
+    const env = envOf(opts.env);
+    const probe = loadRegistry({ root: opts.root, stack: env, tenantsDir: opts.tenantsDir });
+    const layout = opts.layout ?? probe.config.layout;
+    const stacks = environmentStacks(probe, env, layout);
+    const only = opts.env === env ? undefined : stacks.find((s) => s.name === opts.env);
+    if (opts.env !== env && only === undefined) {
+        const allowed = layout === "single" ? env : `${env} (the whole fleet), ${stacks.slice(1).map((s) => s.name).join(", ")}`;
+        throw new RegistryError([{ file: `Pulumi.${env}.yaml`, field: "", message: `stack ${opts.env}: environment ${env} (layout ${layout}) has no such stack (allowed: ${allowed})` }]);
+    }
+    const forced = layout !== probe.config.layout ? layout : undefined;
+    const overlay = overlayRoot(opts.root, env, { layout: forced, tenantsDir: opts.tenantsDir });
+    try {
+        const root = overlay.root;
+        const { stackFile } = readStackFile(root, env);
+        const project = projectName(opts.root);
+        const job = (stack: string, references: Record<string, Record<string, unknown>>): StackJob => ({
+            root, project, env, stack,
+            // The environment's own stack gets its stack file's config like `pulumi up -s <env>`; the fleet's other
+            // stacks get none, exactly as after `pulumi stack init` (the program reads the environment's file).
+            config: stack === env ? stackFile!.pulumiConfig : {},
+            secretKeys: stack === env ? stackFile!.secretKeys : [],
+            references,
+        });
+        const parts: StackPart[] = [];
+        const keep = (s: FleetStack, r: StackResult) => {
+            if (only === undefined || only.name === s.name) parts.push({ name: s.name, role: s.role, tenants: s.tenants, resources: r.resources });
+        };
+        const [platform, ...rest] = stacks;
+        const references: Record<string, Record<string, unknown>> = {};
+        const platformResult = await recordStackJob(job(platform!.name, {}));
+        keep(platform!, platformResult);
+        references[platform!.name] = platformResult.outputs;
+        // A tenant stack reads only the platform and its cell: record only what the selection needs.
+        const needed = (s: FleetStack) => only === undefined || only.name === s.name || only.dependsOn.includes(s.name);
+        for (const cell of rest.filter((s) => s.role === "cell" && needed(s))) {
+            const r = await recordStackJob(job(cell.name, { [platform!.name]: references[platform!.name]! }));
+            keep(cell, r);
+            references[cell.name] = r.outputs;
+        }
+        const tenantStacks = rest.filter((s) => s.role === "tenant" && needed(s));
+        const jobs = tenantStacks.map((s) => job(s.name, Object.fromEntries(s.dependsOn.map((d) => [d, references[d]!]))));
+        const parallel = Math.min(opts.parallel ?? 1, jobs.length);
+        const results = parallel > 1 ? await runInWorkers(jobs, parallel) : await pooled(jobs, 1, (j) => recordStackJob(j));
+        tenantStacks.forEach((s, i) => keep(s, results[i]!));
+        return buildPlan({ project, stack: opts.env, registry: probe, stacks: parts, ...(only ? { tenants: only.tenants } : {}) });
+    } finally {
+        overlay.cleanup();
+    }
+}
+
+/** The loader flags of this process (tsx's `--require`/`--import`), so workers load TypeScript the same way. */
+function loaderArgs(): string[] {
+    const out: string[] = [];
+    const argv = process.execArgv;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i]!;
+        if ((a === "--require" || a === "--import" || a === "-r") && argv[i + 1] !== undefined) out.push(a, argv[++i]!);
+        else if (a.startsWith("--require=") || a.startsWith("--import=")) out.push(a);
+    }
+    return out;
+}
+
+/**
+ * Records jobs in `parallel` long-lived worker processes (tools/plan/worker.ts), each one stack at a time: a worker's
+ * memory is that of its largest stack, and the SDK's per-run state is dropped between stacks.
+ */
+async function runInWorkers(jobs: readonly StackJob[], parallel: number): Promise<StackResult[]> {
+    const { fork } = await import("child_process");
+    const workers = Array.from({ length: parallel }, () =>
+        fork(path.join(__dirname, "worker.ts"), [], { execArgv: loaderArgs(), stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    );
+    const call = (slot: number, job: StackJob) =>
+        new Promise<StackResult>((resolve, reject) => {
+            const w = workers[slot]!;
+            const onMessage = (msg: { ok: true; result: StackResult } | { ok: false; error: string }) => {
+                w.off("exit", onExit);
+                if (msg.ok) resolve(msg.result);
+                else reject(new Error(`stack ${job.stack}: ${msg.error}`));
+            };
+            const onExit = (code: number | null) => {
+                w.off("message", onMessage);
+                reject(new Error(`stack ${job.stack}: the plan worker exited (code ${code}) before answering`));
+            };
+            w.once("message", onMessage);
+            w.once("exit", onExit);
+            w.send(job);
+        });
+    try {
+        return await pooled(jobs, parallel, (job, slot) => call(slot, job));
+    } finally {
+        for (const w of workers) w.kill();
+    }
+}
