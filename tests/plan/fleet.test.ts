@@ -3,6 +3,7 @@
  * tagged with its stack, and a tenant's stack independent of every other tenant.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { diffPlans } from "../../tools/plan/diff";
 import { planEnvironment } from "../../tools/plan/environment";
 import { compare, type Plan, type PlanResource } from "../../tools/plan/model";
 import { renderMarkdown } from "../../tools/plan/renderMarkdown";
@@ -105,5 +106,8 @@ describe("adding tenants to a fleet", () => {
         expect(names(fleet).filter((n) => !names(after).includes(n))).toEqual([]);
         for (const stack of names(fleet)) expect(byStack(after, stack), stack).toEqual(byStack(fleet, stack));
         for (const slug of ["echo", "foxtrot", "golf"]) expect(byStack(after, `test.${slug}`).some((r) => r.tenant === slug)).toBe(true);
+        const diff = diffPlans(fleet, after);
+        expect(diff.stacks.map((s) => [s.name, s.change])).toEqual([["test.echo", "added"], ["test.foxtrot", "added"], ["test.golf", "added"]]);
+        expect(diff.guardFires).toBe(false);
     });
 });

@@ -11,8 +11,15 @@
  * - in a protected stack (base protects any resource), lowering the protection of a stateful resource: `protect` or
  *   `retainOnDelete` turned off, deletion protection off, final snapshot skipped, automated backups deleted with it,
  *   backup, log or recovery retention shortened (see {@link loweredProtection}).
+ * - a shared tenant whose database cell changes: a data move (issue 10 builds it), never done by a deploy.
  * Exempt: the resources of a tenant being offboarded through its status (head `offboarded`, base not). Never exempt:
  * a tenant whose file was deleted (present in base, absent in head), whatever its status was.
+ *
+ * A custom resource whose provider changes is replaced, unless both providers' configurations are known and equal: the
+ * default provider (the stack's region) and an explicit one with the same region, as a fleet's stacks use. Pulumi >= 3.150
+ * asks the provider (DiffConfig, pulumi/pulumi#18509) and updates in place then.
+ *
+ * In a fleet, resources carry their stack: the diff names every stack a change touches ({@link StackDiff}).
  */
 import { compare, joinPath, type Plan, type PlanResource, type PlanTenant } from "./model";
 import { effectOfChange, isAwsType, isStateful, matchesOption, REGION_INPUT, ruleFor, type ReplacementEffect } from "./replacements";
@@ -72,7 +79,7 @@ export interface TenantDiff {
  * `unprotect`: the resource stays, but a later deletion would lose data that is safe today. `blocked`: the deploy
  * would fail, because AWS refuses to delete a resource whose deletion protection is still on.
  */
-export type RiskAction = "remove" | ReplacementEffect | "unprotect" | "blocked";
+export type RiskAction = "remove" | ReplacementEffect | "unprotect" | "blocked" | "move";
 
 /** One thing that may lose data. */
 export interface Risk {
@@ -91,9 +98,22 @@ export interface Risk {
     exempt: boolean;
 }
 
+/** What happened to one stack: it appears, disappears or has resources added, removed or changed. */
+export interface StackDiff {
+    name: string;
+    change: "added" | "removed" | "changed";
+    added: number;
+    removed: number;
+    changed: number;
+    /** Tenants of the stack with a changed field or resource. */
+    tenants: string[];
+}
+
 export interface PlanDiff {
     base: { project: string; stack: string };
     head: { project: string; stack: string };
+    /** The stacks a change touches (in head's schedule order, then removed ones); a deploy needs only these. */
+    stacks: StackDiff[];
     /** Platform first (when it changed), then tenants by slug; unchanged tenants included. */
     tenants: TenantDiff[];
     risks: Risk[];
@@ -102,6 +122,47 @@ export interface PlanDiff {
 }
 
 export { joinPath } from "./model";
+
+/** Type token of a tenant's component (components/tenant.ts). */
+const TENANT_COMPONENT = "tenancy:tenant:Tenant";
+
+/** The stack of a URN (`urn:pulumi:<stack>::…`). */
+export function stackOfUrn(urn: string): string {
+    return urn.slice("urn:pulumi:".length, urn.indexOf("::"));
+}
+
+/** Every stack a change touches, from the per-tenant diffs (whose resources carry their stack in their URN). */
+function stackDiffs(base: Plan, head: Plan, tenants: readonly TenantDiff[]): StackDiff[] {
+    const baseStacks = new Set(base.stacks.map((s) => s.name));
+    const headStacks = new Set(head.stacks.map((s) => s.name));
+    const tenantStack = new Map<string, string>();
+    for (const p of [base, head]) for (const s of p.stacks) for (const t of s.tenants) tenantStack.set(t, s.name);
+    const by = new Map<string, StackDiff>();
+    const of = (name: string): StackDiff => {
+        let d = by.get(name);
+        if (!d) by.set(name, (d = { name, change: !baseStacks.has(name) ? "added" : !headStacks.has(name) ? "removed" : "changed", added: 0, removed: 0, changed: 0, tenants: [] }));
+        return d;
+    };
+    const touch = (name: string, slug: string | null) => {
+        const d = of(name);
+        if (slug !== null && !d.tenants.includes(slug)) d.tenants.push(slug);
+        return d;
+    };
+    for (const t of tenants) {
+        for (const r of t.added) touch(stackOfUrn(r.urn), t.slug).added++;
+        for (const r of t.removed) touch(stackOfUrn(r.urn), t.slug).removed++;
+        for (const r of t.changed) touch(stackOfUrn(r.urn), t.slug).changed++;
+        // A field change reaches the tenant's runtime record (a secret SSM value): its stack changes too.
+        if (t.slug !== null && t.fields.length > 0) {
+            const s = tenantStack.get(t.slug);
+            if (s !== undefined) touch(s, t.slug);
+        }
+    }
+    for (const name of [...baseStacks, ...headStacks]) if (baseStacks.has(name) !== headStacks.has(name)) of(name);
+    const order = new Map([...head.stacks.map((s) => s.name), ...base.stacks.map((s) => s.name).filter((n) => !headStacks.has(n))].map((n, i) => [n, i]));
+    const rank = (n: string) => order.get(n) ?? order.size;
+    return [...by.values()].sort((a, b) => rank(a.name) - rank(b.name) || compare(a.name, b.name)).map((d) => ({ ...d, tenants: d.tenants.sort(compare) }));
+}
 
 const ref = (r: PlanResource): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name, custom: r.custom, protect: r.options.protect });
 
@@ -144,8 +205,42 @@ interface Regions {
     head: string;
 }
 
+/** Both plans' regions and resources by URN, to resolve provider references. */
+interface Context {
+    regions: Regions;
+    base: Map<string, PlanResource>;
+    head: Map<string, PlanResource>;
+}
+
+/** Values the SDK writes on an explicit provider that the default provider has too: not part of a difference. */
+const PROVIDER_DEFAULTS: Record<string, Record<string, unknown>> = { aws: { skipCredentialsValidation: "false", skipRegionValidation: "true" } };
+
+/**
+ * The configuration of the provider a resource uses: an explicit provider's inputs (without `version` and SDK-written
+ * defaults), or for the default AWS provider the stack's region. Undefined when unknown (another package's default
+ * provider, or a provider not in the plan).
+ */
+export function providerConfig(resourceType: string, ref: string | null, region: string, resources: ReadonlyMap<string, PlanResource>): Record<string, unknown> | undefined {
+    const pkg = resourceType.split(":")[0]!;
+    if (ref === null) return pkg === "aws" ? { region } : undefined;
+    const provider = resources.get(ref.slice(0, ref.lastIndexOf("::")));
+    if (!provider) return undefined;
+    const defaults = PROVIDER_DEFAULTS[provider.type.split(":")[2] ?? ""] ?? {};
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(provider.inputs)) if (k !== "version" && defaults[k] !== v) out[k] = v;
+    return out;
+}
+
+/** A provider change the engine applies in place: both configurations known and equal (DiffConfig finds nothing). */
+function sameProvider(before: PlanResource, after: PlanResource, ctx: Context): boolean {
+    const b = providerConfig(before.type, before.provider, ctx.regions.base, ctx.base);
+    const a = providerConfig(after.type, after.provider, ctx.regions.head, ctx.head);
+    return b !== undefined && a !== undefined && diffValues(b, a).length === 0;
+}
+
 /** Changed paths of one resource present in both plans, each with its effect. */
-function changeOf(before: PlanResource, after: PlanResource, regions: Regions): ResourceChange | undefined {
+function changeOf(before: PlanResource, after: PlanResource, ctx: Context): ResourceChange | undefined {
+    const regions = ctx.regions;
     // Inputs under `ignoreChanges` are not acted on by the engine: left out. An absent region is the stack's region.
     const sameRegion = (c: ChangedPath) =>
         c.path === REGION_INPUT && isAwsType(after.type) && (c.before ?? regions.base) === (c.after ?? regions.head);
@@ -156,9 +251,11 @@ function changeOf(before: PlanResource, after: PlanResource, regions: Regions): 
     for (const o of WATCHED_OPTIONS) {
         if (before.options[o] !== after.options[o]) paths.push({ path: `options.${o}`, before: before.options[o], after: after.options[o] });
     }
-    // A custom resource moved to another provider (another region or database server) is replaced by the engine.
+    // A custom resource moved to another provider (another region or database server) is replaced by the engine;
+    // to one with the same configuration (default → explicit, as in a fleet's stacks) it is not.
     if (before.custom && before.provider !== after.provider) {
-        paths.push({ path: "(provider)", before: before.provider, after: after.provider, effect: "replace" });
+        const same = sameProvider(before, after, ctx);
+        paths.push({ path: "(provider)", before: before.provider, after: after.provider, ...(same ? {} : { effect: "replace" as const }) });
     }
     if (paths.length === 0) return undefined;
     const effect = paths.some((p) => p.effect === "replace") ? "replace" : paths.some((p) => p.effect === "rename") ? "rename" : "update";
@@ -231,7 +328,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     const baseTenants = new Map(base.tenants.map((t) => [t.slug, t]));
     const headTenants = new Map(head.tenants.map((t) => [t.slug, t]));
 
-    const regions: Regions = { base: base.region, head: head.region };
+    const ctx: Context = { regions: { base: base.region, head: head.region }, base: baseUrns, head: headUrns };
     // A stack that protects anything is a protected stack (protect: true in its config); dev stacks protect nothing.
     const protectedStack = base.resources.some((r) => r.options.protect);
 
@@ -256,7 +353,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         for (const after of h.values()) {
             const before = baseUrns.get(after.urn);
             if (!before) continue;
-            const c = changeOf(before, after, regions);
+            const c = changeOf(before, after, ctx);
             if (c) changed.push(c);
             if (c && protectedStack && isStateful(after.type)) {
                 const lowered = loweredProtection(before, after);
@@ -312,6 +409,16 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
                     : `${who}: ${holds} ${c.name} would be renamed in place because ${paths.join(", ")} changed; everything using the old name breaks`,
             });
         }
+        // A shared tenant's schema lives on its cell's cluster: a new cell is a new, empty schema there, the old one stays.
+        const cellBefore = bt?.tier === "shared" ? bt.cell : undefined;
+        const cellAfter = ht?.tier === "shared" ? ht.cell : undefined;
+        if (slug !== null && cellBefore && cellAfter && cellBefore !== cellAfter) {
+            const component = [...h.values()].find((r) => r.type === TENANT_COMPONENT) ?? [...b.values()].find((r) => r.type === TENANT_COMPONENT);
+            risks.push({
+                tenant: slug, action: "move", urn: component?.urn ?? "", type: component?.type ?? TENANT_COMPONENT, name: slug, holds: "schema", paths: ["cell"], exempt: false,
+                reason: `${who}: moves from cell ${cellBefore} to cell ${cellAfter}: a data move (see issue 10), not something a deploy does; its data stays on cell ${cellBefore} and an empty schema is created on cell ${cellAfter}`,
+            });
+        }
         for (const { ref: r, lowered } of unprotected) {
             const holds = ruleFor(r.type)!.holds;
             risks.push({
@@ -324,6 +431,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     return {
         base: { project: base.project, stack: base.stack },
         head: { project: head.project, stack: head.stack },
+        stacks: stackDiffs(base, head, tenants),
         tenants,
         risks,
         guardFires: risks.some((r) => !r.exempt),

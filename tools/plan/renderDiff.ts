@@ -1,5 +1,5 @@
 /** A plan diff as text (terminal, CI log) or Markdown (pull-request comment). */
-import type { ChangedPath, PlanDiff, Risk, TenantDiff } from "./diff";
+import type { ChangedPath, PlanDiff, Risk, StackDiff, TenantDiff } from "./diff";
 import { cell, fit, GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions } from "./renderMarkdown";
 
 export { GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions };
@@ -61,8 +61,23 @@ function guardHeadline(firing: readonly Risk[]): string {
         : `${n} would delete, replace or unprotect data, or fail the deploy`;
 }
 
+/** `prod.tyrell (added)`, `prod (+1 -0 ~2)`. */
+function stackLabel(s: StackDiff): string {
+    return s.change === "changed" ? `${s.name} (+${s.added} -${s.removed} ~${s.changed})` : `${s.name} (${s.change})`;
+}
+
+/** The line naming the stacks a change touches, in the text diff and the Markdown comment. */
+export function touchedStacksLine(d: PlanDiff): string {
+    return d.stacks.length === 0 ? "Stacks touched: none" : `Stacks touched (${d.stacks.length}): ${d.stacks.map(stackLabel).join(", ")}`;
+}
+
+/** The diff as JSON (`plan:diff --format json`): the stacks a change touches first, for workflows to pick up. */
+export function renderDiffJson(d: PlanDiff): string {
+    return `${JSON.stringify({ touchedStacks: d.stacks.map((s) => s.name), ...d }, null, 2)}\n`;
+}
+
 export function renderDiffText(d: PlanDiff): string {
-    const lines = [`Plan diff: stack ${d.base.stack} → ${d.head.stack}`, ""];
+    const lines = [`Plan diff: stack ${d.base.stack} → ${d.head.stack}`, touchedStacksLine(d), ""];
     const firing = d.risks.filter((r) => !r.exempt);
     const exempt = d.risks.filter((r) => r.exempt);
     if (firing.length) {
@@ -156,6 +171,8 @@ export function renderDiffMarkdown(d: PlanDiff, opts: MarkdownOptions = {}): str
         head.push("No data-loss risk.", "");
     }
     if (exempt.length) head.push("Exempt (tenant offboarded through its status):", "", ...reasons(exempt).map((r) => `- ${r}`), "");
+    // The touched stacks after the guard (which stays first): a line, and an HTML comment a workflow can read back.
+    head.push(`<!-- tenancy-stacks: ${d.stacks.map((s) => s.name).join(" ")} -->`, cell(touchedStacksLine(d)), "");
     const changed = d.tenants.filter((t) => t.change !== "unchanged");
     if (!changed.length) return fit([...head, "No resource changes."], [], budget, opts);
 
