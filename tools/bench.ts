@@ -1,11 +1,14 @@
 /**
- * `npm run bench [-- --cases shared:10,dedicated:1] [--out bench/RESULTS.md]`
+ * `npm run bench [-- --cases shared:10,fleet:100] [--parallel <n>] [--timeout <seconds>] [--out bench/RESULTS.md]`
  *
- * Benchmarks the offline plan on synthetic stacks (10, 100, 1000 shared tenants; 1, 10, 50 dedicated ones) next to the
- * floor: the same number of bare resources registered under the same mock monitor with no program logic. Each case runs
- * in its own child process, so peak memory is that case's alone. Writes a Markdown table.
- *
- * Synthetic stacks live in a temp directory (a `Pulumi.bench.yaml` and a `tenants/` directory), removed afterwards.
+ * Benchmarks the offline plan on synthetic environments next to an honest floor, and writes a Markdown report.
+ * - `shared:<n>`, `dedicated:<n>`: the single layout (one stack), shared tenants spread over one cell per 100;
+ * - `fleet:<n>`: the fleet layout, n shared tenants in one cell per 100: a platform stack, the cell stacks and one
+ *   stack per tenant, tenant stacks in `--parallel` worker processes (default: one per core).
+ * The floor (tools/plan/floor.ts) registers every planned resource again, stack by stack in the same processes, through
+ * its own SDK class (so with the same outputs) with the same inputs, parents and providers, and no program logic.
+ * Plan and floor each run in a fresh child process, capped by `--timeout`; a case that fails or times out is reported
+ * and makes the run exit 1. Synthetic environments live in a temp directory, removed afterwards.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -14,40 +17,37 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { EXIT_USAGE, parseFlags, ROOT } from "./cli";
 
-const USAGE = "npm run bench [-- --cases shared:10,dedicated:1] [--out bench/RESULTS.md]";
-const DEFAULT_CASES = ["shared:10", "shared:100", "shared:1000", "dedicated:1", "dedicated:10", "dedicated:50"];
-const STACK = "bench";
+const USAGE = "npm run bench [-- --cases shared:10,dedicated:1,fleet:100] [--parallel <n>] [--timeout <seconds>] [--out bench/RESULTS.md]";
+export const DEFAULT_CASES = ["shared:10", "shared:100", "shared:1000", "dedicated:1", "dedicated:10", "dedicated:50", "fleet:100", "fleet:1000"];
+/** The synthetic environment's name. */
+export const ENV = "bench";
+/** Shared tenants per cell in the synthetic environments. */
+export const TENANTS_PER_CELL = 100;
 
-interface Case {
-    tier: "shared" | "dedicated";
+export interface Case {
+    kind: "shared" | "dedicated" | "fleet";
     tenants: number;
 }
 
-/** What a child process reports for one measurement. */
-interface Measurement {
-    wallMs: number;
-    /** Peak resident set size of the child process, in MiB (`process.resourceUsage().maxRSS`). */
-    peakRssMiB: number;
-    resources: number;
+/** Reads `shared:1000`; throws a usage message when it is not a case. */
+export function parseCase(s: string): Case {
+    const m = /^(shared|dedicated|fleet):(\d+)$/.exec(s);
+    if (!m || Number(m[2]) < 1) throw new Error(`'${s}' is not a case (allowed: shared:<n>, dedicated:<n> or fleet:<n>, n ≥ 1)`);
+    if (m[1] === "dedicated" && Number(m[2]) > 150) throw new Error(`dedicated:${m[2]}: at most 150 dedicated tenants (one /16 each in 10.100.0.0-10.249.0.0)`);
+    return { kind: m[1] as Case["kind"], tenants: Number(m[2]) };
 }
 
-function parseCase(s: string): Case {
-    const m = /^(shared|dedicated):(\d+)$/.exec(s);
-    if (!m || Number(m[2]) < 1) {
-        console.error(`'${s}' is not a case (allowed: shared:<n> or dedicated:<n>, n ≥ 1)\nusage: ${USAGE}`);
-        process.exit(EXIT_USAGE);
-    }
-    if (m[1] === "dedicated" && Number(m[2]) > 150) {
-        console.error(`dedicated:${m[2]}: at most 150 dedicated tenants (one /16 each in 10.100.0.0-10.249.0.0)`);
-        process.exit(EXIT_USAGE);
-    }
-    return { tier: m[1] as Case["tier"], tenants: Number(m[2]) };
+/** Cells of a case: one per 100 shared tenants (c0, c1, …), at least one. */
+export function cellsOf(c: Case): string[] {
+    const n = c.kind === "dedicated" ? 1 : Math.ceil(c.tenants / TENANTS_PER_CELL);
+    return Array.from({ length: n }, (_, i) => `c${i}`);
 }
 
-/** A synthetic stack config: the dev stack's shape, a shared cluster large enough for 1000 tenants. */
-function benchConfig(): Record<string, unknown> {
+/** A synthetic environment's config: the dev stack's shape, cells large enough for 100 shared tenants each. */
+export function benchConfig(c: Case): Record<string, unknown> {
     return {
         "aws:region": "us-east-1",
+        "tenancy:layout": c.kind === "fleet" ? "fleet" : "single",
         "tenancy:domain": "bench.tenancy-example.com",
         "tenancy:hostedZoneId": "Z0BENCH0EXAMPLE0ZONE",
         "tenancy:regions": ["us-east-1", "eu-west-1"],
@@ -56,8 +56,10 @@ function benchConfig(): Record<string, unknown> {
         "tenancy:features": ["sso", "audit-log"],
         "tenancy:shared": {
             vpcCidr: "10.0.0.0/16",
-            // 32 ACU → 5000 connections: 1000 tenants at 4 connections each fit next to the platform's reserve.
-            database: { engineVersion: "16.6", minCapacity: 2, maxCapacity: 32, reservedConnections: 50, tenantConnectionLimit: 4 },
+            // 16 ACU per cell: 100 tenants at 4 + 5 owner connections each fit next to the reserve.
+            database: { engineVersion: "16.6", minCapacity: 2, maxCapacity: 16, reservedConnections: 50, tenantConnectionLimit: 4 },
+            cells: Object.fromEntries(cellsOf(c).map((name) => [name, {}])),
+            defaultCell: "c0",
         },
         "tenancy:availabilityZoneIds": { "us-east-1": ["use1-az1", "use1-az2", "use1-az4"], "eu-west-1": ["euw1-az1", "euw1-az2", "euw1-az3"] },
         "tenancy:tenantsDir": "tenants",
@@ -66,100 +68,193 @@ function benchConfig(): Record<string, unknown> {
     };
 }
 
-/** Writes a synthetic repository root for a case and returns its path. */
-function synthesize(c: Case): string {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), `tenancy-bench-${c.tier}-${c.tenants}-`));
-    fs.writeFileSync(path.join(root, `Pulumi.${STACK}.yaml`), stringify({ config: benchConfig() }));
+/** Writes a synthetic repository root for a case (`Pulumi.bench.yaml`, `tenants/`) and returns its path. */
+export function synthesize(c: Case): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `tenancy-bench-${c.kind}-${c.tenants}-`));
+    fs.writeFileSync(path.join(root, `Pulumi.${ENV}.yaml`), stringify({ config: benchConfig(c) }));
     const dir = path.join(root, "tenants");
     fs.mkdirSync(dir);
     const width = Math.max(3, String(c.tenants).length);
+    const cells = cellsOf(c);
     for (let i = 0; i < c.tenants; i++) {
-        const slug = `${c.tier === "shared" ? "s" : "d"}${String(i).padStart(width, "0")}`;
-        const file: Record<string, unknown> = { slug, displayName: `Bench ${c.tier} tenant ${i}`, tier: c.tier, features: ["sso"] };
-        if (c.tier === "dedicated") {
+        const dedicated = c.kind === "dedicated";
+        const slug = `${dedicated ? "d" : "s"}${String(i).padStart(width, "0")}`;
+        const file: Record<string, unknown> = { slug, displayName: `Bench tenant ${i}`, tier: dedicated ? "dedicated" : "shared", features: ["sso"] };
+        if (dedicated) {
             file["region"] = i % 2 === 0 ? "us-east-1" : "eu-west-1";
             // Unique /16s in 10.0.0.0/8 clear of the shared VPC (10.0.0.0/16).
             file["network"] = { cidr: `10.${100 + i}.0.0/16` };
+        } else {
+            file["cell"] = cells[Math.floor(i / TENANTS_PER_CELL)];
         }
         fs.writeFileSync(path.join(dir, `${slug}.yaml`), stringify(file));
     }
     return root;
 }
 
-function peakRssMiB(): number {
-    // maxRSS is in KiB on Linux and macOS.
-    return Math.round(process.resourceUsage().maxRSS / 1024);
+/** One stack as a child measured it. */
+interface StackMeasure {
+    name: string;
+    role: string;
+    resources: number;
+    wallMs: number;
+    peakRssMiB: number;
 }
 
-/** Child: the offline plan of a synthetic root, modules loaded before the clock starts. */
-async function childPlan(root: string): Promise<Measurement> {
+/** What a child process reports. */
+interface Measurement {
+    wallMs: number;
+    /** Peak RSS of the child itself, MiB. */
+    peakRssMiB: number;
+    /** Peak RSS of the largest worker process, MiB (0 without workers). */
+    workerPeakRssMiB: number;
+    resources: number;
+    stacks: StackMeasure[];
+}
+
+const peakRss = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** Child: the offline plan of a synthetic root, modules loaded before the clock starts; writes the plan for the floor. */
+async function childPlan(root: string, parallel: number, planOut: string): Promise<Measurement> {
     await Promise.all([import("../engine/recorder"), import("../stacks/program")]);
-    const { runPlan } = await import("./plan/run");
+    const { planEnvironment } = await import("./plan/environment");
+    const stacks: StackMeasure[] = [];
     const start = process.hrtime.bigint();
-    const plan = await runPlan({ root, stack: STACK });
+    const plan = await planEnvironment({ root, env: ENV, parallel, onStack: (s) => stacks.push(s) });
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-    return { wallMs, peakRssMiB: peakRssMiB(), resources: plan.resources.length };
+    fs.writeFileSync(planOut, JSON.stringify(plan));
+    const workers = stacks.filter((s) => (s as { worker?: boolean }).worker);
+    return { wallMs, peakRssMiB: peakRss(), workerPeakRssMiB: Math.max(0, ...workers.map((s) => s.peakRssMiB)), resources: plan.resources.length, stacks };
 }
 
-/** Child: the floor, `count` bare custom resources (the stack included) under the same recorder, no program logic. */
-async function childFloor(count: number): Promise<Measurement> {
-    const pulumi = await import("@pulumi/pulumi");
-    const { record } = await import("../engine/recorder");
-    class Bare extends pulumi.CustomResource {
-        constructor(name: string) {
-            super("bench:index:Bare", name, {}, {});
-        }
+/** Child: the floor of a written plan, stack by stack in the same structure (tenant stacks in workers when parallel > 1). */
+async function childFloor(planFile: string, parallel: number): Promise<Measurement> {
+    const { recordFloor } = await import("./plan/floor");
+    const { runInWorkers } = await import("./plan/environment");
+    await Promise.all([import("@pulumi/aws"), import("@pulumi/postgresql"), import("@pulumi/random"), import("../engine/recorder")]);
+    const plan = JSON.parse(fs.readFileSync(planFile, "utf8")) as import("./plan/model").Plan;
+    const byStack = new Map<string, import("./plan/model").PlanResource[]>();
+    for (const r of plan.resources) byStack.set(r.stack, [...(byStack.get(r.stack) ?? []), r]);
+    const config = (name: string): Record<string, string> => (name === plan.stack ? { "aws:region": plan.region } : {});
+    const stacks: StackMeasure[] = [];
+    const start = process.hrtime.bigint();
+    const local = plan.stacks.filter((s) => s.role !== "tenant" || parallel <= 1);
+    for (const s of local) {
+        const f = await recordFloor({ project: plan.project, stack: s.name, resources: byStack.get(s.name) ?? [], config: config(s.name) });
+        stacks.push({ name: s.name, role: s.role, resources: f.resources, wallMs: f.wallMs, peakRssMiB: peakRss() });
     }
-    const start = process.hrtime.bigint();
-    const { resources } = await record(
-        async () => {
-            for (let i = 1; i < count; i++) new Bare(`r${i}`);
-        },
-        { project: "tenancy", stack: STACK, config: { "aws:region": "us-east-1" }, maskSecrets: true },
-    );
+    const remote = plan.stacks.filter((s) => s.role === "tenant" && parallel > 1);
+    let workerPeak = 0;
+    if (remote.length > 0) {
+        const results = await runInWorkers<{ resources: number; wallMs: number; peakRssMiB: number }>(
+            remote.map((s) => ({ kind: "floor", project: plan.project, stack: s.name, resources: byStack.get(s.name) ?? [], config: config(s.name) })),
+            parallel,
+        );
+        remote.forEach((s, i) => {
+            const r = results[i]!;
+            workerPeak = Math.max(workerPeak, r.peakRssMiB);
+            stacks.push({ name: s.name, role: s.role, resources: r.resources, wallMs: r.wallMs, peakRssMiB: r.peakRssMiB });
+        });
+    }
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-    return { wallMs, peakRssMiB: peakRssMiB(), resources: resources.length };
+    return { wallMs, peakRssMiB: peakRss(), workerPeakRssMiB: workerPeak, resources: stacks.reduce((n, s) => n + s.resources, 0), stacks };
 }
 
-/** Runs one measurement in a fresh process (`tsx tools/bench.ts --child …`) and reads its JSON line. */
-function measure(args: string[]): Measurement {
+/** Runs one child (`tsx tools/bench.ts --child …`) with a time cap and reads its JSON line; an Error says why it failed. */
+function measure(args: string[], timeoutSeconds: number): Measurement | Error {
     const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
-    const r = spawnSync(tsx, [__filename, ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+    const r = spawnSync(tsx, [__filename, ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: timeoutSeconds * 1000, killSignal: "SIGKILL" });
+    if (r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT") return new Error(`timed out after ${timeoutSeconds} s`);
     const line = r.stdout.trim().split("\n").pop() ?? "";
-    if (r.status !== 0 || !line.startsWith("{")) {
-        throw new Error(`bench child ${args.join(" ")} failed (exit ${r.status}):\n${r.stderr}`);
-    }
+    if (r.status !== 0 || !line.startsWith("{")) return new Error(`exit ${r.status}: ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`);
     return JSON.parse(line) as Measurement;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
+const ratio = (plan: number, floor: number) => `${(plan / floor).toFixed(2)}×`;
+const label = (c: Case) => `${c.kind}:${c.tenants}`;
 
-function results(rows: { c: Case; plan: Measurement; floor: Measurement }[]): string {
+interface Row {
+    c: Case;
+    plan: Measurement | Error;
+    floor: Measurement | Error;
+}
+
+/** Per-role totals of a fleet measurement. */
+function roles(m: Measurement): Map<string, { count: number; resources: number; maxResources: number; wallMs: number; maxWallMs: number; peakRssMiB: number }> {
+    const out = new Map<string, { count: number; resources: number; maxResources: number; wallMs: number; maxWallMs: number; peakRssMiB: number }>();
+    for (const s of m.stacks) {
+        const r = out.get(s.role) ?? { count: 0, resources: 0, maxResources: 0, wallMs: 0, maxWallMs: 0, peakRssMiB: 0 };
+        r.count++;
+        r.resources += s.resources;
+        r.maxResources = Math.max(r.maxResources, s.resources);
+        r.wallMs += s.wallMs;
+        r.maxWallMs = Math.max(r.maxWallMs, s.wallMs);
+        r.peakRssMiB = Math.max(r.peakRssMiB, s.peakRssMiB);
+        out.set(s.role, r);
+    }
+    return out;
+}
+
+function results(rows: readonly Row[], parallel: number): string {
     const cpus = os.cpus();
     const lines = [
         "# Offline plan benchmark",
         "",
-        "Generated by `npm run bench` (tools/bench.ts). Each row is one synthetic stack planned in its own process:",
-        "**plan** is `runPlan` (registry validation, the real stack program under the recording mock monitor, the plan",
-        "document), modules already loaded; **floor** registers the same number of bare custom resources under the same",
-        "recorder with no program logic. Peak RSS is the whole child process (Node, the Pulumi SDK and providers included).",
+        "Generated by `npm run bench` (tools/bench.ts). Each case is one synthetic environment: `shared:<n>` and",
+        "`dedicated:<n>` in the single layout (one stack; shared tenants in one database cell per 100), `fleet:<n>` in the",
+        `fleet layout (a platform stack, a stack per cell, a stack per tenant; tenant stacks in ${parallel} worker processes).`,
+        "**Plan** is `planEnvironment` (registry validation, the real stack programs under the recording mock monitor, the plan",
+        "document; modules loaded before the clock starts; workers load theirs inside the clock). **Floor** registers every",
+        "planned resource again in the same stacks and processes, each through its own SDK class (same outputs) with the same",
+        "inputs, parents and providers, and no program logic (tools/plan/floor.ts). Peak RSS is per process (Node, the Pulumi",
+        "SDK and providers included): the parent, and the largest worker for fleets.",
         "",
-        "| Stack | Tenants | Resources | Resources / tenant | Plan wall (s) | Plan peak RSS (MiB) | Floor wall (s) | Floor peak RSS (MiB) | Plan ÷ floor (time) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "## Whole environment",
+        "",
+        "| Case | Stacks | Resources | Plan wall (s) | Plan peak RSS, parent / largest worker (MiB) | Floor wall (s) | Floor peak RSS (MiB) | Plan ÷ floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ];
     for (const { c, plan, floor } of rows) {
+        if (plan instanceof Error || floor instanceof Error) {
+            lines.push(`| ${label(c)} | | | **failed** | ${plan instanceof Error ? `plan: ${plan.message}` : ""} | | ${floor instanceof Error ? `floor: ${floor.message}` : ""} | |`);
+            continue;
+        }
+        const rss = (m: Measurement) => (m.workerPeakRssMiB ? `${m.peakRssMiB} / ${m.workerPeakRssMiB}` : `${m.peakRssMiB}`);
         lines.push(
-            `| ${c.tier} | ${c.tenants} | ${plan.resources} | ${(plan.resources / c.tenants).toFixed(1)} | ${seconds(plan.wallMs)} | ${plan.peakRssMiB} | ` +
-                `${seconds(floor.wallMs)} | ${floor.peakRssMiB} | ${(plan.wallMs / floor.wallMs).toFixed(1)}× |`,
+            `| ${label(c)} | ${plan.stacks.length} | ${plan.resources} | ${seconds(plan.wallMs)} | ${rss(plan)} | ${seconds(floor.wallMs)} | ${rss(floor)} | ${ratio(plan.wallMs, floor.wallMs)} |`,
         );
+    }
+    const fleets = rows.filter((r): r is Row & { plan: Measurement; floor: Measurement } => r.c.kind === "fleet" && !(r.plan instanceof Error) && !(r.floor instanceof Error));
+    if (fleets.length > 0) {
+        lines.push(
+            "",
+            "## Fleets per stack",
+            "",
+            "Recording time summed over the stacks of each role (the stacks of a role run in parallel workers, so the sum",
+            "exceeds their share of the wall), the slowest stack of the role, and the peak RSS of the processes that recorded them.",
+            "",
+            "| Case | Role | Stacks | Resources (largest stack) | Plan, sum / slowest (s) | Floor, sum / slowest (s) | Plan ÷ floor | Peak RSS (MiB) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        );
+        for (const { c, plan, floor } of fleets) {
+            const p = roles(plan);
+            const f = roles(floor);
+            for (const role of ["platform", "cell", "tenant"]) {
+                const pr = p.get(role);
+                const fr = f.get(role);
+                if (!pr || !fr) continue;
+                lines.push(
+                    `| ${label(c)} | ${role} | ${pr.count} | ${pr.resources} (${pr.maxResources}) | ${seconds(pr.wallMs)} / ${seconds(pr.maxWallMs)} | ` +
+                        `${seconds(fr.wallMs)} / ${seconds(fr.maxWallMs)} | ${ratio(pr.wallMs, fr.wallMs)} | ${pr.peakRssMiB} |`,
+                );
+            }
+        }
     }
     lines.push(
         "",
-        "Resources / tenant divides every resource of the stack (the shared platform's included) by the tenant count, so it",
-        "falls towards the per-tenant cost as stacks grow.",
-        "",
         `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, ` +
-            `Node ${process.version}, ${os.platform()} ${os.release()}. Timings vary with load; no test asserts on them.`,
+            `Node ${process.version}, ${os.platform()} ${os.release()}. Timings vary with load (the machine may be shared); no test asserts on them.`,
         "",
     );
     return lines.join("\n");
@@ -169,28 +264,43 @@ async function main(): Promise<void> {
     const { values } = parseFlags(USAGE, {
         cases: { type: "string" },
         out: { type: "string", default: path.join("bench", "RESULTS.md") },
+        parallel: { type: "string" },
+        timeout: { type: "string", default: "900" },
         child: { type: "string" },
         root: { type: "string" },
-        count: { type: "string" },
+        plan: { type: "string" },
     });
+    const parallel = values.parallel === undefined ? Math.max(1, os.availableParallelism()) : Number(values.parallel);
     if (values.child === "plan") {
-        console.log(JSON.stringify(await childPlan(values.root!)));
+        console.log(JSON.stringify(await childPlan(values.root!, parallel, values.plan!)));
         return;
     }
     if (values.child === "floor") {
-        console.log(JSON.stringify(await childFloor(Number(values.count))));
+        console.log(JSON.stringify(await childFloor(values.plan!, parallel)));
         return;
     }
-    const cases = (values.cases?.split(",") ?? DEFAULT_CASES).map(parseCase);
-    const rows: { c: Case; plan: Measurement; floor: Measurement }[] = [];
+    const timeout = Number(values.timeout);
+    if (!Number.isInteger(parallel) || parallel < 1 || !(timeout > 0)) {
+        console.error(`--parallel must be a whole number ≥ 1 and --timeout a number of seconds > 0\nusage: ${USAGE}`);
+        process.exit(EXIT_USAGE);
+    }
+    let cases: Case[];
+    try {
+        cases = (values.cases?.split(",") ?? DEFAULT_CASES).map(parseCase);
+    } catch (e) {
+        console.error(`${(e as Error).message}\nusage: ${USAGE}`);
+        process.exit(EXIT_USAGE);
+    }
+    const rows: Row[] = [];
     for (const c of cases) {
         const root = synthesize(c);
+        const planFile = path.join(root, "plan.json");
         try {
-            process.stderr.write(`${c.tier}:${c.tenants} plan … `);
-            const plan = measure(["--child", "plan", "--root", root]);
-            process.stderr.write(`${seconds(plan.wallMs)} s, ${plan.resources} resources; floor … `);
-            const floor = measure(["--child", "floor", "--count", String(plan.resources)]);
-            process.stderr.write(`${seconds(floor.wallMs)} s\n`);
+            process.stderr.write(`${label(c)} plan … `);
+            const plan = measure(["--child", "plan", "--root", root, "--plan", planFile, "--parallel", String(parallel)], timeout);
+            process.stderr.write(plan instanceof Error ? `${plan.message}\n` : `${seconds(plan.wallMs)} s, ${plan.resources} resources; floor … `);
+            const floor = plan instanceof Error ? new Error("no plan") : measure(["--child", "floor", "--plan", planFile, "--parallel", String(parallel)], timeout);
+            if (!(plan instanceof Error)) process.stderr.write(floor instanceof Error ? `${floor.message}\n` : `${seconds(floor.wallMs)} s\n`);
             rows.push({ c, plan, floor });
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
@@ -198,11 +308,15 @@ async function main(): Promise<void> {
     }
     const out = path.resolve(ROOT, values.out!);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, results(rows));
+    fs.writeFileSync(out, results(rows, parallel));
     console.log(`Wrote ${path.relative(ROOT, out)}.`);
+    // A bench that cannot run is a failing gate.
+    if (rows.some((r) => r.plan instanceof Error || r.floor instanceof Error)) process.exitCode = 1;
 }
 
-main().catch((e) => {
-    console.error(e instanceof Error ? e.message : String(e));
-    process.exit(1);
-});
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(e instanceof Error ? e.message : String(e));
+        process.exit(1);
+    });
+}

@@ -30,6 +30,21 @@ export interface PlanEnvironmentOptions {
      * (what tests use). More than 1 needs the process to run under tsx (the workers load TypeScript).
      */
     parallel?: number;
+    /** Called once per recorded stack with its timing and the recording process's peak memory (the benchmark's view). */
+    onStack?: (stat: StackStat) => void;
+}
+
+/** How recording one stack went. */
+export interface StackStat {
+    name: string;
+    role: FleetStack["role"];
+    resources: number;
+    /** Recording and conversion to plan resources, in the process that did it. */
+    wallMs: number;
+    /** Peak resident set size of that process so far, MiB. */
+    peakRssMiB: number;
+    /** True when a worker process recorded it. */
+    worker: boolean;
 }
 
 /** The default `--parallel` of the CLI: one worker per core. */
@@ -54,11 +69,19 @@ export interface StackJob {
 export interface StackResult {
     resources: PlanResource[];
     outputs: Record<string, unknown>;
+    wallMs: number;
+    peakRssMiB: number;
+}
+
+/** Peak resident set size of this process, MiB (`maxRSS` is KiB on Linux and macOS). */
+export function peakRssMiB(): number {
+    return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 /** Records one stack of an environment under the mock engine (loads the SDK on first use). */
 export async function recordStackJob(job: StackJob): Promise<StackResult> {
     const [{ record, referenceOutputs }, { main }] = await Promise.all([import("../../engine/recorder"), import("../../stacks/program")]);
+    const start = process.hrtime.bigint();
     // Secrets kept while recording, so the outputs can be handed on as secrets; the plan masks them (planResources).
     const recording = await record(() => main(job.root), {
         project: job.project,
@@ -68,7 +91,8 @@ export async function recordStackJob(job: StackJob): Promise<StackResult> {
         stackReferences: job.references,
         idSeedStack: job.env,
     });
-    return { resources: planResources(job.stack, recording.resources), outputs: referenceOutputs(recording) };
+    const resources = planResources(job.stack, recording.resources);
+    return { resources, outputs: referenceOutputs(recording), wallMs: Number(process.hrtime.bigint() - start) / 1e6, peakRssMiB: peakRssMiB() };
 }
 
 /** Runs `jobs` with at most `limit` at once, results in input order. */
@@ -144,7 +168,8 @@ export async function planEnvironment(opts: PlanEnvironmentOptions): Promise<Pla
             references,
         });
         const parts: StackPart[] = [];
-        const keep = (s: FleetStack, r: StackResult) => {
+        const keep = (s: FleetStack, r: StackResult, worker = false) => {
+            opts.onStack?.({ name: s.name, role: s.role, resources: r.resources.length, wallMs: r.wallMs, peakRssMiB: r.peakRssMiB, worker });
             if (only === undefined || only.name === s.name) parts.push({ name: s.name, role: s.role, tenants: s.tenants, resources: r.resources });
         };
         const [platform, ...rest] = stacks;
@@ -162,8 +187,8 @@ export async function planEnvironment(opts: PlanEnvironmentOptions): Promise<Pla
         const tenantStacks = rest.filter((s) => s.role === "tenant" && needed(s));
         const jobs = tenantStacks.map((s) => job(s.name, Object.fromEntries(s.dependsOn.map((d) => [d, references[d]!]))));
         const parallel = Math.min(opts.parallel ?? 1, jobs.length);
-        const results = parallel > 1 ? await runInWorkers(jobs, parallel) : await pooled(jobs, 1, (j) => recordStackJob(j));
-        tenantStacks.forEach((s, i) => keep(s, results[i]!));
+        const results = parallel > 1 ? await runInWorkers<StackResult>(jobs.map((job) => ({ kind: "plan", job })), parallel) : await pooled(jobs, 1, (j) => recordStackJob(j));
+        tenantStacks.forEach((s, i) => keep(s, results[i]!, parallel > 1));
         return buildPlan({ project, stack: opts.env, registry: probe, stacks: parts, ...(only ? { tenants: only.tenants } : {}) });
     } finally {
         overlay.cleanup();
@@ -182,33 +207,39 @@ function loaderArgs(): string[] {
     return out;
 }
 
+/** What a worker process does for one message: record a stack's plan, or the benchmark's floor of a planned stack. */
+export type WorkerJob = { kind: "plan"; job: StackJob } | { kind: "floor"; project: string; stack: string; resources: PlanResource[]; config: Record<string, string> };
+
+/** The stack a worker job is about, for error messages. */
+const jobStack = (j: WorkerJob) => (j.kind === "plan" ? j.job.stack : j.stack);
+
 /**
- * Records jobs in `parallel` long-lived worker processes (tools/plan/worker.ts), each one stack at a time: a worker's
- * memory is that of its largest stack, and the SDK's per-run state is dropped between stacks.
+ * Runs jobs in `parallel` long-lived worker processes (tools/plan/worker.ts), each one stack at a time: a worker's
+ * memory is that of its largest stack, and the SDK's per-run state is dropped between stacks. Results in job order.
  */
-async function runInWorkers(jobs: readonly StackJob[], parallel: number): Promise<StackResult[]> {
+export async function runInWorkers<R>(jobs: readonly WorkerJob[], parallel: number): Promise<R[]> {
     const { fork } = await import("child_process");
-    const workers = Array.from({ length: parallel }, () =>
+    const workers = Array.from({ length: Math.max(1, Math.min(parallel, jobs.length)) }, () =>
         fork(path.join(__dirname, "worker.ts"), [], { execArgv: loaderArgs(), stdio: ["ignore", "inherit", "inherit", "ipc"] }),
     );
-    const call = (slot: number, job: StackJob) =>
-        new Promise<StackResult>((resolve, reject) => {
+    const call = (slot: number, job: WorkerJob) =>
+        new Promise<R>((resolve, reject) => {
             const w = workers[slot]!;
-            const onMessage = (msg: { ok: true; result: StackResult } | { ok: false; error: string }) => {
+            const onMessage = (msg: { ok: true; result: R } | { ok: false; error: string }) => {
                 w.off("exit", onExit);
                 if (msg.ok) resolve(msg.result);
-                else reject(new Error(`stack ${job.stack}: ${msg.error}`));
+                else reject(new Error(`stack ${jobStack(job)}: ${msg.error}`));
             };
             const onExit = (code: number | null) => {
                 w.off("message", onMessage);
-                reject(new Error(`stack ${job.stack}: the plan worker exited (code ${code}) before answering`));
+                reject(new Error(`stack ${jobStack(job)}: the plan worker exited (code ${code}) before answering`));
             };
             w.once("message", onMessage);
             w.once("exit", onExit);
             w.send(job);
         });
     try {
-        return await pooled(jobs, parallel, (job, slot) => call(slot, job));
+        return await pooled(jobs, workers.length, (job, slot) => call(slot, job));
     } finally {
         for (const w of workers) w.kill();
     }

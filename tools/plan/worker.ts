@@ -1,11 +1,18 @@
 /**
- * A plan worker process (forked by tools/plan/environment.ts): records one stack per message and answers with its
- * plan resources and outputs. It lives for many stacks; the recorder drops each run's state when the run ends.
+ * A plan worker process (forked by tools/plan/environment.ts `runInWorkers`): records one stack per message (its plan,
+ * or for the benchmark its floor) and answers with the result. It lives for many stacks; the recorder drops each run's
+ * state when the run ends.
  */
-import { recordStackJob, type StackJob } from "./environment";
+import { peakRssMiB, recordStackJob, type WorkerJob } from "./environment";
 
-process.on("message", (job: StackJob) => {
-    recordStackJob(job).then(
+async function run(job: WorkerJob): Promise<unknown> {
+    if (job.kind === "plan") return recordStackJob(job.job);
+    const { recordFloor } = await import("./floor");
+    return { ...(await recordFloor(job)), peakRssMiB: peakRssMiB() };
+}
+
+process.on("message", (job: WorkerJob) => {
+    run(job).then(
         (result) => process.send!({ ok: true, result }),
         (e: unknown) => process.send!({ ok: false, error: e instanceof Error ? e.message : String(e) }),
     );
