@@ -1,9 +1,10 @@
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { formatProblem, SourceFile, RegistryError } from "../tenants/problems";
 import { loadTenants, readStackFile, SECRET_PLACEHOLDER, validateStackConfig, type Registry } from "../tenants/registry";
-import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema } from "./config";
+import { CONFIG_NAMESPACE, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig } from "./config";
 
 /** Pulumi hands structured config to programs as JSON text; plain strings stay strings. */
 function parseConfigValue(text: string): unknown {
@@ -71,8 +72,40 @@ function readEnvironmentStack(root: string, stack: string): { registry: Registry
     if (!stackFile) throw new RegistryError(problems);
     const { config, problems: configProblems } = validateStackConfig(stackFile.values, { stack, region: stackFile.region, file: stackFile.file, source: stackFile.source });
     if (!config) throw new RegistryError(configProblems);
-    const { tenants, problems: tenantProblems, notices } = loadTenants(root, config.tenantsDir, config);
+    const { tenants, problems: tenantProblems, notices } = environmentTenants(root, config, stackFile.source.text);
     if (tenantProblems.length) throw new RegistryError(tenantProblems, notices);
     for (const n of notices) void pulumi.log.warn(formatProblem(n));
     return { registry: { config, tenants, notices } };
+}
+
+/** The last environments' validated tenants, by the exact bytes they came from (see {@link environmentTenants}). */
+const tenantsCache = new Map<string, ReturnType<typeof loadTenants>>();
+
+/**
+ * `loadTenants` for a fleet stack, remembered per process by the stack file's text and every tenant file's name and
+ * bytes: the offline plan records a fleet's stacks one after another in a few processes, and validating the whole
+ * registry again for each of 1000 tenant stacks made planning the fleet quadratic. Reading the files is cheap; parsing
+ * and validating them is what is saved. A directory that holds anything but readable files is not remembered.
+ */
+function environmentTenants(root: string, config: StackConfig, stackFileText: string): ReturnType<typeof loadTenants> {
+    const dir = path.resolve(root, config.tenantsDir);
+    let key: string | undefined;
+    try {
+        const hash = createHash("sha1").update(`${dir}\0${stackFileText}\0`);
+        for (const name of fs.readdirSync(dir).sort()) {
+            // A directory entry fails the read (EISDIR): not remembered.
+            hash.update(`${name}\0`).update(fs.readFileSync(path.join(dir, name))).update("\0");
+        }
+        key = hash.digest("hex");
+    } catch {
+        key = undefined;
+    }
+    const hit = key === undefined ? undefined : tenantsCache.get(key);
+    if (hit) return hit;
+    const loaded = loadTenants(root, config.tenantsDir, config);
+    if (key !== undefined) {
+        if (tenantsCache.size >= 4) tenantsCache.delete(tenantsCache.keys().next().value!);
+        tenantsCache.set(key, loaded);
+    }
+    return loaded;
 }

@@ -2,6 +2,8 @@
  * The offline plan of a fleet environment: every stack recorded on its own (platform, cells, tenants), each resource
  * tagged with its stack, and a tenant's stack independent of every other tenant.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans } from "../../tools/plan/diff";
 import { planEnvironment } from "../../tools/plan/environment";
@@ -109,5 +111,18 @@ describe("adding tenants to a fleet", () => {
         const diff = diffPlans(fleet, after);
         expect(diff.stacks.map((s) => [s.name, s.change])).toEqual([["test.echo", "added"], ["test.foxtrot", "added"], ["test.golf", "added"]]);
         expect(diff.guardFires).toBe(false);
+    });
+});
+
+describe("a fleet's stacks recorded one after another in one process", () => {
+    it("see a tenant file edited between them (the registry is remembered by the files' bytes, not by their names)", async () => {
+        const root = fleetRepo("fleet");
+        const tagsOf = (plan: Plan) => plan.resources.filter((r) => r.type === "aws:secretsmanager/secret:Secret").map((r) => (r.inputs["tags"] as Record<string, string> | undefined)?.["team"]);
+        const before = await planEnvironment({ root, env: "test.alpha" });
+        expect(tagsOf(before).length).toBeGreaterThan(0);
+        fs.appendFileSync(path.join(root, "tenants/test/alpha.yaml"), "tags: {team: payments}\n");
+        const after = await planEnvironment({ root, env: "test.alpha" });
+        expect(tagsOf(before).every((t) => t === undefined)).toBe(true);
+        expect(tagsOf(after).every((t) => t === "payments")).toBe(true);
     });
 });
