@@ -2,12 +2,13 @@
  * The offline plan of a fleet environment: every stack recorded on its own (platform, cells, tenants), each resource
  * tagged with its stack, and a tenant's stack independent of every other tenant.
  */
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans } from "../../tools/plan/diff";
 import { planEnvironment } from "../../tools/plan/environment";
-import { compare, type Plan, type PlanResource } from "../../tools/plan/model";
+import { compare, planToJson, type Plan, type PlanResource } from "../../tools/plan/model";
 import { renderMarkdown } from "../../tools/plan/renderMarkdown";
 import { renderText } from "../../tools/plan/renderText";
 import { RegistryError } from "../../tenants/problems";
@@ -92,6 +93,20 @@ describe("offline plan of a fleet environment", () => {
         const err = await planEnvironment({ root: fleetRoot, env: "test.nosuch" }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(RegistryError);
         expect((err as RegistryError).message).toContain("stack test.nosuch: environment test (layout fleet) has no such stack (allowed: test (the whole fleet), test.cell-b");
+    });
+});
+
+describe("npm run plan over a fleet with worker processes", () => {
+    it("writes the same plan as recording every stack in one process (--parallel 2)", async () => {
+        const out = path.join(fleetRoot, "plan.json");
+        const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            execFile(process.execPath, ["--import", "tsx", "tools/plan.ts", "--stack", "test", "--parallel", "2", "--format", "json", "--out", out], {
+                cwd: path.resolve(__dirname, "../.."), timeout: 120_000, env: { ...process.env, TENANCY_ROOT: fleetRoot },
+            }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }));
+        });
+        expect(r.stderr).toContain("Wrote the json plan of stack test");
+        expect(r.code).toBe(0);
+        expect(fs.readFileSync(out, "utf8")).toBe(planToJson(fleet));
     });
 });
 
