@@ -1,0 +1,117 @@
+/**
+ * The real adapter: a pool of worker processes (fleet/worker.ts), each running one stack at a time through the
+ * Automation API in a workspace directory of its own, and the `pulumi` CLI for `state move`. Thin by design: the
+ * orchestrator's logic is in fleet/run.ts and is tested against a fake of {@link StackRunner}.
+ */
+import { fork, spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import type { Target, WorkerJob } from "./stackOperations";
+import type { Operation, PulumiCli, StackHistory, StackOutcome, StackRunner } from "./types";
+
+/** Entries of the repository a workspace must not link: the fleet's own state and version control. */
+const NOT_LINKED = new Set([".fleet", ".git"]);
+
+/**
+ * A workspace directory for worker `i`: a directory of symbolic links to the repository's entries. Pulumi keys its
+ * workspace state on the project's directory, so each worker selecting stacks there cannot race another worker.
+ */
+export function workspaceDir(root: string, i: number): string {
+    const dir = path.join(root, ".fleet", "workspaces", `w${i}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const entry of fs.readdirSync(root)) {
+        if (NOT_LINKED.has(entry)) continue;
+        const link = path.join(dir, entry);
+        if (!fs.existsSync(link)) fs.symlinkSync(path.join(root, entry), link);
+    }
+    return dir;
+}
+
+/** The loader flags of this process (tsx), so workers load TypeScript the same way. */
+function loaderArgs(): string[] {
+    const out: string[] = [];
+    const argv = process.execArgv;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i]!;
+        if ((a === "--require" || a === "--import" || a === "-r") && argv[i + 1] !== undefined) out.push(a, argv[++i]!);
+        else if (a.startsWith("--require=") || a.startsWith("--import=")) out.push(a);
+    }
+    return out;
+}
+
+type Reply = { ok: true; result: unknown } | { ok: false; error: string };
+
+/** Runs stacks in `size` worker processes; a worker takes the next job when its stack is done. */
+export class WorkerPoolRunner implements StackRunner {
+    private readonly workers: { child: ChildProcess; target: Target }[] = [];
+    private readonly idle: number[] = [];
+    private readonly waiting: ((slot: number) => void)[] = [];
+
+    constructor(root: string, size: number, remote?: Omit<Extract<Target, { kind: "remote" }>, "kind">) {
+        for (let i = 0; i < size; i++) {
+            const child = fork(path.join(__dirname, "worker.ts"), [], { execArgv: loaderArgs(), stdio: ["ignore", "inherit", "inherit", "ipc"] });
+            const target: Target = remote ? { kind: "remote", ...remote } : { kind: "local", workDir: workspaceDir(root, i) };
+            this.workers.push({ child, target });
+            this.idle.push(i);
+        }
+    }
+
+    private async slot(): Promise<number> {
+        const free = this.idle.shift();
+        return free !== undefined ? free : new Promise((resolve) => this.waiting.push(resolve));
+    }
+
+    private release(slot: number): void {
+        const next = this.waiting.shift();
+        if (next) next(slot);
+        else this.idle.push(slot);
+    }
+
+    private async call<T>(job: Omit<WorkerJob, "target">): Promise<T> {
+        const slot = await this.slot();
+        const { child, target } = this.workers[slot]!;
+        try {
+            return await new Promise<T>((resolve, reject) => {
+                const onExit = (code: number | null) => reject(new Error(`worker for ${job.stack} exited (${code})`));
+                child.once("exit", onExit);
+                child.once("message", (reply: Reply) => {
+                    child.off("exit", onExit);
+                    if (reply.ok) resolve(reply.result as T);
+                    else reject(new Error(reply.error));
+                });
+                child.send({ ...job, target });
+            });
+        } finally {
+            this.release(slot);
+        }
+    }
+
+    run(stack: string, operation: Operation): Promise<Omit<StackOutcome, "stack" | "startedAt" | "durationMs">> {
+        return this.call({ kind: "run", stack, operation });
+    }
+
+    history(stack: string): Promise<StackHistory> {
+        return this.call({ kind: "history", stack });
+    }
+
+    async close(): Promise<void> {
+        for (const { child } of this.workers) child.kill();
+    }
+}
+
+/** The `pulumi` CLI on PATH, run in the repository. */
+export class PulumiCliProcess implements PulumiCli {
+    constructor(private readonly cwd: string) {}
+
+    run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+        return new Promise((resolve) => {
+            const child = spawn("pulumi", args, { cwd: this.cwd, stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            child.on("error", (e) => resolve({ code: 127, stdout, stderr: `${stderr}${e.message}` }));
+            child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        });
+    }
+}

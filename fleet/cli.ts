@@ -1,0 +1,249 @@
+/**
+ * `npm run fleet -- <preview|up|refresh|status|schedule|adopt> --env <env> [options]`: the orchestrator's commands,
+ * with their dependencies (the stack runner, the `pulumi` CLI, git, the clock) injected so tests drive every path with
+ * fakes. tools/fleet.ts wires the real ones.
+ */
+import { execFileSync } from "child_process";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { fleetStacks, scheduleSteps, type FleetStack } from "../model/fleet";
+import { formatProblem, RegistryError } from "../tenants/problems";
+import { loadRegistry, type Registry } from "../tenants/registry";
+import type { AdoptionProof } from "../tools/plan/adoption";
+import { adoptionCommands, renderAdoption, shellLine } from "./adopt";
+import { loadRecord, RecordError, runId, saveRecord, type RunRecord } from "./record";
+import { exitCode, renderReport, runFleet } from "./run";
+import { renderScheduleText, scheduleDocument } from "./schedule";
+import { selectStacks } from "./selection";
+import { OPERATIONS, type Operation, type PulumiCli, type StackRunner } from "./types";
+
+export const USAGE = [
+    "npm run fleet -- schedule --env <env> [--format text|json] [selection]",
+    "npm run fleet -- preview|up|refresh --env <env> [selection] [--parallel <n>] [--record <file> | --resume <file>] [--remote --repo-url <url> --commit <sha>]",
+    "npm run fleet -- status --env <env> [selection]",
+    "npm run fleet -- adopt --env <env> [--execute]",
+    "selection: [--tenant <slug>]... [--changed-since <git ref>]",
+].join("\n       ");
+
+/** Exit codes: 0 done; 1 usage or input error, nothing run; 2 a stack failed or was skipped (or adopt's proof failed). */
+export const EXIT = { ok: 0, usage: 1, failed: 2 } as const;
+
+export interface FleetDeps {
+    /** Repository root (`Pulumi.<env>.yaml`, tenant directories, `.fleet/`). */
+    root: string;
+    /** The stack runner for `parallel` stacks at once; `remote` when the stacks run on Pulumi Deployments. */
+    runner: (parallel: number, remote?: { url: string; commitHash: string }) => StackRunner;
+    pulumi: PulumiCli;
+    /** The adoption proof (offline plans of both layouts). */
+    proveAdoption: (env: string) => Promise<AdoptionProof>;
+    /** Files changed between a git ref and HEAD; throws with git's message when the ref is unknown. */
+    changedFiles?: (ref: string) => string[];
+    now?: () => Date;
+    out: (text: string) => void;
+    err: (text: string) => void;
+}
+
+class UsageError extends Error {}
+
+/** Files changed between `ref` and HEAD in the repository at `root` (renames as a removal and an addition). */
+export function gitChangedFiles(root: string, ref: string): string[] {
+    const run = (args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    try {
+        run(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+    } catch {
+        throw new UsageError(`--changed-since ${ref}: not a commit of this repository (allowed: a branch, tag or commit, e.g. origin/main or the last deployed commit)`);
+    }
+    return run(["diff", "--name-only", "--no-renames", ref, "HEAD"]).split("\n").filter(Boolean);
+}
+
+function headCommit(root: string): string | undefined {
+    try {
+        return execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+        return undefined;
+    }
+}
+
+function parse(argv: string[]) {
+    try {
+        return parseArgs({
+            args: argv,
+            allowPositionals: true,
+            strict: true,
+            options: {
+                env: { type: "string" },
+                tenant: { type: "string", multiple: true },
+                "changed-since": { type: "string" },
+                parallel: { type: "string" },
+                format: { type: "string", default: "text" },
+                record: { type: "string" },
+                resume: { type: "string" },
+                remote: { type: "boolean", default: false },
+                "repo-url": { type: "string" },
+                commit: { type: "string" },
+                execute: { type: "boolean", default: false },
+            },
+        });
+    } catch (e) {
+        throw new UsageError((e as Error).message);
+    }
+}
+
+/** The environment's registry; an invalid one is every problem, nothing run. */
+function registryOf(root: string, env: string): Registry {
+    if (env.includes(".")) throw new UsageError(`--env ${env}: an environment, not a stack (e.g. --env ${env.split(".")[0]}; select a tenant with --tenant)`);
+    return loadRegistry({ root, stack: env });
+}
+
+function selected(registry: Registry, values: ReturnType<typeof parse>["values"], deps: FleetDeps): { stacks: FleetStack[]; notes: string[] } {
+    const { config, tenants } = registry;
+    const all = fleetStacks({ env: config.stack, layout: config.layout, cells: Object.keys(config.cells), tenants });
+    const changedSince = values["changed-since"];
+    const changedFiles = changedSince !== undefined ? (deps.changedFiles ?? ((ref: string) => gitChangedFiles(deps.root, ref)))(changedSince) : undefined;
+    const result = selectStacks(all, { ...(values.tenant ? { tenants: values.tenant } : {}), ...(changedFiles ? { changedFiles } : {}) }, {
+        env: config.stack, tenantsDir: config.tenantsDir,
+    });
+    if (result.unknownTenants.length) {
+        throw new UsageError(`--tenant ${result.unknownTenants.join(", ")}: not a tenant of ${config.stack} (tenants: ${tenants.map((t) => t.slug).sort().join(", ") || "none"})`);
+    }
+    const notes = result.removedTenants.map((slug) =>
+        `tenant ${slug}'s file was removed: the orchestrator never destroys a tenant; retire its stack deliberately (pulumi destroy -s ${config.stack}.${slug}, after the data-loss review).`);
+    return { stacks: result.stacks, notes };
+}
+
+/** Runs one command; returns its exit code. Never throws for a user's mistake. */
+export async function fleetCommand(argv: string[], deps: FleetDeps): Promise<number> {
+    try {
+        return await command(argv, deps);
+    } catch (e) {
+        if (e instanceof RegistryError) {
+            deps.err(e.problems.map(formatProblem).join("\n") + `\n\n${e.problems.length} problem${e.problems.length === 1 ? "" : "s"} found; nothing was run.\n`);
+            return EXIT.usage;
+        }
+        if (e instanceof UsageError || e instanceof RecordError) {
+            deps.err(`${e.message}\nusage: ${USAGE}\n`);
+            return EXIT.usage;
+        }
+        throw e;
+    }
+}
+
+async function command(argv: string[], deps: FleetDeps): Promise<number> {
+    const { values, positionals } = parse(argv);
+    const [cmd, ...extra] = positionals;
+    const commands = [...OPERATIONS, "status", "schedule", "adopt"];
+    if (!cmd || !commands.includes(cmd)) throw new UsageError(`${cmd ? `'${cmd}' is not a command` : "a command is required"} (allowed: ${commands.join(", ")})`);
+    if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    if (!values.env) throw new UsageError("--env is required");
+    const parallel = values.parallel === undefined ? Math.max(1, os.availableParallelism()) : Number(values.parallel);
+    if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError(`--parallel ${values.parallel}: must be a whole number from 1 to 64`);
+    if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format ${values.format}: not supported (allowed: text, json)`);
+
+    if (cmd === "adopt") return adopt(values.env, values.execute!, deps);
+    if (values.resume && cmd !== "preview" && cmd !== "up" && cmd !== "refresh") throw new UsageError("--resume continues a preview, up or refresh");
+    const resumed = values.resume ? loadRecord(path.resolve(deps.root, values.resume)) : undefined;
+    if (resumed) {
+        if (resumed.env !== values.env || resumed.operation !== cmd) {
+            throw new UsageError(`--resume ${values.resume}: that run was '${resumed.operation} --env ${resumed.env}', not '${cmd} --env ${values.env}'`);
+        }
+        // The resumed run's selection, so a resume never widens or narrows what the run covers.
+        if (values.tenant || values["changed-since"]) throw new UsageError("--resume takes the selection of the run it continues; leave out --tenant and --changed-since");
+        if (resumed.selection.tenants) values.tenant = resumed.selection.tenants;
+        if (resumed.selection.changedSince) values["changed-since"] = resumed.selection.changedSince;
+    }
+    const registry = registryOf(deps.root, values.env);
+    const { stacks, notes } = selected(registry, values, deps);
+    for (const n of notes) deps.err(`note: ${n}\n`);
+    const steps = scheduleSteps(stacks);
+
+    if (cmd === "schedule") {
+        const doc = scheduleDocument(registry.config.stack, registry.config.layout, steps);
+        deps.out(values.format === "json" ? JSON.stringify(doc, null, 2) + "\n" : renderScheduleText(doc, parallel));
+        return EXIT.ok;
+    }
+    if (values.remote && (!values["repo-url"] || !values.commit)) throw new UsageError("--remote needs --repo-url and --commit: Pulumi Deployments runs the program from the repository at that commit");
+    if (!stacks.length) {
+        deps.out(`No stack of ${values.env} is selected${values["changed-since"] ? ` (nothing that any stack reads changed since ${values["changed-since"]})` : ""}: nothing to run.\n`);
+        return EXIT.ok;
+    }
+    const runner = deps.runner(parallel, values.remote ? { url: values["repo-url"]!, commitHash: values.commit! } : undefined);
+    try {
+        if (cmd === "status") return await status(stacks, runner, deps);
+        return await operate(cmd as Operation, steps, parallel, runner, registry, values, resumed, deps);
+    } finally {
+        await runner.close();
+    }
+}
+
+async function operate(
+    operation: Operation, steps: ReturnType<typeof scheduleSteps>, parallel: number, runner: StackRunner, registry: Registry,
+    values: ReturnType<typeof parse>["values"], resumed: RunRecord | undefined, deps: FleetDeps,
+): Promise<number> {
+    const now = deps.now ?? (() => new Date());
+    const record: RunRecord = resumed ?? {
+        version: 1,
+        id: runId(now(), operation),
+        env: registry.config.stack,
+        operation,
+        selection: {
+            ...(values.tenant ? { tenants: values.tenant } : {}),
+            ...(values["changed-since"] ? { changedSince: values["changed-since"] } : {}),
+            ...(headCommit(deps.root) ? { commit: headCommit(deps.root) } : {}),
+        },
+        startedAt: now().toISOString(),
+        stacks: {},
+    };
+    const file = path.resolve(deps.root, values.resume ?? values.record ?? path.join(".fleet", "runs", `${record.id}.json`));
+    const done = new Set(Object.entries(record.stacks).filter(([, o]) => o.status === "ok" || o.status === "changed").map(([s]) => s));
+    const total = steps.reduce((n, s) => n + s.stacks.length, 0);
+    deps.err(`${operation} ${registry.config.stack}: ${total} stacks in ${steps.length} steps, ${parallel} at once; record ${path.relative(deps.root, file)}` +
+        (resumed ? ` (resuming: ${done.size} done)` : "") + "\n");
+    saveRecord(file, record);
+    const outcomes = await runFleet({
+        steps, operation, parallel, runner, record,
+        onOutcome: (o, r) => {
+            saveRecord(file, r);
+            deps.err(`  ${o.stack}: ${o.status}\n`);
+        },
+    });
+    record.finishedAt = now().toISOString();
+    saveRecord(file, record);
+    deps.out(renderReport(outcomes, done));
+    const code = exitCode(outcomes) === 0 ? EXIT.ok : EXIT.failed;
+    if (code !== EXIT.ok) deps.out(`Resume with: npm run fleet -- ${operation} --env ${registry.config.stack} --resume ${path.relative(deps.root, file)}\n`);
+    return code;
+}
+
+async function status(stacks: readonly FleetStack[], runner: StackRunner, deps: FleetDeps): Promise<number> {
+    const rows = await Promise.all(stacks.map((s) => runner.history(s.name)));
+    const width = Math.max(5, ...stacks.map((s) => s.name.length));
+    const lines = rows.map((h) => {
+        if (!h.exists) return `${h.stack.padEnd(width)}  not created`;
+        if (!h.last) return `${h.stack.padEnd(width)}  created, never updated`;
+        const changes = Object.entries(h.last.changes ?? {}).filter(([op, n]) => op !== "same" && n > 0).map(([op, n]) => `${op} ${n}`).join(", ");
+        return `${h.stack.padEnd(width)}  ${h.last.kind} ${h.last.result}  ${h.last.startTime}${changes ? `  ${changes}` : ""}`;
+    });
+    deps.out(lines.join("\n") + "\n");
+    return rows.some((h) => h.last?.result === "failed") ? EXIT.failed : EXIT.ok;
+}
+
+async function adopt(env: string, execute: boolean, deps: FleetDeps): Promise<number> {
+    registryOf(deps.root, env);
+    const proof = await deps.proveAdoption(env);
+    const commands = proof.ok ? adoptionCommands(proof) : [];
+    deps.out(renderAdoption(proof, commands));
+    if (!proof.ok) return EXIT.failed;
+    if (!execute) return EXIT.ok;
+    for (const c of commands) {
+        deps.err(`$ ${shellLine(c.args)}\n`);
+        const r = await deps.pulumi.run(c.args);
+        // An existing stack is what a re-run after an interruption finds: fine for `stack init`, nothing else.
+        if (r.code !== 0 && !(c.args[0] === "stack" && /already exists/i.test(r.stderr))) {
+            deps.err(`${r.stderr || r.stdout}\nstopped: '${shellLine(c.args)}' exited ${r.code}; the commands before it are done, re-run adopt --execute to continue.\n`);
+            return EXIT.failed;
+        }
+    }
+    deps.out(`Adopted: ${proof.moves.length} stacks hold their resources now. Next: npm run fleet -- preview --env ${env}\n`);
+    return EXIT.ok;
+}
