@@ -8,10 +8,11 @@
  */
 import * as fs from "fs";
 import type { RecordedResource } from "../engine/recorder";
+import { identityOf } from "./plan/adoption";
 import { compare, parsePlan, type Plan } from "./plan/model";
 import { closest } from "../tenants/problems";
 import { loadRegistry, type Registry } from "../tenants/registry";
-import { attributeTenants, recordStack as recordProgram } from "./stackRecording";
+import { attributeCells, attributeTenants, recordStack as recordProgram } from "./stackRecording";
 import { EXIT_USAGE, failOnRegistryError, parseFlags, STACKS_ROOT } from "./cli";
 import { roleManagerNotes, roleManagerRun } from "./sql/roleManager";
 import { POSTGRESQL_TYPES, quoteIdentifier, renderSql, renderSqlUpdate, type DeclaredResource, type RenderOptions, type SqlStatement } from "./sql/render";
@@ -34,7 +35,8 @@ export interface StackRecording {
  * under the recording engine. Secrets are masked unless `maskSecrets: false`.
  */
 export async function recordStack(root: string, stack: string, opts: { maskSecrets?: boolean } = {}): Promise<StackRecording> {
-    const { registry, recording } = await recordProgram({ root, stack, maskSecrets: opts.maskSecrets ?? true });
+    // A fleet's SQL is its stacks' SQL: recorded in the single layout, every cell and tenant with the same logical names.
+    const { registry, recording } = await recordProgram({ root, stack, maskSecrets: opts.maskSecrets ?? true, layout: "single" });
     const { resources } = recording;
     const provider = resources.find((r) => r.type === PROVIDER_TYPE);
     const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -114,34 +116,53 @@ export function toScript(statements: readonly SqlStatement[], fallbackDatabase: 
     return lines.join("\n");
 }
 
-/** One group of a script: the platform's or one tenant's statements, with comment lines saying what they are. */
+/** One group of a script: a cell's platform hardening or one tenant's statements, with comment lines saying what they are. */
 export interface SqlSection {
     /** Tenant slug, or null for the platform. */
     tenant: string | null;
+    /** The cell whose cluster the statements run on: a platform section's cell; a shared tenant's cell. */
+    cell?: string;
     /** Comment lines (without `-- `) printed under the section's heading. */
     notes: string[];
     statements: SqlStatement[];
 }
 
-type Scoped = { tenant: string | null; resource: DeclaredResource };
+type Scoped = { tenant: string | null; cell?: string; resource: DeclaredResource };
 
-/** The scope's `postgresql:*` resources with their owner, grouped platform first, then tenants by slug, order kept. */
-function grouped(items: readonly Scoped[]): Map<string | null, DeclaredResource[]> {
-    const groups = new Map<string | null, DeclaredResource[]>();
-    const keys = [...new Set(items.map((i) => i.tenant))].sort((a, b) => (a === null ? -1 : b === null ? 1 : compare(a, b)));
-    for (const k of keys) groups.set(k, items.filter((i) => i.tenant === k).map((i) => i.resource));
-    return groups;
+/** Platform sections (by cell) first, then tenants by slug. */
+function sectionOrder(a: { tenant: string | null; cell?: string }, b: { tenant: string | null; cell?: string }): number {
+    if (a.tenant === null && b.tenant === null) return compare(a.cell ?? "", b.cell ?? "");
+    return a.tenant === null ? -1 : b.tenant === null ? 1 : compare(a.tenant, b.tenant);
+}
+
+/** The scope's `postgresql:*` resources grouped by owner (each cell's platform hardening, then tenants), order kept. */
+function grouped(items: readonly Scoped[]): { tenant: string | null; cell?: string; resources: DeclaredResource[] }[] {
+    const groups = new Map<string, { tenant: string | null; cell?: string; resources: DeclaredResource[] }>();
+    for (const i of items) {
+        const key = i.tenant ?? `cell ${i.cell ?? ""}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { tenant: i.tenant, ...(i.cell !== undefined ? { cell: i.cell } : {}), resources: [] }));
+        g.resources.push(i.resource);
+    }
+    return [...groups.values()].sort(sectionOrder);
 }
 
 function scoped(recording: StackRecording, scope: Scope): Scoped[] {
     const owners = attributeTenants(recording.resources);
-    return selectPostgresql(recording.resources, scope).map((r) => ({ tenant: owners.get(r.urn) ?? null, resource: r }));
+    const cells = attributeCells(recording.resources);
+    const tenantCells = new Map(recording.registry.tenants.map((t) => [t.slug, t.cell]));
+    return selectPostgresql(recording.resources, scope).map((r) => {
+        const tenant = owners.get(r.urn) ?? null;
+        const cell = tenant === null ? cells.get(r.urn) : tenantCells.get(tenant);
+        return { tenant, ...(cell !== undefined ? { cell } : {}), resource: r };
+    });
 }
 
-/** Every statement of the scope, grouped by tenant (the platform first). */
+/** Every statement of the scope, grouped: each cell's platform hardening first, then each tenant. */
 export function sqlSections(recording: StackRecording, scope: Scope, opts: Omit<RenderOptions, "database" | "username" | "superuser"> = {}): SqlSection[] {
-    return [...grouped(scoped(recording, scope))].map(([tenant, resources]) => ({
+    return grouped(scoped(recording, scope)).map(({ tenant, cell, resources }) => ({
         tenant,
+        ...(cell !== undefined ? { cell } : {}),
         notes: [],
         statements: renderSql(resources, { ...opts, ...providerOptions(recording) }),
     }));
@@ -167,52 +188,58 @@ export function changeSections(base: Plan, recording: StackRecording, scope: Sco
     if (base.stack !== stack) throw new Error(`the base plan is of stack '${base.stack}', not '${stack}': compare plans of the same stack`);
     const head = scoped(recording, scope);
     const inScope = (tenant: string | null): boolean => (scope.kind === "all" ? true : scope.kind === "platform" ? tenant === null : tenant === scope.slug);
-    const was = new Map(base.resources.filter((r) => r.custom && r.type.startsWith("postgresql:") && inScope(r.tenant)).map((r) => [r.urn, r]));
+    // A base plan of a fleet has its resources in many stacks: one resource has one identity in every layout.
+    const baseCells = attributeCells(base.resources);
+    const was = new Map(base.resources.filter((r) => r.custom && r.type.startsWith("postgresql:") && inScope(r.tenant)).map((r) => [identityOf(r.urn), r]));
     const render: RenderOptions = {
         ...opts,
         ...providerOptions(recording),
         schemaOwners: { ...declaredSchemaOwners([...was.values()]), ...declaredSchemaOwners(head.map((h) => h.resource)) },
     };
-    const sections = new Map<string | null, SqlSection>();
-    const section = (tenant: string | null): SqlSection => {
-        let s = sections.get(tenant);
-        if (!s) sections.set(tenant, (s = { tenant, notes: [], statements: [] }));
+    const sections = new Map<string, SqlSection>();
+    const tenantCells = new Map(recording.registry.tenants.map((t) => [t.slug, t.cell]));
+    const section = (tenant: string | null, cell?: string): SqlSection => {
+        const key = tenant ?? `cell ${cell ?? ""}`;
+        let s = sections.get(key);
+        const c = tenant === null ? cell : tenantCells.get(tenant);
+        if (!s) sections.set(key, (s = { tenant, ...(c !== undefined ? { cell: c } : {}), notes: [], statements: [] }));
         return s;
     };
     const name = (r: { urn: string; type: string }): string => `${r.type.replace(/^postgresql:index\/\w+:/, "")} ${r.urn.split("::").pop()}`;
-    for (const { tenant, resource: r } of head) {
-        const before = was.get(r.urn);
+    for (const { tenant, cell, resource: r } of head) {
+        const before = was.get(identityOf(r.urn));
         if (!before) {
-            section(tenant).statements.push(...renderSql([r], render));
+            section(tenant, cell).statements.push(...renderSql([r], render));
             continue;
         }
         if (JSON.stringify(before.inputs) === JSON.stringify(r.inputs)) continue;
         const supported: string[] = [POSTGRESQL_TYPES.role, POSTGRESQL_TYPES.grant, POSTGRESQL_TYPES.defaultPrivileges];
         if (!supported.includes(r.type)) {
             const keys = [...new Set([...Object.keys(before.inputs), ...Object.keys(r.inputs)])].filter((k) => JSON.stringify(before.inputs[k]) !== JSON.stringify(r.inputs[k]));
-            section(tenant).notes.push(`${name(r)}: ${keys.join(", ")} changed; not rendered (see plan:diff for whether it is replaced)`);
+            section(tenant, cell).notes.push(`${name(r)}: ${keys.join(", ")} changed; not rendered (see plan:diff for whether it is replaced)`);
             continue;
         }
         try {
-            section(tenant).statements.push(...renderSqlUpdate(before, r, render));
+            section(tenant, cell).statements.push(...renderSqlUpdate(before, r, render));
         } catch {
             // A Grant whose role, schema or object changed is replaced: the provider revokes the old grant, then grants anew.
-            section(tenant).notes.push(`${name(r)}: replaced (the old grant is revoked, then:)`);
-            section(tenant).statements.push(...renderSql([r], render));
+            section(tenant, cell).notes.push(`${name(r)}: replaced (the old grant is revoked, then:)`);
+            section(tenant, cell).statements.push(...renderSql([r], render));
         }
     }
-    const now = new Set(head.map((h) => h.resource.urn));
+    const now = new Set(head.map((h) => identityOf(h.resource.urn)));
     for (const r of was.values()) {
-        if (!now.has(r.urn)) section(r.tenant).notes.push(`${name(r)}: deleted (the provider drops it: ${r.type === POSTGRESQL_TYPES.schema || r.type === POSTGRESQL_TYPES.role ? "data or logins are lost, see plan:diff's data-loss guard" : "privileges are revoked"})`);
+        if (!now.has(identityOf(r.urn))) section(r.tenant, baseCells.get(r.urn)).notes.push(`${name(r)}: deleted (the provider drops it: ${r.type === POSTGRESQL_TYPES.schema || r.type === POSTGRESQL_TYPES.role ? "data or logins are lost, see plan:diff's data-loss guard" : "privileges are revoked"})`);
     }
-    return [...sections.values()].sort((a, b) => (a.tenant === null ? -1 : b.tenant === null ? 1 : compare(a.tenant, b.tenant)));
+    return [...sections.values()].sort(sectionOrder);
 }
 
 /** A psql script of sections, each under a heading naming the platform or the tenant (and its tier). */
 export function sectionsToScript(sections: readonly SqlSection[], fallbackDatabase: string, tiers: ReadonlyMap<string, string> = new Map()): string {
     return sections
         .map((s) => {
-            const title = s.tenant === null ? "platform" : `tenant ${s.tenant}${tiers.has(s.tenant) ? ` (${tiers.get(s.tenant)})` : ""}`;
+            const detail = [s.tenant !== null ? tiers.get(s.tenant) : undefined, s.tenant !== null && s.cell !== undefined ? `cell ${s.cell}` : undefined].filter(Boolean).join(", ");
+            const title = s.tenant === null ? `platform${s.cell !== undefined ? `: cell ${s.cell}'s cluster` : ""}` : `tenant ${s.tenant}${detail ? ` (${detail})` : ""}`;
             const lines = [`-- ==== ${title} ====`, ...s.notes.map((n) => `-- ${n}`)];
             if (s.statements.length) lines.push(toScript(s.statements, fallbackDatabase));
             return lines.join("\n");
@@ -270,8 +297,8 @@ async function cli(): Promise<void> {
     const what = scope.kind === "tenant" ? `tenant ${scope.slug}` : scope.kind === "platform" ? "platform hardening" : "platform and every tenant";
     console.log(
         base
-            ? `-- SQL that an update from ${values.base} runs in stack ${stack} (${what}): changes only, grouped by tenant.`
-            : `-- SQL of stack ${stack} (${what}): @pulumi/postgresql on the shared cluster (the platform first, then each shared tenant, in registration order), then each hybrid and dedicated tenant's role manager on its own instance.`,
+            ? `-- SQL that an update from ${values.base} runs in ${stack} (${what}; every stack of a fleet): changes only, grouped by cell and tenant.`
+            : `-- SQL of ${stack} (${what}; every stack of a fleet): @pulumi/postgresql on each cell's cluster (each cell's platform hardening first, then each shared tenant on its cell, in registration order), then each hybrid and dedicated tenant's role manager on its own instance.`,
     );
     console.log(`-- The provider connects as ${username} to ${database}; passwords are placeholders. Mapping: docs/sql-mapping.md`);
     if (sections.length === 0) {

@@ -7,12 +7,27 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import type { RecordResult } from "../engine/recorder";
+import type { Layout } from "../model/fleet";
 import { CONFIG_NAMESPACE } from "../stacks/config";
 import { RegistryError } from "../tenants/problems";
 import { loadRegistry, readStackFile, type Registry } from "../tenants/registry";
 
 /** Type token of the per-tenant component (components/tenant.ts); its name is the tenant's slug. */
 export const TENANT_TYPE = "tenancy:tenant:Tenant";
+/** Type token of a shared database cell's component (components/databaseCell.ts); its name is `cell-<name>`. */
+export const CELL_TYPE = "tenancy:cell:DatabaseCell";
+
+/** Cell of every resource under a DatabaseCell component (its name without `cell-`); absent for the others. */
+export function attributeCells(resources: readonly { urn: string; type: string; name: string; parent: string | null }[]): Map<string, string> {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const out = new Map<string, string>();
+    for (const r of resources) {
+        let cur: typeof r | undefined = r;
+        while (cur && cur.type !== CELL_TYPE) cur = cur.parent === null ? undefined : byUrn.get(cur.parent);
+        if (cur) out.set(r.urn, cur.name.replace(/^cell-/, ""));
+    }
+    return out;
+}
 
 /** `name:` of the root's `Pulumi.yaml` (part of every URN), or "tenancy" for a root without one (test fixtures). */
 export function projectName(root: string): string {
@@ -31,6 +46,11 @@ export interface RecordStackOptions {
     tenantsDir?: string;
     /** Replace secret values with `[secret]`. Defaults to true. */
     maskSecrets?: boolean;
+    /**
+     * Record the environment in this layout instead of its `tenancy:layout`: `single` gives every cell and tenant of a
+     * fleet in one recording, with the same components and logical names (what `npm run sql` renders).
+     */
+    layout?: Layout;
 }
 
 /** The validated registry and everything the program declared. */
@@ -50,6 +70,7 @@ export async function recordStack(opts: RecordStackOptions): Promise<StackRecord
     const config = { ...stackFile.pulumiConfig };
     // The program reads its tenant directory from config: an override must reach it there.
     if (opts.tenantsDir !== undefined) config[`${CONFIG_NAMESPACE}:tenantsDir`] = opts.tenantsDir;
+    if (opts.layout !== undefined) config[`${CONFIG_NAMESPACE}:layout`] = opts.layout;
     // Loaded only now: the Pulumi SDK and providers take seconds to load, a user's mistake should not wait for them.
     const [{ record }, { main }] = await Promise.all([import("../engine/recorder"), import("../stacks/program")]);
     const root = path.resolve(opts.root);

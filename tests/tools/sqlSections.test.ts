@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPlan } from "../../tools/plan/run";
 import type { Plan } from "../../tools/plan/model";
 import { changeSections, recordStack, sectionsToScript, sqlSections, type SqlSection, type StackRecording } from "../../tools/sql";
-import { makeRepo, sharedTenant } from "../tenants/fixtures";
+import { planEnvironment } from "../../tools/plan/environment";
+import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
 
 const sqlOf = (sections: readonly SqlSection[], tenant: string | null): string[] => sections.find((s) => s.tenant === tenant)?.statements.map((s) => s.sql) ?? [];
 
@@ -34,9 +35,9 @@ describe("npm run sql: grouped by tenant, and the change mode", () => {
             for (const sql of mine) for (const o of others) expect(sql).not.toContain(`t_${o}`);
         }
         const script = sectionsToScript(sections, "tenancy", new Map([["acme", "shared"]]));
-        expect(script.indexOf("-- ==== platform ====")).toBe(0);
-        expect(script.indexOf("-- ==== tenant acme (shared) ====")).toBeLessThan(script.indexOf("-- ==== tenant beta ===="));
-        expect(script.indexOf("-- ==== tenant beta ====")).toBeLessThan(script.indexOf("-- ==== tenant zeta ===="));
+        expect(script.indexOf("-- ==== platform: cell main's cluster ====")).toBe(0);
+        expect(script.indexOf("-- ==== tenant acme (shared, cell main) ====")).toBeLessThan(script.indexOf("-- ==== tenant beta (cell main) ===="));
+        expect(script.indexOf("-- ==== tenant beta (cell main) ====")).toBeLessThan(script.indexOf("-- ==== tenant zeta (cell main) ===="));
     });
 
     describe("--base", () => {
@@ -87,5 +88,40 @@ describe("npm run sql: grouped by tenant, and the change mode", () => {
         it("refuses a base plan of another stack", () => {
             expect(() => changeSections({ ...base, stack: "prod" }, head, { kind: "all" })).toThrow("the base plan is of stack 'prod', not 'test': compare plans of the same stack");
         });
+    });
+});
+
+describe("npm run sql over a fleet with two cells", () => {
+    const config = baseStackConfig({
+        "tenancy:layout": "fleet",
+        "tenancy:shared": { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 }, cells: { a: {}, b: {} } },
+    });
+    let root: string;
+    beforeAll(() => {
+        root = makeRepo({ "acme.yaml": sharedTenant("acme", "cell: b\n"), "beta.yaml": sharedTenant("beta") }, config);
+    });
+    afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    it("renders every cell's hardening and every tenant of the fleet, each section naming the cluster it runs on", async () => {
+        const recording = await recordStack(root, "test");
+        const sections = sqlSections(recording, { kind: "all" });
+        expect(sections.map((s) => [s.tenant, s.cell])).toEqual([[null, "a"], [null, "b"], ["acme", "b"], ["beta", "a"]]);
+        // Each cell's cluster is hardened on its own: both get the group role.
+        for (const cell of ["a", "b"]) expect(sections.find((s) => s.cell === cell && s.tenant === null)!.statements.some((s) => /CREATE ROLE "tenancy_tenants"/.test(s.sql))).toBe(true);
+        const script = sectionsToScript(sections, "tenancy", new Map([["acme", "shared"]]));
+        expect(script).toContain("-- ==== platform: cell a's cluster ====");
+        expect(script).toContain("-- ==== tenant acme (shared, cell b) ====");
+    });
+
+    it("a base plan of the fleet (resources in many stacks) compares with the recording by identity: the same state renders nothing", async () => {
+        const plan = await planEnvironment({ root, env: "test" });
+        expect(plan.stacks.length).toBe(5);
+        expect(changeSections(plan, await recordStack(root, "test"), { kind: "all" })).toEqual([]);
+        fs.writeFileSync(path.join(root, "tenants", "test", "acme.yaml"), sharedTenant("acme", "cell: b\nstatus: suspended\n"));
+        const changed = changeSections(plan, await recordStack(root, "test"), { kind: "all" });
+        expect(changed.map((s) => [s.tenant, s.cell])).toEqual([["acme", "b"]]);
+        const sql = changed[0]!.statements.map((s) => s.sql);
+        expect(sql.filter((s) => s.includes("LOGIN")).sort()).toEqual(['ALTER ROLE "t_acme_app" WITH NOLOGIN', 'ALTER ROLE "t_acme_owner" WITH NOLOGIN']);
+        expect(sql.some((s) => s.startsWith("CREATE"))).toBe(false);
     });
 });
