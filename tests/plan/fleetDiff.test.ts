@@ -68,6 +68,21 @@ describe("plan:diff of fleets: stacks touched", () => {
     });
 });
 
+describe("plan:diff of fleets: a change to many stacks", () => {
+    it("the Markdown comment names every touched stack in its HTML comment and the first 50 in its visible line", () => {
+        const slugs = Array.from({ length: 120 }, (_, i) => `t${String(i).padStart(3, "0")}`);
+        const base = plan(slugs.flatMap((s) => [component(`prod.${s}`, s), schema(`prod.${s}`, s)]), slugs.map((s) => tenant(s)));
+        const head = plan(slugs.flatMap((s) => [component(`prod.${s}`, s), schema(`prod.${s}`, s, { options: { ...OPTIONS, retainOnDelete: true } })]), slugs.map((s) => tenant(s)));
+        const d = diffPlans(base, head);
+        expect(d.stacks).toHaveLength(120);
+        const md = renderDiffMarkdown(d);
+        expect(md).toContain(`<!-- tenancy-stacks: ${slugs.map((s) => `prod.${s}`).join(" ")} -->`);
+        expect(md).toContain("prod.t049 (+0 -0 ~1) and 70 more");
+        expect(md).not.toContain("prod.t050 (+0");
+        expect(renderDiffText(d)).toContain("prod.t119 (+0 -0 ~1)");
+    });
+});
+
 describe("data-loss guard: providers", () => {
     const provider = (stack: string, name: string, region: string) =>
         resource(stack, "pulumi:providers:aws", name, null, { region, skipCredentialsValidation: "false", skipRegionValidation: "true" }, { custom: true });

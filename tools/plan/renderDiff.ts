@@ -66,9 +66,11 @@ function stackLabel(s: StackDiff): string {
     return s.change === "changed" ? `${s.name} (+${s.added} -${s.removed} ~${s.changed})` : `${s.name} (${s.change})`;
 }
 
-/** The line naming the stacks a change touches, in the text diff and the Markdown comment. */
-export function touchedStacksLine(d: PlanDiff): string {
-    return d.stacks.length === 0 ? "Stacks touched: none" : `Stacks touched (${d.stacks.length}): ${d.stacks.map(stackLabel).join(", ")}`;
+/** The line naming the stacks a change touches (the first `max` of them), in the text diff and the Markdown comment. */
+export function touchedStacksLine(d: PlanDiff, max = Infinity): string {
+    if (d.stacks.length === 0) return "Stacks touched: none";
+    const shown = d.stacks.slice(0, max).map(stackLabel).join(", ");
+    return `Stacks touched (${d.stacks.length}): ${shown}${d.stacks.length > max ? ` and ${d.stacks.length - max} more` : ""}`;
 }
 
 /** The diff as JSON (`plan:diff --format json`): the stacks a change touches first, for workflows to pick up. */
@@ -172,7 +174,8 @@ export function renderDiffMarkdown(d: PlanDiff, opts: MarkdownOptions = {}): str
     }
     if (exempt.length) head.push("Exempt (tenant offboarded through its status):", "", ...reasons(exempt).map((r) => `- ${r}`), "");
     // The touched stacks after the guard (which stays first): a line, and an HTML comment a workflow can read back.
-    head.push(`<!-- tenancy-stacks: ${d.stacks.map((s) => s.name).join(" ")} -->`, cell(touchedStacksLine(d)), "");
+    // The comment names them all (a release of 1000 tenants: ~15 KB); the visible line the first 50.
+    head.push(`<!-- tenancy-stacks: ${d.stacks.map((s) => s.name).join(" ")} -->`, cell(touchedStacksLine(d, 50)), "");
     const changed = d.tenants.filter((t) => t.change !== "unchanged");
     if (!changed.length) return fit([...head, "No resource changes."], [], budget, opts);
 
