@@ -116,7 +116,8 @@ export interface RecordOptions {
   maskSecrets?: boolean;
   /**
    * Keep JavaScript stack traces during the run (errors from the program then carry them).
-   * Defaults to false: the SDK captures a stack per promise, which makes big runs several times slower.
+   * Defaults to false: the SDK captures a stack per promise and an unlimited one per resource (its source position),
+   * which makes big runs several times slower.
    */
   stackTraces?: boolean;
   /** Extra or overriding invoke mocks, by token. */
@@ -641,7 +642,14 @@ async function runOnce(program: Program, opts: RecordOptions): Promise<RecordRes
     // The SDK captures `new Error().stack` for every promise and resource; with source maps on (tsx,
     // vitest) that dominates large runs, so stacks are off unless asked for.
     const stackTraceLimit = Error.stackTraceLimit;
-    if (!opts.stackTraces) Error.stackTraceLimit = 0;
+    // Every resource also captures an unlimited stack for its source position (`Resource.callsites`), which the
+    // records never show: skipped too. A static of the SDK's Resource class, restored when the run ends.
+    const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
+    const callsites = resourceClass.callsites;
+    if (!opts.stackTraces) {
+      Error.stackTraceLimit = 0;
+      resourceClass.callsites = () => [];
+    }
 
     let programError: unknown;
     // Keep the program's own return value: the stack's lifted copy has lost per-output secretness.
@@ -658,6 +666,7 @@ async function runOnce(program: Program, opts: RecordOptions): Promise<RecordRes
       await settle();
     }).finally(() => {
       Error.stackTraceLimit = stackTraceLimit;
+      resourceClass.callsites = callsites;
     });
     releaseRun(run);
 

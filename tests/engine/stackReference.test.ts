@@ -101,3 +101,13 @@ describe("idSeedStack", () => {
     expect(ofType(fleet, "aws:kms/key:Key")[0]!.id).toBe(ofType(single, "aws:kms/key:Key")[0]!.id);
   });
 });
+
+describe("stack traces", () => {
+  const callsites = () => (pulumi.Resource as unknown as { callsites: () => unknown[] }).callsites().length;
+  it("the SDK's per-resource source-position capture is skipped during a run unless stackTraces is set, and restored after", async () => {
+    const program = async () => ({ frames: callsites() });
+    expect((await record(program, base)).outputs["frames"]).toBe(0);
+    expect((await record(program, { ...base, stackTraces: true })).outputs["frames"]).toBeGreaterThan(0);
+    expect(callsites()).toBeGreaterThan(0);
+  });
+});
