@@ -46,6 +46,48 @@ export interface FleetDeps {
 
 class UsageError extends Error {}
 
+/** Tag on the environment's stack: the commit its last complete `fleet up` (no failure, no --tenant) deployed. */
+export const DEPLOYED_TAG = "tenancy:deployed-commit";
+/** `--changed-since deployed`: since the commit in {@link DEPLOYED_TAG}. */
+export const DEPLOYED_REF = "deployed";
+/** Tag on the environment's stack: `fleet` once it is a fleet's platform (its first fleet deploy, or adopt --execute). */
+export const LAYOUT_TAG = "tenancy:layout";
+
+/** A stack tag's value; undefined when unset or the stack does not exist. */
+async function stackTag(deps: FleetDeps, stack: string, key: string): Promise<string | undefined> {
+    const r = await deps.pulumi.run(["stack", "tag", "get", key, "--stack", stack]);
+    const value = r.stdout.trim();
+    return r.code === 0 && value !== "" ? value : undefined;
+}
+
+async function setStackTag(deps: FleetDeps, stack: string, key: string, value: string): Promise<void> {
+    const r = await deps.pulumi.run(["stack", "tag", "set", key, value, "--stack", stack]);
+    // The deploy itself succeeded; without the tag the next run diffs from an older commit (more stacks, never fewer).
+    if (r.code !== 0) deps.err(`warning: could not set tag ${key} on stack ${stack} (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n")[0]}\n`);
+}
+
+/**
+ * Refuses a fleet \`up\` over an environment stack deployed in the single layout and never adopted: the platform
+ * program no longer declares the cells and tenants, so the update would delete them (adopt moves them first). A stack
+ * that does not exist or was never updated is a new environment.
+ */
+async function assertAdopted(env: string, deps: FleetDeps): Promise<void> {
+    if ((await stackTag(deps, env, LAYOUT_TAG)) === "fleet") return;
+    const h = await deps.pulumi.run(["stack", "history", "--json", "--page-size", "1", "--stack", env]);
+    if (h.code !== 0) return;
+    let updates: unknown;
+    try {
+        updates = JSON.parse(h.stdout);
+    } catch {
+        updates = undefined;
+    }
+    if (Array.isArray(updates) && updates.length === 0) return;
+    throw new UsageError(
+        `stack ${env} was deployed in the single layout (no tag ${LAYOUT_TAG}=fleet): as a fleet's platform its update would delete its cells and tenants. ` +
+        `Move them into their stacks first: npm run fleet -- adopt --env ${env} (then with --execute)`,
+    );
+}
+
 /** Files changed between `ref` and HEAD in the repository at `root` (renames as a removal and an addition). */
 export function gitChangedFiles(root: string, ref: string): string[] {
     const run = (args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -96,20 +138,27 @@ function registryOf(root: string, env: string): Registry {
     return loadRegistry({ root, stack: env });
 }
 
-function selected(registry: Registry, values: ReturnType<typeof parse>["values"], deps: FleetDeps): { stacks: FleetStack[]; notes: string[] } {
+async function selected(registry: Registry, values: ReturnType<typeof parse>["values"], deps: FleetDeps, base?: string): Promise<{ stacks: FleetStack[]; notes: string[]; base?: string }> {
     const { config, tenants } = registry;
     const all = fleetStacks({ env: config.stack, layout: config.layout, cells: Object.keys(config.cells), tenants });
     const changedSince = values["changed-since"];
-    const changedFiles = changedSince !== undefined ? (deps.changedFiles ?? ((ref: string) => gitChangedFiles(deps.root, ref)))(changedSince) : undefined;
+    const notes: string[] = [];
+    // `deployed`: the commit the environment's last complete up recorded (a resume passes the one its run used).
+    if (changedSince === DEPLOYED_REF && base === undefined) {
+        base = await stackTag(deps, config.stack, DEPLOYED_TAG);
+        if (base === undefined) notes.push(`no deployed commit recorded on stack ${config.stack} (tag ${DEPLOYED_TAG}): every stack`);
+    }
+    const ref = changedSince === DEPLOYED_REF ? base : changedSince;
+    const changedFiles = ref !== undefined ? (deps.changedFiles ?? ((r: string) => gitChangedFiles(deps.root, r)))(ref) : undefined;
     const result = selectStacks(all, { ...(values.tenant ? { tenants: values.tenant } : {}), ...(changedFiles ? { changedFiles } : {}) }, {
         env: config.stack, tenantsDir: config.tenantsDir,
     });
     if (result.unknownTenants.length) {
         throw new UsageError(`--tenant ${result.unknownTenants.join(", ")}: not a tenant of ${config.stack} (tenants: ${tenants.map((t) => t.slug).sort().join(", ") || "none"})`);
     }
-    const notes = result.removedTenants.map((slug) =>
-        `tenant ${slug}'s file was removed: the orchestrator never destroys a tenant; retire its stack deliberately (pulumi destroy -s ${config.stack}.${slug}, after the data-loss review).`);
-    return { stacks: result.stacks, notes };
+    notes.push(...result.removedTenants.map((slug) =>
+        `tenant ${slug}'s file was removed: the orchestrator never destroys a tenant; retire its stack deliberately (pulumi destroy -s ${config.stack}.${slug}, after the data-loss review).`));
+    return { stacks: result.stacks, notes, ...(changedSince === DEPLOYED_REF && base !== undefined ? { base } : {}) };
 }
 
 /** Runs one command; returns its exit code. Never throws for a user's mistake. */
@@ -151,9 +200,14 @@ async function command(argv: string[], deps: FleetDeps): Promise<number> {
         if (values.tenant || values["changed-since"]) throw new UsageError("--resume takes the selection of the run it continues; leave out --tenant and --changed-since");
         if (resumed.selection.tenants) values.tenant = resumed.selection.tenants;
         if (resumed.selection.changedSince) values["changed-since"] = resumed.selection.changedSince;
+        // Finishing a run with other code than its first stacks got would leave the environment mixed.
+        const head = headCommit(deps.root);
+        if (resumed.selection.commit && head && resumed.selection.commit !== head) {
+            throw new UsageError(`--resume ${values.resume}: that run deployed commit ${resumed.selection.commit.slice(0, 12)}, this checkout is at ${head.slice(0, 12)}; check out its commit to resume, or start a new run`);
+        }
     }
     const registry = registryOf(deps.root, values.env);
-    const { stacks, notes } = selected(registry, values, deps);
+    const { stacks, notes, base } = await selected(registry, values, deps, resumed?.selection.base);
     for (const n of notes) deps.err(`note: ${n}\n`);
     const steps = scheduleSteps(stacks);
 
@@ -170,7 +224,8 @@ async function command(argv: string[], deps: FleetDeps): Promise<number> {
     const runner = deps.runner(parallel, values.remote ? { url: values["repo-url"]!, commitHash: values.commit! } : undefined);
     try {
         if (cmd === "status") return await status(stacks, runner, deps);
-        return await operate(cmd as Operation, steps, parallel, runner, registry, values, resumed, deps);
+        if (cmd === "up" && registry.config.layout === "fleet") await assertAdopted(registry.config.stack, deps);
+        return await operate(cmd as Operation, steps, parallel, runner, registry, values, resumed, deps, base);
     } finally {
         await runner.close();
     }
@@ -178,7 +233,7 @@ async function command(argv: string[], deps: FleetDeps): Promise<number> {
 
 async function operate(
     operation: Operation, steps: ReturnType<typeof scheduleSteps>, parallel: number, runner: StackRunner, registry: Registry,
-    values: ReturnType<typeof parse>["values"], resumed: RunRecord | undefined, deps: FleetDeps,
+    values: ReturnType<typeof parse>["values"], resumed: RunRecord | undefined, deps: FleetDeps, base: string | undefined,
 ): Promise<number> {
     const now = deps.now ?? (() => new Date());
     const record: RunRecord = resumed ?? {
@@ -189,6 +244,7 @@ async function operate(
         selection: {
             ...(values.tenant ? { tenants: values.tenant } : {}),
             ...(values["changed-since"] ? { changedSince: values["changed-since"] } : {}),
+            ...(base ? { base } : {}),
             ...(headCommit(deps.root) ? { commit: headCommit(deps.root) } : {}),
         },
         startedAt: now().toISOString(),
@@ -211,6 +267,16 @@ async function operate(
     saveRecord(file, record);
     deps.out(renderReport(outcomes, done));
     const code = exitCode(outcomes) === 0 ? EXIT.ok : EXIT.failed;
+    const env = registry.config.stack;
+    const platform = record.stacks[env];
+    if (operation === "up" && registry.config.layout === "fleet" && (platform?.status === "ok" || platform?.status === "changed")) {
+        await setStackTag(deps, env, LAYOUT_TAG, "fleet");
+    }
+    // Only a complete up of everything selected by change moves the mark: after --tenant, other stacks may be behind.
+    if (operation === "up" && code === EXIT.ok && !record.selection.tenants && record.selection.commit) {
+        await setStackTag(deps, env, DEPLOYED_TAG, record.selection.commit);
+        deps.err(`${env}: deployed commit ${record.selection.commit.slice(0, 12)} recorded (tag ${DEPLOYED_TAG})\n`);
+    }
     if (code !== EXIT.ok) deps.out(`Resume with: npm run fleet -- ${operation} --env ${registry.config.stack} --resume ${path.relative(deps.root, file)}\n`);
     return code;
 }
@@ -244,6 +310,8 @@ async function adopt(env: string, execute: boolean, deps: FleetDeps): Promise<nu
             return EXIT.failed;
         }
     }
+    // From now on `fleet up` deploys the environment's stack as the fleet's platform.
+    await setStackTag(deps, env, LAYOUT_TAG, "fleet");
     deps.out(`Adopted: ${proof.moves.length} stacks hold their resources now. Next: npm run fleet -- preview --env ${env}\n`);
     return EXIT.ok;
 }

@@ -1,7 +1,8 @@
 /**
  * The record of a fleet run: what was asked and how each stack ended. Written after every stack (write to a temporary
  * file, then rename, so a killed run leaves the previous complete record), kept under `.fleet/runs/` and meant to be
- * uploaded as a CI artifact; `--resume <file>` continues the run it describes.
+ * uploaded as a CI artifact; `--resume <file>` continues the run it describes. `selection.base` is the commit that
+ * `--changed-since deployed` resolved to, `selection.commit` the commit deployed.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -15,7 +16,7 @@ export interface RunRecord {
     env: string;
     operation: Operation;
     /** What selected the stacks, so a resume runs the same selection. */
-    selection: { tenants?: string[]; changedSince?: string; commit?: string };
+    selection: { tenants?: string[]; changedSince?: string; commit?: string; base?: string };
     startedAt: string;
     finishedAt?: string;
     /** Stack name → outcome, for every stack that ended (ok, changed, failed or skipped). */

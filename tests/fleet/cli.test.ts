@@ -49,7 +49,8 @@ function deps(root: string, runner = new FakeRunner(), extra: Partial<FleetDeps>
     const d: FleetDeps = {
         root,
         runner: () => runner,
-        pulumi: { run: async (args) => (pulumiCalls.push(args), { code: 0, stdout: "", stderr: "" }) },
+        // A backend without these stacks: tag and history reads fail as the CLI does for a stack that does not exist.
+        pulumi: { run: async (args) => (pulumiCalls.push(args), args[0] === "stack" && (args[1] === "tag" || args[1] === "history") && args[2] !== "set" ? { code: 255, stdout: "", stderr: "error: no stack named 'x' found" } : { code: 0, stdout: "", stderr: "" }) },
         proveAdoption: async () => { throw new Error("not expected"); },
         now: () => new Date("2026-11-23T15:00:00Z"),
         out: (t) => out.push(t),
@@ -223,6 +224,7 @@ describe("fleet adopt", () => {
             ["state", "move", "--source", "test", "--dest", "test.cell-a", "--yes", "urn:pulumi:test::tenancy::tenancy:cell:DatabaseCell::cell-a"],
             ["stack", "init", "test.acme", "--no-select"],
             ["state", "move", "--source", "test", "--dest", "test.acme", "--yes", "urn:pulumi:test::tenancy::tenancy:tenant:Tenant::acme"],
+            ["stack", "tag", "set", "tenancy:layout", "fleet", "--stack", "test"],
         ]);
     });
 
@@ -241,5 +243,129 @@ describe("fleet adopt", () => {
         });
         expect(await fleetCommand(["adopt", "--env", "test", "--execute"], d)).toBe(2);
         expect(err.join("")).toContain("exited 255; the commands before it are done, re-run adopt --execute to continue");
+    });
+});
+
+/** A `pulumi` CLI fake with stack tags and histories: `stack tag get|set|ls`, `stack history`. */
+function pulumiWithTags(tags: Record<string, Record<string, string>> = {}, history: Record<string, unknown[]> = {}) {
+    const calls: string[][] = [];
+    const stackOf = (args: string[]) => args[args.indexOf("--stack") + 1]!;
+    const run = async (args: string[]) => {
+        calls.push(args);
+        const stack = stackOf(args);
+        if (args[0] === "stack" && args[1] === "tag" && args[2] === "get") {
+            const v = tags[stack]?.[args[3]!];
+            return v === undefined ? { code: 255, stdout: "", stderr: `error: stack tag '${args[3]}' not found` } : { code: 0, stdout: `${v}\n`, stderr: "" };
+        }
+        if (args[0] === "stack" && args[1] === "tag" && args[2] === "set") {
+            (tags[stack] ??= {})[args[3]!] = args[4]!;
+            return { code: 0, stdout: "", stderr: "" };
+        }
+        if (args[0] === "stack" && args[1] === "history") {
+            const h = history[stack];
+            return h === undefined ? { code: 255, stdout: "", stderr: `error: no stack named '${stack}' found` } : { code: 0, stdout: JSON.stringify(h), stderr: "" };
+        }
+        return { code: 0, stdout: "", stderr: "" };
+    };
+    return { pulumi: { run }, calls, tags };
+}
+
+function gitRepo(): { root: string; git: (...args: string[]) => string; commit: (m: string) => string } {
+    const root = repo();
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: "pipe", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@x", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@x" } }).trim();
+    git("init", "-q");
+    fs.writeFileSync(path.join(root, ".gitignore"), ".fleet/\n");
+    const commit = (m: string) => (git("add", "-A"), git("commit", "-q", "--allow-empty", "-m", m), git("rev-parse", "HEAD"));
+    commit("base");
+    return { root, git, commit };
+}
+
+describe("fleet up --changed-since deployed", () => {
+    it("runs every stack while no deployed commit is recorded, records HEAD after a complete up, then runs only what changed since", async () => {
+        const { root, commit, git } = gitRepo();
+        const p = pulumiWithTags();
+        const first = deps(root, new FakeRunner(), { pulumi: p.pulumi });
+        expect(await fleetCommand(["up", "--env", "test", "--changed-since", "deployed"], first.d)).toBe(0);
+        expect(first.runner.calls).toHaveLength(6);
+        expect(first.err.join("")).toContain("no deployed commit recorded on stack test (tag tenancy:deployed-commit): every stack");
+        expect(p.tags["test"]?.["tenancy:deployed-commit"]).toBe(git("rev-parse", "HEAD"));
+
+        fs.appendFileSync(path.join(root, "tenants/test/beta.yaml"), "features: [sso]\n");
+        const head = commit("beta gets sso");
+        const second = deps(root, new FakeRunner(), { pulumi: p.pulumi });
+        expect(await fleetCommand(["up", "--env", "test", "--changed-since", "deployed"], second.d)).toBe(0);
+        expect(second.runner.calls).toEqual(["up test.beta"]);
+        expect(p.tags["test"]?.["tenancy:deployed-commit"]).toBe(head);
+    });
+
+    it("keeps the recorded commit when a stack failed, after a --tenant run and after a preview", async () => {
+        const { root, commit } = gitRepo();
+        const p = pulumiWithTags({ test: { "tenancy:deployed-commit": "0".repeat(40) } });
+        const base = commit("x");
+        p.tags["test"]!["tenancy:deployed-commit"] = base;
+        fs.appendFileSync(path.join(root, "tenants/test/beta.yaml"), "features: [sso]\n");
+        commit("beta");
+        const failed = deps(root, new FakeRunner(["test.beta"]), { pulumi: p.pulumi });
+        expect(await fleetCommand(["up", "--env", "test", "--changed-since", "deployed"], failed.d)).toBe(2);
+        const tenant = deps(root, new FakeRunner(), { pulumi: p.pulumi });
+        expect(await fleetCommand(["up", "--env", "test", "--tenant", "beta"], tenant.d)).toBe(0);
+        const preview = deps(root, new FakeRunner(), { pulumi: p.pulumi });
+        expect(await fleetCommand(["preview", "--env", "test"], preview.d)).toBe(0);
+        expect(p.tags["test"]!["tenancy:deployed-commit"]).toBe(base);
+        expect(p.calls.filter((c) => c[2] === "set" && c[3] === "tenancy:deployed-commit")).toEqual([]);
+    });
+
+    it("a resume continues from the commit the run diffed from, and refuses a checkout at another commit", async () => {
+        const { root, commit } = gitRepo();
+        const p = pulumiWithTags();
+        const base = commit("x");
+        p.tags["test"] = { "tenancy:deployed-commit": base };
+        fs.appendFileSync(path.join(root, "tenants/test/beta.yaml"), "features: [sso]\n");
+        commit("beta");
+        const failed = deps(root, new FakeRunner(["test.beta"]), { pulumi: p.pulumi });
+        expect(await fleetCommand(["up", "--env", "test", "--changed-since", "deployed"], failed.d)).toBe(2);
+        const file = ".fleet/runs/2026-11-23T15-00-00Z-up.json";
+        expect(JSON.parse(fs.readFileSync(path.join(root, file), "utf8")).selection).toMatchObject({ changedSince: "deployed", base });
+        // Someone moved the mark meanwhile: the resume still runs the run's own selection.
+        p.tags["test"] = { "tenancy:deployed-commit": commit("later") };
+        const moved = deps(root, new FakeRunner(), { pulumi: p.pulumi });
+        expect(await fleetCommand(["up", "--env", "test", "--resume", file], moved.d)).toBe(1);
+        expect(moved.err.join("")).toMatch(/--resume .*: that run deployed commit [0-9a-f]{12}, this checkout is at [0-9a-f]{12}/);
+        expect(moved.runner.calls).toEqual([]);
+    });
+});
+
+describe("fleet up over an environment deployed as a single stack", () => {
+    const deployed = [{ kind: "update", result: "succeeded" }];
+
+    it("is refused until adopt moved its cells and tenants: the platform program would delete them", async () => {
+        const p = pulumiWithTags({}, { test: deployed });
+        const { d, err, runner } = deps(repo(), new FakeRunner(), { pulumi: p.pulumi });
+        expect(await fleetCommand(["up", "--env", "test"], d)).toBe(1);
+        expect(err.join("")).toContain("stack test was deployed in the single layout (no tag tenancy:layout=fleet)");
+        expect(err.join("")).toContain("npm run fleet -- adopt --env test");
+        expect(runner.calls).toEqual([]);
+        // A preview changes nothing: it may show what the fleet would do.
+        const preview = deps(repo(), new FakeRunner(), { pulumi: p.pulumi });
+        expect(await fleetCommand(["preview", "--env", "test"], preview.d)).toBe(0);
+    });
+
+    it("runs a new environment (no stack yet, or never updated) and tags it a fleet once its platform deployed", async () => {
+        for (const history of [{}, { test: [] }] as Record<string, unknown[]>[]) {
+            const p = pulumiWithTags({}, history);
+            const { d } = deps(repo(), new FakeRunner(), { pulumi: p.pulumi });
+            expect(await fleetCommand(["up", "--env", "test"], d)).toBe(0);
+            expect(p.tags["test"]?.["tenancy:layout"]).toBe("fleet");
+        }
+    });
+
+    it("runs once tagged; adopt --execute tags the environment after its last move", async () => {
+        const tagged = pulumiWithTags({ test: { "tenancy:layout": "fleet" } }, { test: deployed });
+        expect(await fleetCommand(["up", "--env", "test"], deps(repo(), new FakeRunner(), { pulumi: tagged.pulumi }).d)).toBe(0);
+        const p = pulumiWithTags({}, { test: deployed });
+        const proof: AdoptionProof = { env: "test", moves: [{ stack: "test.acme", urns: ["urn:pulumi:test::tenancy::tenancy:tenant:Tenant::acme"], resourceCount: 3 }], replaced: [], created: [], deleted: [], updated: [], infrastructureOfTheFleet: [], ok: true };
+        const { d } = deps(repo(), new FakeRunner(), { pulumi: p.pulumi, proveAdoption: async () => proof });
+        expect(await fleetCommand(["adopt", "--env", "test", "--execute"], d)).toBe(0);
+        expect(p.calls.at(-1)).toEqual(["stack", "tag", "set", "tenancy:layout", "fleet", "--stack", "test"]);
     });
 });
