@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans } from "../../tools/plan/diff";
 import { planEnvironment } from "../../tools/plan/environment";
 import { compare, planToJson, type Plan, type PlanResource } from "../../tools/plan/model";
+import { renderDiffMarkdown, renderDiffText } from "../../tools/plan/renderDiff";
 import { renderMarkdown } from "../../tools/plan/renderMarkdown";
 import { renderText } from "../../tools/plan/renderText";
 import { RegistryError } from "../../tenants/problems";
@@ -93,6 +94,25 @@ describe("offline plan of a fleet environment", () => {
         const err = await planEnvironment({ root: fleetRoot, env: "test.nosuch" }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(RegistryError);
         expect((err as RegistryError).message).toContain("stack test.nosuch: environment test (layout fleet) has no such stack (allowed: test (the whole fleet), test.cell-b");
+    });
+});
+
+describe("plan:diff of a layout change (single → fleet)", () => {
+    it("matches resources by identity: nothing deleted or replaced, the guard quiet, and the adopt step named", () => {
+        const d = diffPlans(single, fleet);
+        expect(d.layoutChange).toMatchObject({ from: "single", to: "fleet" });
+        // Every cell's and tenant's resource moves; the platform's stay in `test`.
+        expect(d.layoutChange!.moved).toBe(fleet.resources.filter((r) => r.stack !== "test" && !["pulumi:pulumi:Stack", "pulumi:pulumi:StackReference"].includes(r.type) && !r.type.startsWith("pulumi:providers:")).length);
+        expect(d.layoutChange!.moved).toBeGreaterThan(100);
+        expect(d.risks).toEqual([]);
+        expect(d.guardFires).toBe(false);
+        // Only what fleet stacks have by construction is added or removed.
+        const addedOrRemoved = d.tenants.flatMap((t) => [...t.added, ...t.removed]);
+        for (const r of addedOrRemoved) expect(r.type, r.urn).toMatch(/^pulumi:(providers:|pulumi:)/);
+        expect(renderDiffText(d)).toContain("!! Layout single → fleet:");
+        expect(renderDiffMarkdown(d)).toContain("`npm run fleet -- adopt --env test`");
+        // Without identity matching (same layout), the same plans would be every resource removed.
+        expect(diffPlans(single, { ...fleet, stacks: [{ name: "test", role: "platform", tenants: [], resourceCount: 0 }] }).guardFires).toBe(true);
     });
 });
 

@@ -11,7 +11,7 @@
  * is an update) and StackReference reads.
  */
 import { diffValues, providerConfig, type ChangedPath } from "./diff";
-import { compare, type Plan, type PlanResource } from "./model";
+import { byConstruction, compare, identityOf, type Plan, type PlanResource } from "./model";
 import { effectOfChange } from "./replacements";
 import { planEnvironment, type PlanEnvironmentOptions } from "./environment";
 
@@ -55,18 +55,8 @@ export interface AdoptionProof {
 }
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
-const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
-/** A URN with its stack part normalized, so one resource has the same identity in every stack. */
-export function identityOf(urn: string): string {
-    const end = urn.indexOf("::");
-    return end < 0 ? urn : `urn:pulumi:<stack>${urn.slice(end)}`;
-}
-
-/** Resources a fleet stack has by construction, not by anyone's infrastructure. */
-function byConstruction(r: PlanResource): boolean {
-    return r.type === STACK_TYPE || r.type === STACK_REFERENCE_TYPE || r.type.startsWith("pulumi:providers:");
-}
+export { identityOf };
 
 /** Options whose difference the engine acts on, compared between the layouts. */
 const COMPARED_OPTIONS = ["protect", "retainOnDelete", "deleteBeforeReplace", "replaceOnChanges", "ignoreChanges"] as const;

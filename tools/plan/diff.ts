@@ -21,7 +21,7 @@
  *
  * In a fleet, resources carry their stack: the diff names every stack a change touches ({@link StackDiff}).
  */
-import { compare, joinPath, type Plan, type PlanResource, type PlanTenant } from "./model";
+import { byConstruction, compare, identityOf, joinPath, layoutOf, type Plan, type PlanResource, type PlanTenant } from "./model";
 import { effectOfChange, isAwsType, isStateful, matchesOption, REGION_INPUT, ruleFor, type ReplacementEffect } from "./replacements";
 
 /** Exit code of `plan:diff` when the guard fires (0: nothing risky, 1: usage error). */
@@ -112,6 +112,11 @@ export interface StackDiff {
 export interface PlanDiff {
     base: { project: string; stack: string };
     head: { project: string; stack: string };
+    /**
+     * Set when base and head plan the environment in different layouts: resources were matched by identity, and the
+     * first deploy of head needs `npm run fleet -- adopt --env <env> --execute` first (it moves them between stacks).
+     */
+    layoutChange: { from: "single" | "fleet"; to: "single" | "fleet"; moved: number } | null;
     /** The stacks a change touches (in head's schedule order, then removed ones); a deploy needs only these. */
     stacks: StackDiff[];
     /** Platform first (when it changed), then tenants by slug; unchanged tenants included. */
@@ -323,6 +328,12 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     }
     const baseUrns = new Map(base.resources.map((r) => [r.urn, r]));
     const headUrns = new Map(head.resources.map((r) => [r.urn, r]));
+    // When the layout changes (single ↔ fleet), resources are matched by identity (the URN without its stack): `fleet
+    // adopt` moves them between stacks with `pulumi state move`. What each stack has by construction keeps its URN.
+    const layoutChange = layoutOf(base) === layoutOf(head) ? null : { from: layoutOf(base), to: layoutOf(head) };
+    const key = (r: PlanResource) => (layoutChange === null || byConstruction(r) ? r.urn : identityOf(r.urn));
+    const baseByKey = layoutChange === null ? baseUrns : new Map(base.resources.map((r) => [key(r), r]));
+    const headByKey = layoutChange === null ? headUrns : new Map(head.resources.map((r) => [key(r), r]));
     const baseGroups = groupByTenant(base);
     const headGroups = groupByTenant(head);
     const baseTenants = new Map(base.tenants.map((t) => [t.slug, t]));
@@ -346,12 +357,12 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         const fileDeleted = inBase && !inHead;
         const offboarding = !fileDeleted && ht?.status === "offboarded" && bt?.status !== "offboarded" && bt !== undefined;
 
-        const added = [...h.values()].filter((r) => !baseUrns.has(r.urn)).map(ref);
-        const removed = [...b.values()].filter((r) => !headUrns.has(r.urn)).map(ref);
+        const added = [...h.values()].filter((r) => !baseByKey.has(key(r))).map(ref);
+        const removed = [...b.values()].filter((r) => !headByKey.has(key(r))).map(ref);
         const changed: ResourceChange[] = [];
         const unprotected: { ref: ResourceRef; lowered: { path: string; why: string }[] }[] = [];
         for (const after of h.values()) {
-            const before = baseUrns.get(after.urn);
+            const before = baseByKey.get(key(after));
             if (!before) continue;
             const c = changeOf(before, after, ctx);
             if (c) changed.push(c);
@@ -431,6 +442,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     return {
         base: { project: base.project, stack: base.stack },
         head: { project: head.project, stack: head.stack },
+        layoutChange: layoutChange === null ? null : { ...layoutChange, moved: head.resources.filter((r) => !byConstruction(r) && baseByKey.get(key(r))?.stack !== undefined && baseByKey.get(key(r))!.stack !== r.stack).length },
         stacks: stackDiffs(base, head, tenants),
         tenants,
         risks,

@@ -240,6 +240,22 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
     });
 }
 
+/** A URN with its stack part written `<stack>`, so one resource has the same identity in every stack of its environment. */
+export function identityOf(urn: string): string {
+    const end = urn.indexOf("::");
+    return end < 0 ? urn : `urn:pulumi:<stack>${urn.slice(end)}`;
+}
+
+/** What every stack of a fleet has by construction, under the same name in each: roots, providers, StackReference reads. */
+export function byConstruction(r: { type: string }): boolean {
+    return r.type === "pulumi:pulumi:Stack" || r.type === "pulumi:pulumi:StackReference" || r.type.startsWith("pulumi:providers:");
+}
+
+/** `fleet` when the plan has cell or tenant stacks, else `single` (one stack holding everything). */
+export function layoutOf(plan: Pick<Plan, "stacks">): "single" | "fleet" {
+    return plan.stacks.some((s) => s.role !== "platform") ? "fleet" : "single";
+}
+
 /** Code-point order: the same on every machine and locale. */
 export function compare(a: string, b: string): number {
     return a < b ? -1 : a > b ? 1 : 0;

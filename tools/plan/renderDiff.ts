@@ -73,13 +73,23 @@ export function touchedStacksLine(d: PlanDiff, max = Infinity): string {
     return `Stacks touched (${d.stacks.length}): ${shown}${d.stacks.length > max ? ` and ${d.stacks.length - max} more` : ""}`;
 }
 
+/** What a layout change asks of the operator, or nothing. */
+export function layoutLine(d: PlanDiff): string | undefined {
+    if (d.layoutChange === null) return undefined;
+    const { from, to, moved } = d.layoutChange;
+    return `Layout ${from} → ${to}: ${moved} resources move between stacks (compared by identity). Before the first deploy, run ` +
+        `\`npm run fleet -- adopt --env ${d.head.stack}\` (it proves nothing is replaced) and then with \`--execute\` (the \`pulumi state move\`s); ` +
+        "deploying without it would create every moved resource anew beside the old ones.";
+}
+
 /** The diff as JSON (`plan:diff --format json`): the stacks a change touches first, for workflows to pick up. */
 export function renderDiffJson(d: PlanDiff): string {
     return `${JSON.stringify({ touchedStacks: d.stacks.map((s) => s.name), ...d }, null, 2)}\n`;
 }
 
 export function renderDiffText(d: PlanDiff): string {
-    const lines = [`Plan diff: stack ${d.base.stack} → ${d.head.stack}`, touchedStacksLine(d), ""];
+    const layout = layoutLine(d);
+    const lines = [`Plan diff: stack ${d.base.stack} → ${d.head.stack}`, ...(layout ? [`!! ${layout}`] : []), touchedStacksLine(d), ""];
     const firing = d.risks.filter((r) => !r.exempt);
     const exempt = d.risks.filter((r) => r.exempt);
     if (firing.length) {
@@ -174,6 +184,8 @@ export function renderDiffMarkdown(d: PlanDiff, opts: MarkdownOptions = {}): str
     }
     if (exempt.length) head.push("Exempt (tenant offboarded through its status):", "", ...reasons(exempt).map((r) => `- ${r}`), "");
     // The touched stacks after the guard (which stays first): a line, and an HTML comment a workflow can read back.
+    const layout = layoutLine(d);
+    if (layout) head.push("> [!WARNING]", `> ${layout}`, "");
     // The comment names them all (a release of 1000 tenants: ~15 KB); the visible line the first 50.
     head.push(`<!-- tenancy-stacks: ${d.stacks.map((s) => s.name).join(" ")} -->`, cell(touchedStacksLine(d, 50)), "");
     const changed = d.tenants.filter((t) => t.change !== "unchanged");
