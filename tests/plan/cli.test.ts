@@ -32,6 +32,12 @@ describe("npm run plan", () => {
         expect(format.status).toBe(1);
         expect(format.stderr).toContain("--format 'yaml' is not supported (allowed: text, json, markdown, mermaid)");
         expect(runTool("plan.ts", []).status).toBe(1);
+        const parallel = runTool("plan.ts", ["--stack", "dev", "--parallel", "0"]);
+        expect(parallel.status).toBe(1);
+        expect(parallel.stderr).toContain("--parallel '0' is not allowed (allowed: a whole number of worker processes, 1 or more)");
+        const stack = runTool("plan.ts", ["--stack", "dev.acme"]);
+        expect(stack.status).toBe(1);
+        expect(stack.stderr).toContain("stack dev.acme: environment dev (layout single) has no such stack (allowed: dev)");
     });
 
     it("--format json --out writes a plan that plan:diff reads; --tenants overrides the stack's directory", () => {
