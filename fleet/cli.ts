@@ -20,7 +20,7 @@ import { OPERATIONS, type Operation, type PulumiCli, type StackRunner } from "./
 
 export const USAGE = [
     "npm run fleet -- schedule --env <env> [--format text|json] [selection]",
-    "npm run fleet -- preview|up|refresh --env <env> [selection] [--parallel <n>] [--record <file> | --resume <file>] [--remote --repo-url <url> --commit <sha>]",
+    "npm run fleet -- preview|up|refresh --env <env> [selection] [--parallel <n>] [--record <file> | --resume <file>] [--remote --repo-url <url> --commit <sha> [--org <org>]]",
     "npm run fleet -- status --env <env> [selection]",
     "npm run fleet -- adopt --env <env> [--execute]",
     "selection: [--tenant <slug>]... [--changed-since <git ref>]",
@@ -33,7 +33,9 @@ export interface FleetDeps {
     /** Repository root (`Pulumi.<env>.yaml`, tenant directories, `.fleet/`). */
     root: string;
     /** The stack runner for `parallel` stacks at once; `remote` when the stacks run on Pulumi Deployments. */
-    runner: (parallel: number, remote?: { url: string; commitHash: string }) => StackRunner;
+    runner: (parallel: number, remote?: { url: string; commitHash: string; organization: string }) => StackRunner;
+    /** The Pulumi Cloud organization remote stacks belong to (PULUMI_ORG), unless --org is given. */
+    organization?: string;
     pulumi: PulumiCli;
     /** The adoption proof (offline plans of both layouts). */
     proveAdoption: (env: string) => Promise<AdoptionProof>;
@@ -123,6 +125,7 @@ function parse(argv: string[]) {
                 resume: { type: "string" },
                 remote: { type: "boolean", default: false },
                 "repo-url": { type: "string" },
+                org: { type: "string" },
                 commit: { type: "string" },
                 execute: { type: "boolean", default: false },
             },
@@ -217,11 +220,13 @@ async function command(argv: string[], deps: FleetDeps): Promise<number> {
         return EXIT.ok;
     }
     if (values.remote && (!values["repo-url"] || !values.commit)) throw new UsageError("--remote needs --repo-url and --commit: Pulumi Deployments runs the program from the repository at that commit");
+    const organization = values.org ?? deps.organization;
+    if (values.remote && !organization) throw new UsageError("--remote needs the Pulumi Cloud organization: --org <org> or PULUMI_ORG (remote stacks are named <org>/<project>/<stack>)");
     if (!stacks.length) {
         deps.out(`No stack of ${values.env} is selected${values["changed-since"] ? ` (nothing that any stack reads changed since ${values["changed-since"]})` : ""}: nothing to run.\n`);
         return EXIT.ok;
     }
-    const runner = deps.runner(parallel, values.remote ? { url: values["repo-url"]!, commitHash: values.commit! } : undefined);
+    const runner = deps.runner(parallel, values.remote ? { url: values["repo-url"]!, commitHash: values.commit!, organization: organization! } : undefined);
     try {
         if (cmd === "status") return await status(stacks, runner, deps);
         if (cmd === "up" && registry.config.layout === "fleet") await assertAdopted(registry.config.stack, deps);

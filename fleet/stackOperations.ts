@@ -4,7 +4,7 @@
  * workspace is unsafe). Remote: on Pulumi Deployments (the Automation API's remote workspace) from the repository at a
  * commit, for fleets too large for one runner.
  */
-import { LocalWorkspace, RemoteWorkspace, type OpMap, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, RemoteWorkspace, type OpMap, type RemoteGitProgramArgs, type RemoteWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation";
 import type { RemoteStack } from "@pulumi/pulumi/automation/remoteStack";
 import type { Operation, StackHistory, StackOutcome } from "./types";
 
@@ -13,6 +13,9 @@ export type Target =
     | { kind: "local"; workDir: string }
     | {
         kind: "remote";
+        /** Pulumi Cloud organization and project: a remote stack is named in full, `<org>/<project>/<stack>`. */
+        organization: string;
+        project: string;
         /** Git URL of the repository, the commit to run, the project's path in it. */
         url: string;
         commitHash: string;
@@ -35,11 +38,21 @@ async function localStack(stack: string, workDir: string): Promise<Stack> {
     return LocalWorkspace.createOrSelectStack({ stackName: stack, workDir });
 }
 
+/**
+ * What a stack's remote workspace is created with. RemoteWorkspace refuses a stack name that is not fully qualified.
+ * `inheritSettings`: the stack's own deployment settings apply (its OIDC role for AWS, its agent pool: a
+ * customer-managed agent inside the VPC reaches the cluster, Pulumi's hosted runners do not), merged with the source,
+ * environment and commands given here.
+ */
+export function remoteStackArgs(stack: string, t: Extract<Target, { kind: "remote" }>): [RemoteGitProgramArgs, RemoteWorkspaceOptions] {
+    return [
+        { stackName: `${t.organization}/${t.project}/${stack}`, url: t.url, commitHash: t.commitHash, projectPath: t.projectPath },
+        { envVars: t.envVars, preRunCommands: ["npm ci"], skipInstallDependencies: true, inheritSettings: true },
+    ];
+}
+
 async function remoteStack(stack: string, t: Extract<Target, { kind: "remote" }>): Promise<RemoteStack> {
-    return RemoteWorkspace.createOrSelectStack(
-        { stackName: stack, url: t.url, commitHash: t.commitHash, projectPath: t.projectPath },
-        { envVars: t.envVars, preRunCommands: ["npm ci"], skipInstallDependencies: true },
-    );
+    return RemoteWorkspace.createOrSelectStack(...remoteStackArgs(stack, t));
 }
 
 /** Runs the operation; a Pulumi error becomes a `failed` outcome with its message. */
