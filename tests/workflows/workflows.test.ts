@@ -338,7 +338,10 @@ describe("every workflow", () => {
             expect(needsOf(j), name).toContain("stacks");
             expect(String(j.strategy?.matrix), name).toMatch(/^\$\{\{ fromJSON\(needs\.stacks\.outputs\.(matrix|canary|promote)\) \}\}$/);
             expect(usesStep(j, "aws-actions/configure-aws-credentials").with?.["aws-region"], name).toBe("${{ matrix.region }}");
-            expect(String(usesStep(j, "pulumi/actions").with?.["stack-name"]), name).toBe("${{ vars.PULUMI_ORG }}/tenancy/${{ matrix.stack }}");
+            // The action runs the matrix's stack, or only installs the CLI for the fleet orchestrator, given the matrix's environment.
+            const action = usesStep(j, "pulumi/actions");
+            if (action.with?.["command"] !== undefined) expect(String(action.with["stack-name"]), name).toBe("${{ vars.PULUMI_ORG }}/tenancy/${{ matrix.stack }}");
+            else expect(j.steps.find((s) => /npm run fleet\b/.test(s.run ?? ""))?.env?.["ENV_NAME"], name).toBe("${{ matrix.stack }}");
         }
     });
 
@@ -546,7 +549,7 @@ describe("deploy.yml", () => {
         });
     });
 
-    it.each([["up-dev"], ["up"]])("%s: pulumi up on the matrix's stack with OIDC credentials", (name) => {
+    it.each([["up-dev"], ["up"]])("%s: the fleet orchestrator deploys the environment's changed stacks with OIDC credentials", (name) => {
         const j = job(deploy, name);
         expect(j.permissions).toEqual({ "id-token": "write", contents: "read" });
         const aws = usesStep(j, "aws-actions/configure-aws-credentials");
@@ -557,11 +560,40 @@ describe("deploy.yml", () => {
             organization: "${{ vars.PULUMI_ORG }}",
             "requested-token-type": "urn:pulumi:token-type:access_token:organization",
         });
-        const pulumi = usesStep(j, "pulumi/actions");
-        expect(pulumi.uses).toBe("pulumi/actions@v6");
-        expect(pulumi.with).toEqual({ command: "up", "stack-name": "${{ vars.PULUMI_ORG }}/tenancy/${{ matrix.stack }}" });
-        expect(j.steps.indexOf(aws)).toBeLessThan(j.steps.indexOf(pulumi));
-        expect(j.steps.indexOf(auth)).toBeLessThan(j.steps.indexOf(pulumi));
+        // The action only installs the CLI (no command): the orchestrator drives it through the Automation API.
+        const cli = usesStep(j, "pulumi/actions");
+        expect(cli.uses).toBe("pulumi/actions@v6");
+        expect(cli.with?.["command"]).toBeUndefined();
+        const deployStep = namedStep(j, "Deploy the changed stacks");
+        expect(deployStep.env).toEqual({ ENV_NAME: "${{ matrix.stack }}", PULUMI_ORG: "${{ vars.PULUMI_ORG }}" });
+        expect(deployStep.run).toContain('npm run fleet -- up --env "$ENV_NAME" --changed-since deployed');
+        for (const before of [aws, auth, cli, namedStep(j, "Fetch the RDS CA bundle")]) expect(j.steps.indexOf(before)).toBeLessThan(j.steps.indexOf(deployStep));
+        expect(runIndex(j, /^npm ci\b/)).toBeLessThan(j.steps.indexOf(deployStep));
+        // --changed-since needs the deployed commit in the checkout.
+        expect(usesStep(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
+    });
+
+    it.each([["up-dev"], ["up"]])("%s uploads the run record as an artifact, also when the deploy failed", (name) => {
+        const j = job(deploy, name);
+        const upload = usesStep(j, "actions/upload-artifact");
+        expect(upload.uses).toBe("actions/upload-artifact@v4");
+        expect(upload.if).toBe("always()");
+        expect(upload.with).toMatchObject({ name: "fleet-run-${{ matrix.stack }}", path: ".fleet/runs/" });
+        expect(j.steps.indexOf(upload)).toBeGreaterThan(j.steps.indexOf(namedStep(j, "Deploy the changed stacks")));
+    });
+
+    it("the deploy step runs the orchestrator for the environment with a run record named by the run, and fails when it fails", () => {
+        const step = namedStep(job(deploy, "up"), "Deploy the changed stacks");
+        const bin = tmpDir("fleet-bin");
+        // Fake pulumi (records its arguments) and npm (records, exits $STUB_FLEET_EXIT like a failed stack).
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/usr/bin/env bash\necho "pulumi $*" >> "$STUB_LOG"\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "npm"), `#!/usr/bin/env bash\necho "npm $*" >> "$STUB_LOG"\nexit "\${STUB_FLEET_EXIT:-0}"\n`, { mode: 0o755 });
+        const dir = tmpDir("deploy");
+        const env = { ENV_NAME: "prod", PULUMI_ORG: "acme", GITHUB_RUN_ID: "42", GITHUB_RUN_ATTEMPT: "1" };
+        const ok = runStep(step, dir, env, bin);
+        expect(ok.status, ok.stderr).toBe(0);
+        expect(ok.npmCalls).toEqual(["pulumi org set-default acme", "npm run fleet -- up --env prod --changed-since deployed --record .fleet/runs/42-1-prod.json"]);
+        expect(runStep(step, dir, { ...env, STUB_FLEET_EXIT: "2" }, bin).status).toBe(2);
     });
 });
 
@@ -578,12 +610,12 @@ describe("deploy.yml: reaching the shared cluster", () => {
         expect(j["timeout-minutes"]).toBeGreaterThan(CERTIFICATE_VALIDATION_MINUTES);
     });
 
-    it.each([["up-dev"], ["up"]])("%s fetches the RDS CA bundle to the stack's configured path (tools/stacks.ts caBundle), before pulumi up", (name) => {
+    it.each([["up-dev"], ["up"]])("%s fetches the RDS CA bundle to the stack's configured path (tools/stacks.ts caBundle), before the deploy", (name) => {
         const j = job(deploy, name);
         const fetch = namedStep(j, "Fetch the RDS CA bundle");
         expect(fetch.env?.RDS_CA_BUNDLE).toBe("${{ matrix.caBundle }}");
         expect(fetch.run).toContain("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");
-        expect(j.steps.indexOf(fetch)).toBeLessThan(j.steps.indexOf(usesStep(j, "pulumi/actions")));
+        expect(j.steps.indexOf(fetch)).toBeLessThan(j.steps.indexOf(namedStep(j, "Deploy the changed stacks")));
     });
 
     it("the fetch step installs a PEM bundle and fails, leaving no file, when the download is not one", () => {
