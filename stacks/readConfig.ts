@@ -82,10 +82,11 @@ function readEnvironmentStack(root: string, stack: string): { registry: Registry
 const tenantsCache = new Map<string, ReturnType<typeof loadTenants>>();
 
 /**
- * `loadTenants` for a fleet stack, remembered per process by the stack file's text and every tenant file's name and
- * bytes: the offline plan records a fleet's stacks one after another in a few processes, and validating the whole
- * registry again for each of 1000 tenant stacks made planning the fleet quadratic. Reading the files is cheap; parsing
- * and validating them is what is saved. A directory that holds anything but readable files is not remembered.
+ * `loadTenants` for a fleet stack, remembered per process by the stack file's text and every tenant file's name, size,
+ * inode and modification time (nanoseconds): the offline plan records a fleet's stacks one after another in a few
+ * processes, and validating the whole registry again for each of 1000 tenant stacks made planning the fleet quadratic.
+ * A stat per file is cheap; parsing and validating is what is saved. An edited file has a new modification time, so it
+ * is always seen. A directory holding anything but regular files is not remembered.
  */
 function environmentTenants(root: string, config: StackConfig, stackFileText: string): ReturnType<typeof loadTenants> {
     const dir = path.resolve(root, config.tenantsDir);
@@ -93,8 +94,9 @@ function environmentTenants(root: string, config: StackConfig, stackFileText: st
     try {
         const hash = createHash("sha1").update(`${dir}\0${stackFileText}\0`);
         for (const name of fs.readdirSync(dir).sort()) {
-            // A directory entry fails the read (EISDIR): not remembered.
-            hash.update(`${name}\0`).update(fs.readFileSync(path.join(dir, name))).update("\0");
+            const st = fs.statSync(path.join(dir, name), { bigint: true });
+            if (!st.isFile()) throw new Error("not only files");
+            hash.update(`${name}\0${st.size}\0${st.ino}\0${st.mtimeNs}\0`);
         }
         key = hash.digest("hex");
     } catch {
