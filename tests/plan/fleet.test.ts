@@ -88,6 +88,9 @@ describe("offline plan of a fleet environment", () => {
         expect(one.stacks.map((s) => s.name)).toEqual(["test.bravo"]);
         expect(one.tenants.map((t) => t.slug)).toEqual(["bravo"]);
         expect(one.resources).toEqual(byStack(fleet, "test.bravo"));
+        // Rendered as its stack, not as a platform.
+        expect(renderText(one)).toContain("Stack test.bravo (tenant bravo): ");
+        expect(renderText(one)).not.toContain("Platform (shared side and stack)");
     });
 
     it("a stack the environment does not have is refused before anything is recorded", async () => {

@@ -32,7 +32,8 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     const all = totals(plan.resources);
     const platform = resourcesOf(plan, null);
     const pt = totals(platform);
-    const fleet = plan.stacks.length > 1;
+    // Grouped by stack for a fleet, and for one stack of it (a tenant stack has no platform of its own).
+    const fleet = plan.stacks.length > 1 || plan.stacks.some((s) => s.role !== "platform");
     // In a fleet each tenant has its own stack (a column); the platform and cell stacks get a row each.
     const stackOf = new Map(plan.stacks.flatMap((s) => s.tenants.map((t) => [t, s.name] as const)));
     const sharedStacks = plan.stacks.filter((s) => s.role !== "tenant");

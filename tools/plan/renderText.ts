@@ -59,7 +59,8 @@ export function renderText(plan: Plan): string {
     const pt = totals(platform);
     const byTier = (tier: string) => plan.tenants.filter((t) => t.tier === tier).length;
     const byStatus = (status: string) => plan.tenants.filter((t) => t.status === status).length;
-    const fleet = plan.stacks.length > 1;
+    // Grouped by stack for a fleet, and for one stack of it (a tenant stack has no platform of its own).
+    const fleet = plan.stacks.length > 1 || plan.stacks.some((s) => s.role !== "platform");
     const lines = [
         `Offline plan of stack ${plan.stack} (project ${plan.project}, ${plan.region}): ${fleet ? `${plural(plan.stacks.length, "stack")}, ` : ""}` +
             `${plural(plan.tenants.length, "tenant")}, ${plural(all.resources, "resource")}, ${all.protected} protected`,
