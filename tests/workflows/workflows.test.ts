@@ -341,7 +341,7 @@ describe("every workflow", () => {
             // The action runs the matrix's stack, or only installs the CLI for the fleet orchestrator, given the matrix's environment.
             const action = usesStep(j, "pulumi/actions");
             if (action.with?.["command"] !== undefined) expect(String(action.with["stack-name"]), name).toBe("${{ vars.PULUMI_ORG }}/tenancy/${{ matrix.stack }}");
-            else expect(j.steps.find((s) => /npm run fleet\b/.test(s.run ?? ""))?.env?.["ENV_NAME"], name).toBe("${{ matrix.stack }}");
+            else expect(j.steps.find((s) => /npm run (--silent )?fleet\b/.test(s.run ?? ""))?.env?.["ENV_NAME"], name).toBe("${{ matrix.stack }}");
         }
     });
 
@@ -495,9 +495,10 @@ describe("pull-request.yml", () => {
     describe("preview", () => {
         const j = job(pr, "preview");
 
-        it("previews both stacks with OIDC credentials and comments on the PR", () => {
+        it("previews the stacks each environment's change touches, through the fleet orchestrator, with OIDC credentials, and comments on the PR", () => {
             expect(j.strategy?.matrix).toBe(fromStacks("matrix"));
             expect(j.permissions).toEqual({ "id-token": "write", contents: "read", "pull-requests": "write" });
+            expect(usesStep(j, "actions/checkout").with?.["fetch-depth"]).toBe(0);
             const aws = usesStep(j, "aws-actions/configure-aws-credentials");
             expect(aws.uses).toBe("aws-actions/configure-aws-credentials@v4");
             expect(aws.with?.["role-to-assume"]).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
@@ -507,17 +508,36 @@ describe("pull-request.yml", () => {
                 organization: "${{ vars.PULUMI_ORG }}",
                 "requested-token-type": "urn:pulumi:token-type:access_token:organization",
             });
-            const pulumi = usesStep(j, "pulumi/actions");
-            expect(pulumi.uses).toBe("pulumi/actions@v6");
-            expect(pulumi.with).toEqual({
-                command: "preview",
-                "stack-name": "${{ vars.PULUMI_ORG }}/tenancy/${{ matrix.stack }}",
-                "comment-on-pr": true,
-                "github-token": "${{ secrets.GITHUB_TOKEN }}",
-            });
-            expect(j.steps.indexOf(aws)).toBeLessThan(j.steps.indexOf(pulumi));
-            expect(j.steps.indexOf(auth)).toBeLessThan(j.steps.indexOf(pulumi));
-            expect(runIndex(j, /^npm ci\b/)).toBeLessThan(j.steps.indexOf(pulumi));
+            const cli = usesStep(j, "pulumi/actions");
+            expect(cli.uses).toBe("pulumi/actions@v6");
+            expect(cli.with, "installs the CLI only").toBeUndefined();
+            const preview = j.steps.find((s) => s.name === "Preview the changed stacks")!;
+            expect(preview.run).toContain('npm run --silent fleet -- preview --env "$ENV_NAME" --changed-since "$BASE_SHA"');
+            expect(preview.env).toMatchObject({ ENV_NAME: "${{ matrix.stack }}", BASE_SHA: "${{ github.event.pull_request.base.sha }}" });
+            expect(preview.run).toContain('exit "$code"');
+            const comment = usesStep(j, "marocchino/sticky-pull-request-comment");
+            expect(comment.with).toEqual({ header: "fleet-preview-${{ matrix.stack }}", path: "preview.md" });
+            for (const before of [aws, auth, cli]) expect(j.steps.indexOf(before)).toBeLessThan(j.steps.indexOf(preview));
+            expect(runIndex(j, /^npm ci\b/)).toBeLessThan(j.steps.indexOf(preview));
+            expect(j.steps.indexOf(preview)).toBeLessThan(j.steps.indexOf(comment));
+        });
+
+        it("the preview step writes the orchestrator's report into the comment and fails when a stack's preview failed", () => {
+            const step = j.steps.find((s) => s.name === "Preview the changed stacks")!;
+            const bin = tmpDir("preview-bin");
+            fs.writeFileSync(path.join(bin, "pulumi"), `#!/usr/bin/env bash\necho "pulumi $*" >> "$STUB_LOG"\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(bin, "npm"), `#!/usr/bin/env bash\necho "npm $*" >> "$STUB_LOG"\necho "prod.acme  changed  update 1"\nexit "\${STUB_FLEET_EXIT:-0}"\n`, { mode: 0o755 });
+            const dir = tmpDir("preview");
+            const env = { ENV_NAME: "prod", PULUMI_ORG: "acme", BASE_SHA: "0123456789abcdef" };
+            const ok = runStep(step, dir, env, bin);
+            expect(ok.status, ok.stderr).toBe(0);
+            expect(ok.npmCalls).toEqual(["pulumi org set-default acme", "npm run --silent fleet -- preview --env prod --changed-since 0123456789abcdef"]);
+            const comment = fs.readFileSync(path.join(dir, "preview.md"), "utf8");
+            expect(comment).toContain("`pulumi preview` of `prod` (stacks changed since `0123456`)");
+            expect(comment).toContain("prod.acme  changed  update 1");
+            const failed = runStep(step, dir, { ...env, STUB_FLEET_EXIT: "2" }, bin);
+            expect(failed.status).toBe(2);
+            expect(fs.readFileSync(path.join(dir, "preview.md"), "utf8")).toContain("prod.acme  changed");
         });
     });
 });
