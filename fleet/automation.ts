@@ -47,11 +47,16 @@ export class WorkerPoolRunner implements StackRunner {
     private readonly idle: number[] = [];
     private readonly waiting: ((slot: number) => void)[] = [];
 
-    constructor(root: string, size: number, remote?: Omit<Extract<Target, { kind: "remote" }>, "kind">) {
+    private readonly spawn: () => ChildProcess;
+
+    /** `worker`: the worker script and its loader flags (tests use a stand-in); default fleet/worker.ts under tsx. */
+    constructor(root: string, size: number, remote?: Omit<Extract<Target, { kind: "remote" }>, "kind">, worker: { workerPath?: string; execArgv?: string[] } = {}) {
+        const workerPath = worker.workerPath ?? path.join(__dirname, "worker.ts");
+        const execArgv = worker.execArgv ?? loaderArgs();
+        this.spawn = () => fork(workerPath, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
         for (let i = 0; i < size; i++) {
-            const child = fork(path.join(__dirname, "worker.ts"), [], { execArgv: loaderArgs(), stdio: ["ignore", "inherit", "inherit", "ipc"] });
             const target: Target = remote ? { kind: "remote", ...remote } : { kind: "local", workDir: workspaceDir(root, i) };
-            this.workers.push({ child, target });
+            this.workers.push({ child: this.spawn(), target });
             this.idle.push(i);
         }
     }
@@ -69,16 +74,23 @@ export class WorkerPoolRunner implements StackRunner {
 
     private async call<T>(job: Omit<WorkerJob, "target">): Promise<T> {
         const slot = await this.slot();
-        const { child, target } = this.workers[slot]!;
+        const w = this.workers[slot]!;
+        // A worker that died on an earlier stack (out of memory, killed) is replaced: its death failed that stack only.
+        if (w.child.exitCode !== null || w.child.signalCode !== null || !w.child.connected) w.child = this.spawn();
+        const { child, target } = w;
         try {
             return await new Promise<T>((resolve, reject) => {
-                const onExit = (code: number | null) => reject(new Error(`worker for ${job.stack} exited (${code})`));
-                child.once("exit", onExit);
-                child.once("message", (reply: Reply) => {
+                const onMessage = (reply: Reply) => {
                     child.off("exit", onExit);
                     if (reply.ok) resolve(reply.result as T);
                     else reject(new Error(reply.error));
-                });
+                };
+                const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+                    child.off("message", onMessage);
+                    reject(new Error(`worker for ${job.stack} exited (${signal ?? code})`));
+                };
+                child.once("exit", onExit);
+                child.once("message", onMessage);
                 child.send({ ...job, target });
             });
         } finally {
