@@ -3,6 +3,7 @@
  * (tools/plan/adoption.ts) that the move replaces, creates and deletes nothing. `pulumi state move` takes each top-level
  * resource with its children; the platform stays in `<env>`.
  */
+import { parseStackName } from "../model/fleet";
 import type { AdoptionProof } from "../tools/plan/adoption";
 
 export interface AdoptionCommand {
@@ -12,10 +13,18 @@ export interface AdoptionCommand {
     args: string[];
 }
 
-/** `pulumi stack init` of each destination, then one `pulumi state move` per destination. */
+/**
+ * `pulumi stack init` of each destination, then one `pulumi state move` per destination: tenants first, then cells.
+ * A cell moves with its PostgreSQL provider (a child of the cell), which the shared tenants still in the source stack
+ * use; `state move` copies only providers that stay behind, so moving a cell first would leave those tenants on a
+ * provider the source no longer has, and the CLI refuses that state (its integrity check). Moving a tenant first
+ * copies the cell's provider into the tenant's stack; the cell then moves with nobody left using its provider.
+ */
 export function adoptionCommands(proof: AdoptionProof): AdoptionCommand[] {
     const out: AdoptionCommand[] = [];
-    for (const move of proof.moves) {
+    const rank = (stack: string) => (parseStackName(stack, "fleet").role === "tenant" ? 0 : 1);
+    const moves = proof.moves.map((m, i) => ({ m, i })).sort((a, b) => rank(a.m.stack) - rank(b.m.stack) || a.i - b.i).map(({ m }) => m);
+    for (const move of moves) {
         out.push({ stack: move.stack, args: ["stack", "init", move.stack, "--no-select"] });
         out.push({ stack: move.stack, args: ["state", "move", "--source", proof.env, "--dest", move.stack, "--yes", ...move.urns] });
     }

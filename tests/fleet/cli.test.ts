@@ -219,11 +219,13 @@ describe("fleet adopt", () => {
         expect(pulumiCalls).toEqual([]);
         const run = deps(repo(), new FakeRunner(), { proveAdoption: async () => proof(true) });
         expect(await fleetCommand(["adopt", "--env", "test", "--execute"], run.d)).toBe(0);
+        // Tenants before cells: a cell moves with its PostgreSQL provider, which tenants left behind still use
+        // (state move copies only providers that stay, and then refuses the source state's integrity).
         expect(run.pulumiCalls).toEqual([
-            ["stack", "init", "test.cell-a", "--no-select"],
-            ["state", "move", "--source", "test", "--dest", "test.cell-a", "--yes", "urn:pulumi:test::tenancy::tenancy:cell:DatabaseCell::cell-a"],
             ["stack", "init", "test.acme", "--no-select"],
             ["state", "move", "--source", "test", "--dest", "test.acme", "--yes", "urn:pulumi:test::tenancy::tenancy:tenant:Tenant::acme"],
+            ["stack", "init", "test.cell-a", "--no-select"],
+            ["state", "move", "--source", "test", "--dest", "test.cell-a", "--yes", "urn:pulumi:test::tenancy::tenancy:cell:DatabaseCell::cell-a"],
             ["stack", "tag", "set", "tenancy:layout", "fleet", "--stack", "test"],
         ]);
     });
