@@ -1,4 +1,3 @@
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -78,36 +77,35 @@ function readEnvironmentStack(root: string, stack: string): { registry: Registry
     return { registry: { config, tenants, notices } };
 }
 
-/** The last environments' validated tenants, by the exact bytes they came from (see {@link environmentTenants}). */
-const tenantsCache = new Map<string, ReturnType<typeof loadTenants>>();
+/** Validated tenants by root, directory and stack file text, while a registry snapshot is open (see {@link withRegistrySnapshot}). */
+let snapshot: Map<string, ReturnType<typeof loadTenants>> | undefined;
 
 /**
- * `loadTenants` for a fleet stack, remembered per process by the stack file's text and every tenant file's name, size,
- * inode and modification time (nanoseconds): the offline plan records a fleet's stacks one after another in a few
- * processes, and validating the whole registry again for each of 1000 tenant stacks made planning the fleet quadratic.
- * A stat per file is cheap; parsing and validating is what is saved. An edited file has a new modification time, so it
- * is always seen. A directory holding anything but regular files is not remembered.
+ * Runs `fn` with the tenant files taken as a snapshot: a fleet's cell and tenant stacks recorded inside it validate each
+ * environment's whole registry once, not once per stack. For the offline plan, which records every stack of one
+ * checkout (1000 tenant stacks each validating 1000 tenant files made planning a fleet quadratic). Nested calls share
+ * the outer snapshot; it is dropped when the outermost call ends, so the next plan reads the files again.
  */
-function environmentTenants(root: string, config: StackConfig, stackFileText: string): ReturnType<typeof loadTenants> {
-    const dir = path.resolve(root, config.tenantsDir);
-    let key: string | undefined;
+export async function withRegistrySnapshot<T>(fn: () => Promise<T>): Promise<T> {
+    if (snapshot !== undefined) return fn();
+    snapshot = new Map();
     try {
-        const hash = createHash("sha1").update(`${dir}\0${stackFileText}\0`);
-        for (const name of fs.readdirSync(dir).sort()) {
-            const st = fs.statSync(path.join(dir, name), { bigint: true });
-            if (!st.isFile()) throw new Error("not only files");
-            hash.update(`${name}\0${st.size}\0${st.ino}\0${st.mtimeNs}\0`);
-        }
-        key = hash.digest("hex");
-    } catch {
-        key = undefined;
+        return await fn();
+    } finally {
+        snapshot = undefined;
     }
-    const hit = key === undefined ? undefined : tenantsCache.get(key);
-    if (hit) return hit;
-    const loaded = loadTenants(root, config.tenantsDir, config);
-    if (key !== undefined) {
-        if (tenantsCache.size >= 4) tenantsCache.delete(tenantsCache.keys().next().value!);
-        tenantsCache.set(key, loaded);
-    }
+}
+
+/** Opens a snapshot for the rest of this process (a plan worker, which lives for one plan). */
+export function openRegistrySnapshot(): void {
+    snapshot ??= new Map();
+}
+
+/** `loadTenants`, remembered inside a registry snapshot; outside one (a real `pulumi up`), read every time. */
+function environmentTenants(root: string, config: StackConfig, stackFileText: string): ReturnType<typeof loadTenants> {
+    if (snapshot === undefined) return loadTenants(root, config.tenantsDir, config);
+    const key = `${path.resolve(root, config.tenantsDir)}\0${stackFileText}`;
+    let loaded = snapshot.get(key);
+    if (loaded === undefined) snapshot.set(key, (loaded = loadTenants(root, config.tenantsDir, config)));
     return loaded;
 }

@@ -6,6 +6,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { withRegistrySnapshot } from "../../stacks/readConfig";
 import { diffPlans } from "../../tools/plan/diff";
 import { planEnvironment } from "../../tools/plan/environment";
 import { compare, planToJson, type Plan, type PlanResource } from "../../tools/plan/model";
@@ -153,14 +154,20 @@ describe("adding tenants to a fleet", () => {
 });
 
 describe("a fleet's stacks recorded one after another in one process", () => {
-    it("see a tenant file edited between them (the registry is remembered by the files' bytes, not by their names)", async () => {
+    it("validate the registry once per plan (one snapshot of the files), and the next plan sees an edited file", async () => {
         const root = fleetRepo("fleet");
         const tagsOf = (plan: Plan) => plan.resources.filter((r) => r.type === "aws:secretsmanager/secret:Secret").map((r) => (r.inputs["tags"] as Record<string, string> | undefined)?.["team"]);
-        const before = await planEnvironment({ root, env: "test.alpha" });
+        const edit = () => fs.appendFileSync(path.join(root, "tenants/test/alpha.yaml"), "tags: {team: payments}\n");
+        const [before, during] = await withRegistrySnapshot(async () => {
+            const first = await planEnvironment({ root, env: "test.alpha" });
+            edit();
+            return [first, await planEnvironment({ root, env: "test.alpha" })];
+        });
         expect(tagsOf(before).length).toBeGreaterThan(0);
-        fs.appendFileSync(path.join(root, "tenants/test/alpha.yaml"), "tags: {team: payments}\n");
-        const after = await planEnvironment({ root, env: "test.alpha" });
         expect(tagsOf(before).every((t) => t === undefined)).toBe(true);
+        // Inside one snapshot the tenant stack's program kept the registry it validated first.
+        expect(tagsOf(during)).toEqual(tagsOf(before));
+        const after = await planEnvironment({ root, env: "test.alpha" });
         expect(tagsOf(after).every((t) => t === "payments")).toBe(true);
     });
 });

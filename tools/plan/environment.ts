@@ -153,6 +153,16 @@ export async function planEnvironment(opts: PlanEnvironmentOptions): Promise<Pla
         const allowed = layout === "single" ? env : `${env} (the whole fleet), ${stacks.slice(1).map((s) => s.name).join(", ")}`;
         throw new RegistryError([{ file: `Pulumi.${env}.yaml`, field: "", message: `stack ${opts.env}: environment ${env} (layout ${layout}) has no such stack (allowed: ${allowed})` }]);
     }
+    // Loaded only now (it loads the SDK): a user's mistake above should not wait for it.
+    const { withRegistrySnapshot } = await import("../../stacks/readConfig");
+    // One plan is one snapshot of the files: fleet stacks validate the registry once per process, not once per stack.
+    return withRegistrySnapshot(() => recordEnvironment(opts, env, layout, probe, stacks, only));
+}
+
+/** Records the stacks of a validated environment (see {@link planEnvironment}). */
+async function recordEnvironment(
+    opts: PlanEnvironmentOptions, env: string, layout: Layout, probe: Registry, stacks: FleetStack[], only: FleetStack | undefined,
+): Promise<Plan> {
     const forced = layout !== probe.config.layout ? layout : undefined;
     const overlay = overlayRoot(opts.root, env, { layout: forced, tenantsDir: opts.tenantsDir });
     try {

@@ -3,7 +3,11 @@
  * or for the benchmark its floor) and answers with the result. It lives for many stacks; the recorder drops each run's
  * state when the run ends.
  */
+import { openRegistrySnapshot } from "../../stacks/readConfig";
 import { peakRssMiB, recordStackJob, type WorkerJob } from "./environment";
+
+// A worker lives for one plan: the tenant files are one snapshot for all its stacks.
+openRegistrySnapshot();
 
 async function run(job: WorkerJob): Promise<unknown> {
     if (job.kind === "plan") return recordStackJob(job.job);
