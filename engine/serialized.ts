@@ -10,8 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 const SIG = pulumi.runtime.specialSigKey;
 
-/** Placeholder written where a secret value is masked. */
-export const SECRET_MARKER = "[secret]";
+import { joinPath, SECRET_MARKER } from "./paths";
+
+export { joinPath, maskPaths, SECRET_MARKER } from "./paths";
 
 /** Placeholder written where a value is unknown (only happens in preview runs). */
 export const UNKNOWN_MARKER = "[unknown]";
@@ -29,14 +30,6 @@ export interface DecodeOptions {
   maskSecrets?: boolean;
   /** What to write for an unknown value: the marker (for records) or `undefined` (for mock computations). */
   unknownAs?: typeof UNKNOWN_MARKER | undefined;
-}
-
-/** Appends an object key or array index to a path, quoting keys that are not identifiers. */
-export function joinPath(base: string, key: string | number): string {
-  if (typeof key === "number") return `${base}[${key}]`;
-  const simple = /^[A-Za-z_$][\w$-]*$/.test(key);
-  if (!simple) return `${base}[${JSON.stringify(key)}]`;
-  return base === "" ? key : `${base}.${key}`;
 }
 
 /** Decodes a whole property map (a RegisterResource `object`) into plain values. */
@@ -102,25 +95,6 @@ export function isWireSecret(v: unknown): boolean {
   return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG] === pulumi.runtime.specialSecretSig;
 }
 
-/**
- * Returns a copy of `value` with every path in `secretPaths` replaced by {@link SECRET_MARKER}.
- * Used to mask a record that was taken with secrets kept.
- */
-export function maskPaths<T>(value: T, secretPaths: readonly string[]): T {
-  if (secretPaths.length === 0) return value;
-  const set = new Set(secretPaths);
-  const walk = (v: unknown, path: string): unknown => {
-    if (path !== "" && set.has(path)) return SECRET_MARKER;
-    if (Array.isArray(v)) return v.map((e, i) => walk(e, joinPath(path, i)));
-    if (v !== null && typeof v === "object") {
-      const out: Record<string, unknown> = {};
-      for (const [k, e] of Object.entries(v)) out[k] = walk(e, joinPath(path, k));
-      return out;
-    }
-    return v;
-  };
-  return walk(value, "") as T;
-}
 
 /** Copies the listed keys that are present. */
 function pickDefined(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Target, WorkerJob } from "./stackOperations";
 import type { Operation, PulumiCli, StackHistory, StackOutcome, StackRunner } from "./types";
+import { loaderArgs } from "../tools/workerProcess";
 
 /** Entries of the repository a workspace must not link: the fleet's own state and version control. */
 const NOT_LINKED = new Set([".fleet", ".git"]);
@@ -25,18 +26,6 @@ export function workspaceDir(root: string, i: number): string {
         if (!fs.existsSync(link)) fs.symlinkSync(path.join(root, entry), link);
     }
     return dir;
-}
-
-/** The loader flags of this process (tsx), so workers load TypeScript the same way. */
-function loaderArgs(): string[] {
-    const out: string[] = [];
-    const argv = process.execArgv;
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i]!;
-        if ((a === "--require" || a === "--import" || a === "-r") && argv[i + 1] !== undefined) out.push(a, argv[++i]!);
-        else if (a.startsWith("--require=") || a.startsWith("--import=")) out.push(a);
-    }
-    return out;
 }
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: string };

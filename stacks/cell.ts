@@ -71,15 +71,22 @@ export interface CellOutputs {
 
 type Outputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-/** The cell's outputs; the master password only where tenant stacks need it (`adminAuth: password`), as a secret. */
-export function cellOutputs(cell: DatabaseCell, config: StackConfig, name: string, withPassword: boolean): Outputs<CellOutputs> {
-    const password = withPassword && config.cells[name]?.adminAuth !== "iam";
+/** Where a cell's tenants connect and which roles they join: the same in its outputs and in-stack references. */
+function cellConnection(cell: DatabaseCell) {
     return {
         host: cell.host,
         port: cell.port,
         databaseName: cell.databaseName,
         groupRoleName: cell.hardening.groupRoleName,
         reportingRoleName: cell.hardening.reportingRoleName,
+    };
+}
+
+/** The cell's outputs; the master password only where tenant stacks need it (`adminAuth: password`), as a secret. */
+export function cellOutputs(cell: DatabaseCell, config: StackConfig, name: string, withPassword: boolean): Outputs<CellOutputs> {
+    const password = withPassword && config.cells[name]?.adminAuth !== "iam";
+    return {
+        ...cellConnection(cell),
         masterUsername: cell.masterUsername,
         ...(password ? { masterPassword: pulumi.secret(cell.masterPassword) } : {}),
         adminConnectArn: cell.adminConnectArn,
@@ -90,11 +97,7 @@ export function cellOutputs(cell: DatabaseCell, config: StackConfig, name: strin
 /** What a shared tenant uses of its cell, from the component itself (single stack): its SQL waits for the cell. */
 export function cellRefsOf(cell: DatabaseCell): CellRefs {
     return {
-        host: cell.host,
-        port: cell.port,
-        databaseName: cell.databaseName,
-        groupRoleName: cell.hardening.groupRoleName,
-        reportingRoleName: cell.hardening.reportingRoleName,
+        ...cellConnection(cell),
         provider: cell.postgresProvider,
         ready: cell.ready,
     };

@@ -15,6 +15,7 @@ import { RegistryError } from "../../tenants/problems";
 import { loadRegistry, readStackFile, type Registry } from "../../tenants/registry";
 import { projectName } from "../stackRecording";
 import { buildPlan, planResources, type Plan, type PlanResource, type StackPart } from "./model";
+import { loaderArgs } from "../workerProcess";
 
 export interface PlanEnvironmentOptions {
     /** Repository root: holds `Pulumi.<env>.yaml`; tenant directories are relative to it. */
@@ -203,18 +204,6 @@ async function recordEnvironment(
     } finally {
         overlay.cleanup();
     }
-}
-
-/** The loader flags of this process (tsx's `--require`/`--import`), so workers load TypeScript the same way. */
-function loaderArgs(): string[] {
-    const out: string[] = [];
-    const argv = process.execArgv;
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i]!;
-        if ((a === "--require" || a === "--import" || a === "-r") && argv[i + 1] !== undefined) out.push(a, argv[++i]!);
-        else if (a.startsWith("--require=") || a.startsWith("--import=")) out.push(a);
-    }
-    return out;
 }
 
 /** What a worker process does for one message: record a stack's plan, or the benchmark's floor of a planned stack. */

@@ -4,6 +4,7 @@
  * Stable by construction: resources sorted by URN, tenants by slug, every object's keys sorted recursively, so two
  * plans of the same program and inputs serialize byte-identically and diff cleanly in review.
  */
+import { joinPath, maskPaths } from "../../engine/paths";
 import type { RecordedResource } from "../../engine/recorder";
 import type { Registry } from "../../tenants/registry";
 
@@ -142,7 +143,7 @@ export function planResources(stack: string, recorded: readonly RecordedLike[]):
             custom: r.custom,
             provider: r.provider,
             tenant: owners.get(r.urn) ?? null,
-            inputs: maskSecretPaths(r.inputs, r.secretPaths),
+            inputs: maskPaths(r.inputs, r.secretPaths),
             options: {
                 protect: r.options.protect,
                 retainOnDelete: r.options.retainOnDelete,
@@ -156,32 +157,8 @@ export function planResources(stack: string, recorded: readonly RecordedLike[]):
         .sort((a, b) => compare(a.urn, b.urn));
 }
 
-/** A copy of `value` with every path in `secretPaths` written as {@link SECRET}; kept here so `plan:diff` needs no SDK. */
-export function maskSecretPaths<T>(value: T, secretPaths: readonly string[]): T {
-    if (secretPaths.length === 0) return value;
-    const set = new Set(secretPaths);
-    const walk = (v: unknown, path: string): unknown => {
-        if (path !== "" && set.has(path)) return SECRET;
-        if (Array.isArray(v)) return v.map((e, i) => walk(e, joinPath(path, i)));
-        if (v !== null && typeof v === "object") {
-            const out: Record<string, unknown> = {};
-            for (const [k, e] of Object.entries(v)) out[k] = walk(e, joinPath(path, k));
-            return out;
-        }
-        return v;
-    };
-    return walk(value, "") as T;
-}
 
-/**
- * Appends a key or index to a path, in the recorder's `secretPaths` format (engine/serialized.ts `joinPath`), kept here
- * so that `plan:diff` does not load the Pulumi SDK.
- */
-export function joinPath(base: string, key: string | number): string {
-    if (typeof key === "number") return `${base}[${key}]`;
-    if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${base}[${JSON.stringify(key)}]`;
-    return base === "" ? key : `${base}.${key}`;
-}
+export { joinPath };
 
 /** One planned stack: its place in the environment and its resources ({@link planResources}). */
 export interface StackPart {
