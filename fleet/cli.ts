@@ -152,7 +152,16 @@ async function selected(registry: Registry, values: ReturnType<typeof parse>["va
         if (base === undefined) notes.push(`no deployed commit recorded on stack ${config.stack} (tag ${DEPLOYED_TAG}): every stack`);
     }
     const ref = changedSince === DEPLOYED_REF ? base : changedSince;
-    const changedFiles = ref !== undefined ? (deps.changedFiles ?? ((r: string) => gitChangedFiles(deps.root, r)))(ref) : undefined;
+    const listChanges = deps.changedFiles ?? ((r: string) => gitChangedFiles(deps.root, r));
+    let changedFiles: string[] | undefined;
+    try {
+        changedFiles = ref !== undefined ? listChanges(ref) : undefined;
+    } catch (e) {
+        // A recorded commit that history no longer has (a rewritten branch) must not stop every deploy: all stacks is safe.
+        if (!(e instanceof UsageError) || changedSince !== DEPLOYED_REF) throw e;
+        notes.push(`deployed commit ${ref!.slice(0, 12)} (tag ${DEPLOYED_TAG}) is not in this checkout: every stack`);
+        base = undefined;
+    }
     const result = selectStacks(all, { ...(values.tenant ? { tenants: values.tenant } : {}), ...(changedFiles ? { changedFiles } : {}) }, {
         env: config.stack, tenantsDir: config.tenantsDir,
     });
