@@ -149,7 +149,11 @@ async function selected(registry: Registry, values: ReturnType<typeof parse>["va
     // `deployed`: the commit the environment's last complete up recorded (a resume passes the one its run used).
     if (changedSince === DEPLOYED_REF && base === undefined) {
         base = await stackTag(deps, config.stack, DEPLOYED_TAG);
-        if (base === undefined) notes.push(`no deployed commit recorded on stack ${config.stack} (tag ${DEPLOYED_TAG}): every stack`);
+        // Only a full commit id reaches git: a tag edited by hand into something else is treated as no mark.
+        if (base !== undefined && !/^[0-9a-f]{40}$/.test(base)) {
+            notes.push(`tag ${DEPLOYED_TAG} on stack ${config.stack} is ${JSON.stringify(base.slice(0, 60))}, not a commit id: every stack`);
+            base = undefined;
+        } else if (base === undefined) notes.push(`no deployed commit recorded on stack ${config.stack} (tag ${DEPLOYED_TAG}): every stack`);
     }
     const ref = changedSince === DEPLOYED_REF ? base : changedSince;
     const listChanges = deps.changedFiles ?? ((r: string) => gitChangedFiles(deps.root, r));

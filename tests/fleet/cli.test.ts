@@ -300,13 +300,18 @@ describe("fleet up --changed-since deployed", () => {
         expect(p.tags["test"]?.["tenancy:deployed-commit"]).toBe(head);
     });
 
-    it("a recorded commit missing from the checkout (history rewritten) runs every stack, with a note, instead of failing every deploy", async () => {
+    it("a recorded commit missing from the checkout (history rewritten) or not a commit id runs every stack, with a note, instead of failing every deploy", async () => {
         const { root } = gitRepo();
         const p = pulumiWithTags({ test: { "tenancy:deployed-commit": "f".repeat(40) } });
         const r = deps(root, new FakeRunner(), { pulumi: p.pulumi });
         expect(await fleetCommand(["up", "--env", "test", "--changed-since", "deployed"], r.d)).toBe(0);
         expect(r.runner.calls).toHaveLength(6);
         expect(r.err.join("")).toContain(`deployed commit ${"f".repeat(12)} (tag tenancy:deployed-commit) is not in this checkout: every stack`);
+        const edited = pulumiWithTags({ test: { "tenancy:deployed-commit": "--output=/tmp/x" } });
+        const e = deps(root, new FakeRunner(), { pulumi: edited.pulumi });
+        expect(await fleetCommand(["up", "--env", "test", "--changed-since", "deployed"], e.d)).toBe(0);
+        expect(e.runner.calls).toHaveLength(6);
+        expect(e.err.join("")).toContain('tag tenancy:deployed-commit on stack test is "--output=/tmp/x", not a commit id: every stack');
         // An explicit ref stays a usage error: the user named it.
         const bad = deps(root);
         expect(await fleetCommand(["up", "--env", "test", "--changed-since", "f".repeat(40)], bad.d)).toBe(1);
