@@ -23,19 +23,23 @@ describe("npm run plan", () => {
         expect(r.stderr).toContain("nothing was planned or changed");
     });
 
-    it("invalid config (unknown stack) and usage errors exit 1 without a plan", () => {
-        const unknown = runTool("plan.ts", ["--stack", "staging"]);
+    it("invalid config (unknown stack) and usage errors exit 1 without a plan", async () => {
+        // Independent child processes: run at once.
+        const [unknown, format, none, parallel, stack] = await Promise.all([
+            runToolAsync("plan.ts", ["--stack", "staging"]),
+            runToolAsync("plan.ts", ["--stack", "dev", "--format", "yaml"]),
+            runToolAsync("plan.ts", []),
+            runToolAsync("plan.ts", ["--stack", "dev", "--parallel", "0"]),
+            runToolAsync("plan.ts", ["--stack", "dev.acme"]),
+        ]);
         expect(unknown.status).toBe(1);
         expect(unknown.stdout).toBe("");
         expect(unknown.stderr).toContain("Pulumi.staging.yaml: no such stack configuration (stacks: dev, prod)");
-        const format = runTool("plan.ts", ["--stack", "dev", "--format", "yaml"]);
         expect(format.status).toBe(1);
         expect(format.stderr).toContain("--format 'yaml' is not supported (allowed: text, json, markdown, mermaid)");
-        expect(runTool("plan.ts", []).status).toBe(1);
-        const parallel = runTool("plan.ts", ["--stack", "dev", "--parallel", "0"]);
+        expect(none.status).toBe(1);
         expect(parallel.status).toBe(1);
         expect(parallel.stderr).toContain("--parallel '0' is not allowed (allowed: a whole number of worker processes, 1 or more)");
-        const stack = runTool("plan.ts", ["--stack", "dev.acme"]);
         expect(stack.status).toBe(1);
         expect(stack.stderr).toContain("stack dev.acme: environment dev (layout single) has no such stack (allowed: dev)");
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planToJson } from "../../tools/plan/model";
 import { runPlan } from "../../tools/plan/run";
-import { repo, runTool, tenantDir, writePlan } from "./helpers";
+import { repo, runTool, runToolAsync, tenantDir, writePlan } from "./helpers";
 
 // Each case runs `node --import tsx tools/planDiff.ts` as a child process: the CLI's exit codes and streams are the subject.
 describe("npm run plan:diff", () => {
@@ -25,17 +25,23 @@ describe("npm run plan:diff", () => {
         expect(risky.stderr).toContain("DATA-LOSS GUARD");
     });
 
-    it("usage errors exit 1: wrong argument count, unreadable file, not a plan, unknown format", () => {
+    it("usage errors exit 1: wrong argument count, unreadable file, not a plan, unknown format", async () => {
         const notPlan = writePlan('{"hello": "world"}');
         const notJson = writePlan("{");
-        expect(runTool("planDiff.ts", [notPlan]).status).toBe(1);
-        const missing = runTool("planDiff.ts", ["/nonexistent/plan.json", notPlan]);
+        // Independent child processes: run at once.
+        const [count, missing, bad, unparsable, format] = await Promise.all([
+            runToolAsync("planDiff.ts", [notPlan]),
+            runToolAsync("planDiff.ts", ["/nonexistent/plan.json", notPlan]),
+            runToolAsync("planDiff.ts", [notPlan, notJson]),
+            runToolAsync("planDiff.ts", [notJson, notJson]),
+            runToolAsync("planDiff.ts", [notPlan, notPlan, "--format", "html"]),
+        ]);
+        expect(count.status).toBe(1);
         expect(missing.status).toBe(1);
         expect(missing.stderr).toContain("/nonexistent/plan.json: cannot read (ENOENT)");
-        const bad = runTool("planDiff.ts", [notPlan, notJson]);
         expect(bad.status).toBe(1);
         expect(bad.stderr).toContain("planVersion undefined is not supported");
-        expect(runTool("planDiff.ts", [notJson, notJson]).stderr).toContain("not JSON");
-        expect(runTool("planDiff.ts", [notPlan, notPlan, "--format", "html"]).status).toBe(1);
+        expect(unparsable.stderr).toContain("not JSON");
+        expect(format.status).toBe(1);
     });
 });
