@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { credentialsSecret } from "./credentialsSecret";
 import { DatabaseHardening } from "./databaseHardening";
+import { LOGICAL_REPLICATION_PARAMETER } from "./databaseInstance";
 import { ENHANCED_MONITORING_INTERVAL_SECONDS, enhancedMonitoringRole } from "./monitoring";
 import { CELL_NAME_PATTERN } from "../model/fleet";
 import { cellNaming, tenantSecretName } from "./naming";
@@ -138,6 +139,8 @@ export class DatabaseCell extends pulumi.ComponentResource {
                 { name: "rds.force_ssl", value: "1" },
                 { name: "log_connections", value: "1" },
                 { name: "log_disconnections", value: "1" },
+                // A move's source needs logical decoding; static, so it waits for the next reboot (README "Moving a tenant").
+                { ...LOGICAL_REPLICATION_PARAMETER },
             ],
             tags,
         }, child(`${name}-db-params`));

@@ -71,6 +71,14 @@ export interface DatabaseInstanceArgs {
     tags: Record<string, string>;
 }
 
+/**
+ * Logical decoding (`wal_level = logical`) on every instance and cluster that can be a tenant move's source
+ * (`npm run move`). A static parameter: AWS accepts it only with `pending-reboot`, and it takes effect at the
+ * instance's next reboot (README "Moving a tenant"). Changing a parameter group's parameters updates the group in
+ * place (ModifyDBParameterGroup); the instance keeps its group and is neither replaced nor restarted by the deploy.
+ */
+export const LOGICAL_REPLICATION_PARAMETER = { name: "rds.logical_replication", value: "1", applyMethod: "pending-reboot" } as const;
+
 const IDENTIFIER_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const PG_IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -182,6 +190,7 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                     { name: "log_connections", value: "1" },
                     { name: "log_disconnections", value: "1" },
                     { name: "log_min_duration_statement", value: "1000" },
+                    { ...LOGICAL_REPLICATION_PARAMETER },
                 ],
                 region,
                 tags,

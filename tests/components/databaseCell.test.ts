@@ -38,6 +38,16 @@ describe("DatabaseCell: the cluster's baseline", () => {
         expect(findResource(r, "aws:rds/clusterParameterGroup:ClusterParameterGroup", "cell-main-db-params").inputs["family"]).toBe("aurora-postgresql17");
     });
 
+    it("logical replication is on for a move's source: rds.logical_replication = 1, pending-reboot (a static parameter), the others unchanged", async () => {
+        const params = findResource(await recordCell(), "aws:rds/clusterParameterGroup:ClusterParameterGroup", "cell-main-db-params");
+        expect(params.inputs["parameters"]).toEqual([
+            { name: "rds.force_ssl", value: "1" },
+            { name: "log_connections", value: "1" },
+            { name: "log_disconnections", value: "1" },
+            { name: "rds.logical_replication", value: "1", applyMethod: "pending-reboot" },
+        ]);
+    });
+
     it("writer and readers have enhanced monitoring through one role for RDS monitoring, created before them", async () => {
         const r = await recordCell();
         const role = findResource(r, "aws:iam/role:Role", "cell-main-db-monitoring");

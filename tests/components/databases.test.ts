@@ -315,6 +315,18 @@ describe("DatabaseInstance (through HybridDatabase)", () => {
         );
     });
 
+    it("logical replication is on for a move's source: rds.logical_replication = 1, pending-reboot (static), in hybrid and dedicated instances alike", async () => {
+        const expected = { name: "rds.logical_replication", value: "1", applyMethod: "pending-reboot" };
+        const hybrid = one(await recordHybrid(), T.params).inputs["parameters"] as Record<string, unknown>[];
+        const dedicated = one(await record(async () => void new DatabaseInstance("globex-db", instanceArgs()), base), T.params);
+        for (const parameters of [hybrid, dedicated.inputs["parameters"] as Record<string, unknown>[]]) {
+            expect(parameters.filter((p) => p["name"] === "rds.logical_replication")).toEqual([expected]);
+            // Only the static parameter names an apply method: the others keep theirs, so nothing else shows in a diff.
+            expect(parameters.filter((p) => "applyMethod" in p)).toEqual([expected]);
+        }
+        expect(dedicated.inputs["region"]).toBe("eu-central-1");
+    });
+
     it("only the shared app's and the role manager's security groups reach 5432, and the database has no egress rule", async () => {
         const result = await recordHybrid();
         const sg = one(result, T.sg, dbComponent(result));

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { DatabaseCell } from "../../components/databaseCell";
+import { DatabaseInstance } from "../../components/databaseInstance";
+import { record } from "../../engine/recorder";
+import { databaseCellArgs } from "../components/sharedPlatformArgs";
 import { diffPlans, loweredProtection, type PlanDiff } from "../../tools/plan/diff";
-import type { Plan, PlanResource, PlanTenant } from "../../tools/plan/model";
+import { planResources, type Plan, type PlanResource, type PlanTenant } from "../../tools/plan/model";
 import { effectOfChange, rulesMarkdown, TYPE_RULES } from "../../tools/plan/replacements";
 import { renderDiffMarkdown, renderDiffText } from "../../tools/plan/renderDiff";
 
@@ -187,6 +191,34 @@ describe("data-loss guard: removals AWS would refuse", () => {
 
     it("offboarding a suspended tenant, whose ALB has deletion protection off, goes through", () => {
         const d = diffPlans(plan([alb(false)], [tenant("acme", { status: "suspended" })]), plan([], [tenant("acme", { status: "offboarded" })]));
+        expect(d.risks).toEqual([]);
+        expect(d.guardFires).toBe(false);
+    });
+});
+
+describe("data-loss guard: turning on logical replication (issue 10) is an in-place parameter group update", () => {
+    it("adding rds.logical_replication to a protected cell's and instance's parameter groups changes nothing else and does not fire", async () => {
+        const recorded = await record(async () => {
+            new DatabaseCell("cell-main", databaseCellArgs({}, { protect: true }));
+            new DatabaseInstance("acme-db", {
+                identifier: "tenancy-prod-hybrid-acme", vpcId: "vpc-0a", subnetIds: ["subnet-0a", "subnet-0b"], allowedSecurityGroupIds: ["sg-0a"],
+                kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k", engineVersion: "16.6", instanceClass: "db.t4g.medium", allocatedStorageGb: 20,
+                maxAllocatedStorageGb: 100, multiAz: false, backupRetentionDays: 14, protect: true, databaseName: "app", masterUsername: "tenancy_admin",
+                logRetentionDays: 30, tags: {},
+            });
+        }, { project: "tenancy", stack: "prod", config: { "aws:region": "us-east-1" } });
+        const head = plan(planResources("prod", recorded.resources), []);
+        // Base: the same program before the parameter existed.
+        const base = structuredClone(head);
+        const groups = base.resources.filter((r) => r.type.startsWith("aws:rds/") && r.type.endsWith("arameterGroup"));
+        expect(groups.map((r) => r.type).sort()).toEqual(["aws:rds/clusterParameterGroup:ClusterParameterGroup", "aws:rds/parameterGroup:ParameterGroup"]);
+        for (const g of groups) g.inputs["parameters"] = (g.inputs["parameters"] as { name: string }[]).filter((p) => p.name !== "rds.logical_replication");
+        const d = diffPlans(base, head);
+        const changed = d.tenants.flatMap((t) => t.changed);
+        expect(changed.map((c) => [c.type, c.effect, c.paths.map((p) => p.path)]).sort()).toEqual([
+            ["aws:rds/clusterParameterGroup:ClusterParameterGroup", "update", ["parameters[3]"]],
+            ["aws:rds/parameterGroup:ParameterGroup", "update", ["parameters[4]"]],
+        ]);
         expect(d.risks).toEqual([]);
         expect(d.guardFires).toBe(false);
     });
