@@ -66,6 +66,10 @@ export class Network extends pulumi.ComponentResource {
     readonly publicSubnetIds: pulumi.Output<string>[];
     readonly privateSubnetIds: pulumi.Output<string>[];
     readonly isolatedSubnetIds: pulumi.Output<string>[];
+    /** Route tables of the private subnets, one per AZ in subnet order (a move's peering routes, components/moveAccess.ts). */
+    readonly privateRouteTableIds: pulumi.Output<string>[];
+    /** The isolated subnets' route table (databases live there). */
+    readonly isolatedRouteTableId: pulumi.Output<string>;
     /** This account's names of the AZs used, in subnet order (as the subnets report them). */
     readonly availabilityZones: pulumi.Output<string[]>;
     /** The AZ IDs used, in subnet order. */
@@ -152,7 +156,7 @@ export class Network extends pulumi.ComponentResource {
         });
 
         // One table per AZ even with a single NAT, so switching to perAz only changes routes.
-        privateSubnets.forEach((s, i) => {
+        const privateRts = privateSubnets.map((s, i) => {
             const rt = new aws.ec2.RouteTable(`${name}-private-rt-${i}`, { vpcId, region, tags: named(`${name}-private-${i}`) }, parent);
             new aws.ec2.Route(
                 `${name}-private-default-${i}`,
@@ -160,6 +164,7 @@ export class Network extends pulumi.ComponentResource {
                 parent,
             );
             new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: rt.id, region }, parent);
+            return rt;
         });
 
         // Explicit table with only the implicit local route, rather than relying on the (mutable) main table.
@@ -175,6 +180,8 @@ export class Network extends pulumi.ComponentResource {
         this.publicSubnetIds = publicSubnets.map((s) => s.id);
         this.privateSubnetIds = privateSubnets.map((s) => s.id);
         this.isolatedSubnetIds = isolatedSubnets.map((s) => s.id);
+        this.privateRouteTableIds = privateRts.map((rt) => rt.id);
+        this.isolatedRouteTableId = isolatedRt.id;
         // AZ names differ per account (use1-az1 is us-east-1a in one, -1c in another): read them from the subnets.
         this.availabilityZones = pulumi.all(isolatedSubnets.map((s) => s.availabilityZone));
         this.availabilityZoneIds = [...zoneIds];

@@ -23,6 +23,8 @@ interface Run {
         privateSubnetIds: string[];
         isolatedSubnetIds: string[];
         availabilityZones: string[];
+        privateRouteTableIds: string[];
+        isolatedRouteTableId: string;
     };
 }
 
@@ -53,6 +55,8 @@ async function run(overrides: Partial<NetworkArgs> = {}): Promise<Run> {
         privateSubnetIds: n.privateSubnetIds,
         isolatedSubnetIds: n.isolatedSubnetIds,
         availabilityZones: n.availabilityZones,
+        privateRouteTableIds: n.privateRouteTableIds,
+        isolatedRouteTableId: n.isolatedRouteTableId,
     }));
     return { result, outputs };
 }
@@ -118,6 +122,12 @@ describe("Network", () => {
         expect(outputs.privateSubnetIds).toEqual([0, 1].map((i) => byName(subnets, `net-private-${i}`).id));
         expect(outputs.isolatedSubnetIds).toEqual([0, 1].map((i) => byName(subnets, `net-isolated-${i}`).id));
         expect(outputs.cidr).toBe("10.40.0.0/22");
+    });
+
+    test("the private route tables (one per AZ, in AZ order) and the isolated one are outputs: a move's peering routes go there", async () => {
+        const { result, outputs } = await run({ availabilityZoneIds: ["euw1-az3", "euw1-az1"] });
+        expect(outputs.privateRouteTableIds).toEqual([0, 1].map((i) => byName(result.resources, `net-private-rt-${i}`).id));
+        expect(outputs.isolatedRouteTableId).toBe(byName(result.resources, "net-isolated-rt").id);
     });
 
     test("the VPC has DNS support and DNS hostnames on, and its id is the vpcId output", async () => {
