@@ -20,6 +20,8 @@ export interface CellTenant {
     status: string;
     cell?: string;
     database: { connectionLimit: number };
+    /** A move under way: a shared source still holds its schema and its roles' connections on its cell. */
+    move?: { from: { tier: string; cell?: string } };
 }
 
 /** One cell's use. */
@@ -44,7 +46,8 @@ export function tenantConnections(t: Pick<CellTenant, "database">): number {
 /** Every cell's use, in cell-name order. Tenants naming an unknown cell are left out (validation reports them). */
 export function cellUsage(cells: Readonly<Record<string, CellSizing>>, tenants: readonly CellTenant[]): CellUse[] {
     return Object.keys(cells).sort().map((cell) => {
-        const on = tenants.filter((t) => t.tier === "shared" && t.cell === cell);
+        // A moving tenant counts on both placements' cells: both are live until the source is retired.
+        const on = tenants.filter((t) => (t.tier === "shared" && t.cell === cell) || (t.move?.from.tier === "shared" && t.move.from.cell === cell));
         const consumers = on.filter((t) => t.status !== "offboarded")
             .map((t) => ({ slug: t.slug, connections: tenantConnections(t) }))
             .sort((a, b) => b.connections - a.connections || a.slug.localeCompare(b.slug));

@@ -59,6 +59,8 @@ export interface PartitionTenant {
     tier: "shared" | "hybrid" | "dedicated";
     /** The shared tenant's cell (already defaulted); ignored for other tiers. */
     cell?: string;
+    /** A move under way: a shared source's cell stack is read too (its schema stays declared in the tenant's stack). */
+    move?: { from: { tier: "shared" | "hybrid" | "dedicated"; cell?: string } };
 }
 
 /** One stack of an environment. */
@@ -92,12 +94,14 @@ export function fleetStacks(input: { env: string; layout: Layout; cells: readonl
     }
     for (const t of tenants) {
         const onCell = t.tier === "shared" && t.cell !== undefined;
+        const sourceCell = t.move?.from.tier === "shared" ? t.move.from.cell : undefined;
+        const cells = [...new Set([...(onCell ? [t.cell!] : []), ...(sourceCell ? [sourceCell] : [])])];
         stacks.push({
             name: tenantStackName(input.env, t.slug),
             role: "tenant",
             tenants: [t.slug],
             ...(onCell ? { cell: t.cell } : {}),
-            dependsOn: onCell ? [input.env, cellStackName(input.env, t.cell!)] : [input.env],
+            dependsOn: [input.env, ...cells.map((c) => cellStackName(input.env, c))],
         });
     }
     return stacks;

@@ -12,6 +12,11 @@ import {
 import { cellUsage } from "../model/cells";
 import { OWNER_CONNECTION_LIMIT } from "./capacity";
 import { ACM_MAIN_NAME_MAX, tenantCertificates, type CustomDomain } from "./certificates";
+import {
+    isReceiptOf, moveAllowed, MOVES_DIR, MoveReceiptSchema, placementKey, placementLabels, samePlacement, type MoveReceipt, type Placement,
+} from "./moves";
+
+export type { MoveReceipt, Placement } from "./moves";
 
 /** A validated tenant with every default resolved: the plain data the stack program places. */
 export interface Tenant {
@@ -37,6 +42,18 @@ export interface Tenant {
     branding: { primaryColor?: string; logoUrl?: string };
     database: { backupRetentionDays: number; connectionLimit: number; statementTimeoutSeconds: number };
     tags: Record<string, string>;
+    /**
+     * Suffix of the names of this placement that would collide with another placement of the tenant (tenants/moves.ts):
+     * "" (or absent) for a tenant that never moved; a move's target gets its placement key and keeps it after the move.
+     */
+    label?: string;
+    /**
+     * A move under way (`move:` in the file): `from` is the placement the data is in now, which the program keeps while
+     * it builds this one. `cutover` when `receipt` is this move's verified receipt: the registry points here.
+     */
+    move?: { from: Placement; cutover: boolean };
+    /** The receipt of the tenant's last move (`tenants/<env>/.moves/<slug>.json`), when one is committed. */
+    receipt?: MoveReceipt;
     /** Tenant file, relative to the repository root. */
     file: string;
 }
@@ -358,6 +375,8 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
     for (const name of names) {
         const rel = path.posix.join(relDir, name);
         const abs = path.join(absDir, name);
+        // The move receipts (`npm run move` writes them; a retirement commits them): read below, not a stray entry.
+        if (name === MOVES_DIR && isDirectory(abs)) continue;
         if (name.endsWith(".yml")) {
             problems.push({ file: rel, field: "", message: "tenant files end in .yaml: rename it" });
             continue;
@@ -419,11 +438,89 @@ export function loadTenants(root: string, tenantsDir: string, config: StackConfi
             message: `ignored ${ignored.length} ${ignored.length === 1 ? "entry that is not a tenant file" : "entries that are not tenant files"} (<slug>.yaml): ${ignored.join(", ")}`,
         }]
         : [];
-    const tenants = parsed.filter((p) => p.clean).map((p) => resolveTenant(p, config));
+    const fileSlugs = names.filter((n) => n.endsWith(".yaml")).map((n) => n.slice(0, -".yaml".length));
+    const moves = names.includes(MOVES_DIR) && isDirectory(path.join(absDir, MOVES_DIR))
+        ? readReceipts(path.join(absDir, MOVES_DIR), path.posix.join(relDir, MOVES_DIR), fileSlugs)
+        : { receipts: new Map<string, MoveReceipt>(), problems: [], notices: [] };
+    problems.push(...moves.problems);
+    notices.push(...moves.notices);
+    const tenants = parsed.filter((p) => p.clean).map((p) => resolveTenant(p, config, moves.receipts.get(p.data.slug)));
     const entries: CrossFileEntry[] = [...parsed.map((p) => ({ source: p.source, data: p.data, invalid: new Set<string>() })), ...salvaged]
         .sort((a, b) => a.source.file.localeCompare(b.source.file));
     problems.push(...crossFileProblems(entries, tenants, config));
     return { tenants: problems.length ? [] : tenants, problems, notices };
+}
+
+/** A JSON syntax error at its line and column (V8 names the character position). */
+function jsonSyntaxProblem(file: string, text: string, e: Error): Problem {
+    const message = e.message.replace(/\s*(in JSON )?at position \d+.*$/, "").replace(/ \(line \d+ column \d+\)$/, "");
+    const at = /at position (\d+)/.exec(e.message);
+    if (!at) return { file, line: 1, column: 1, field: "", message: `invalid JSON: ${message}` };
+    const before = text.slice(0, Number(at[1])).split("\n");
+    return { file, line: before.length, column: before[before.length - 1]!.length + 1, field: "", message: `invalid JSON: ${message}` };
+}
+
+/** A receipt is a few kilobytes per table; this only stops a runaway file. */
+const MAX_RECEIPT_BYTES = 1024 * 1024;
+
+/**
+ * The move receipts of a tenant directory (`.moves/<slug>.json`, written by `npm run move`): a receipt that is not
+ * valid JSON of the receipt's shape is a problem at its line; one without a tenant file, or another entry, a notice.
+ */
+function readReceipts(absDir: string, relDir: string, slugs: readonly string[]): { receipts: Map<string, MoveReceipt>; problems: Problem[]; notices: Problem[] } {
+    const receipts = new Map<string, MoveReceipt>();
+    const problems: Problem[] = [];
+    const notices: Problem[] = [];
+    let names: string[];
+    try {
+        names = fs.readdirSync(absDir).sort();
+    } catch (e) {
+        return { receipts, problems: [{ file: relDir, field: "", message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` }], notices };
+    }
+    const ignored: string[] = [];
+    const orphans: string[] = [];
+    for (const name of names) {
+        const rel = path.posix.join(relDir, name);
+        if (!name.endsWith(".json")) {
+            ignored.push(isDirectory(path.join(absDir, name)) ? `${name}/` : name);
+            continue;
+        }
+        const slug = name.slice(0, -".json".length);
+        if (!slugs.includes(slug)) {
+            orphans.push(name);
+            continue;
+        }
+        const read = readTextFile(path.join(absDir, name), MAX_RECEIPT_BYTES, "a move receipt");
+        if ("problem" in read) {
+            problems.push({ file: rel, field: "", message: read.problem });
+            continue;
+        }
+        let raw: unknown;
+        try {
+            raw = JSON.parse(read.text);
+        } catch (e) {
+            problems.push(jsonSyntaxProblem(rel, read.text, e as Error));
+            continue;
+        }
+        // JSON is YAML: the YAML parser locates a field by line and column.
+        const source = new SourceFile(rel, read.text);
+        const parsed = MoveReceiptSchema.safeParse(raw, { reportInput: true });
+        if (!parsed.success) {
+            for (const issue of parsed.error.issues) {
+                const p = issue.path.map((x) => (typeof x === "symbol" ? String(x) : x)) as PathSegment[];
+                problems.push(source.problem(p, `${issueMessage(issue)} (a move receipt as npm run move writes it)`));
+            }
+            continue;
+        }
+        if (parsed.data.tenant !== slug) {
+            problems.push(source.problem(["tenant"], `'${parsed.data.tenant}' must equal the file name '${slug}'`));
+            continue;
+        }
+        receipts.set(slug, parsed.data);
+    }
+    if (orphans.length) notices.push({ file: relDir, field: "", message: `receipts of tenants without a file, kept but unused: ${orphans.join(", ")}` });
+    if (ignored.length) notices.push({ file: relDir, field: "", message: `ignored ${ignored.length === 1 ? "an entry" : `${ignored.length} entries`} that ${ignored.length === 1 ? "is" : "are"} not a receipt (<slug>.json): ${ignored.join(", ")}` });
+    return { receipts, problems, notices };
 }
 
 /**
@@ -446,17 +543,7 @@ function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid:
     }
     if (tier === "dedicated" && !data.network && ok("network")) at(["network"], "dedicated tenants need network.cidr: a private /16 to /24 block for their VPC");
     if (tier && tier !== "dedicated" && data.network) at(["network"], `only dedicated tenants have their own network; remove it for a ${tier} tenant`);
-    if (data.network) {
-        const c = parseCidr(data.network.cidr);
-        if (!c) at(["network", "cidr"], "must be an IPv4 CIDR block such as 10.20.0.0/16");
-        else if (c.prefix < 16 || c.prefix > 24) at(["network", "cidr"], `/${c.prefix} is not allowed (allowed: /16 to /24)`);
-        else if (!isPrivate(c)) at(["network", "cidr"], `${data.network.cidr} is not private (allowed: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)`);
-        else if (canonical(c).base !== c.base) at(["network", "cidr"], `host bits are set (did you mean ${formatCidr(canonical(c))}?)`);
-        else {
-            const shared = parseCidr(config.shared.vpcCidr)!;
-            if (overlaps(c, shared)) at(["network", "cidr"], `${data.network.cidr} overlaps the shared VPC ${config.shared.vpcCidr}`);
-        }
-    }
+    if (data.network) networkProblems(data.network.cidr, config).forEach((m) => at(["network", "cidr"], m));
     if (data.subdomain !== undefined && (RESERVED_NAMES as readonly string[]).includes(data.subdomain)) {
         at(["subdomain"], `'${data.subdomain}' is reserved by the platform`);
     }
@@ -473,6 +560,7 @@ function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid:
         if (tier && tier !== "shared") at(["cell"], `only shared tenants live on a cell; a ${tier} tenant has its own database`);
         else if (!cells.includes(data.cell)) at(["cell"], `'${data.cell}' is not a cell of stack ${config.stack} (allowed: ${cells.join(", ")})`);
     }
+    if (ok("move")) moveProblems(data, tier, config, at);
     if (data.size !== undefined && tier === "shared") at(["size"], "shared tenants have no size: they run on the shared platform (sizes are for hybrid and dedicated)");
     const channel = data.release?.channel ?? "stable";
     if (!(channel in config.channels)) {
@@ -500,11 +588,72 @@ function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid:
     return problems;
 }
 
+/** What is wrong with a dedicated VPC's block on its own (the checks across files are crossFileProblems'). */
+function networkProblems(cidr: string, config: StackConfig): string[] {
+    const c = parseCidr(cidr);
+    if (!c) return ["must be an IPv4 CIDR block such as 10.20.0.0/16"];
+    if (c.prefix < 16 || c.prefix > 24) return [`/${c.prefix} is not allowed (allowed: /16 to /24)`];
+    if (!isPrivate(c)) return [`${cidr} is not private (allowed: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)`];
+    if (canonical(c).base !== c.base) return [`host bits are set (did you mean ${formatCidr(canonical(c))}?)`];
+    const shared = parseCidr(config.shared.vpcCidr)!;
+    return overlaps(c, shared) ? [`${cidr} overlaps the shared VPC ${config.shared.vpcCidr}`] : [];
+}
+
+/** The `move:` block against the file's own placement and the stack (MOVE.md B): each problem at its field. */
+function moveProblems(data: Partial<TenantFile>, tier: Tier | undefined, config: StackConfig, at: (p: PathSegment[], m: string) => void): void {
+    const from = data.move?.from;
+    if (!from) return;
+    const f = (...p: PathSegment[]) => ["move", "from", ...p];
+    if ((data.status ?? "active") === "offboarded") {
+        at(["move"], "an offboarded tenant is not served and cannot move; set status active or suspended for the move, or remove move");
+    }
+    if (!config.tiers.allowed.includes(from.tier)) {
+        at(f("tier"), `'${from.tier}' is not a tier of stack ${config.stack} (allowed: ${config.tiers.allowed.join(", ")})`);
+    }
+    const cells = Object.keys(config.cells);
+    if (from.cell !== undefined) {
+        if (from.tier !== "shared") at(f("cell"), `only a shared source has a cell; a ${from.tier} source has its own database`);
+        else if (!cells.includes(from.cell)) at(f("cell"), `'${from.cell}' is not a cell of stack ${config.stack} (allowed: ${cells.join(", ")})`);
+    }
+    if (from.region !== undefined) {
+        if (from.tier !== "dedicated") at(f("region"), `only a dedicated source has a region of its own; a ${from.tier} source runs in ${config.region}`);
+        else if (!config.allowedRegions.includes(from.region)) at(f("region"), `'${from.region}' is not allowed (allowed: ${config.allowedRegions.join(", ")})`);
+    }
+    if (from.size !== undefined && from.tier === "shared") at(f("size"), "a shared source has no size (sizes are for hybrid and dedicated)");
+    if (from.tier === "dedicated" && !from.network) at(f("tier"), "a dedicated source needs move.from.network.cidr: the block of its VPC, as its file had it");
+    if (from.tier !== "dedicated" && from.network) at(f("network"), `only a dedicated source has its own network; remove it for a ${from.tier} source`);
+    if (from.network) networkProblems(from.network.cidr, config).forEach((m) => at(f("network", "cidr"), m));
+    if (!tier) return;
+    const source = { tier: from.tier, cell: from.tier === "shared" ? (from.cell ?? config.defaultCell) : undefined };
+    const target = { tier, cell: tier === "shared" ? (data.cell ?? config.defaultCell) : undefined };
+    const region = (t: Tier, r: string | undefined) => (t === "dedicated" ? (r ?? config.region) : config.region);
+    if (samePlacement({ ...source, region: region(from.tier, from.region) }, { ...target, region: region(tier, data.region) })) {
+        at(f("tier"), `is the placement this file states (${placementKey(target)}); move.from is where the data is now, which must differ`);
+    } else if (!moveAllowed(source, target)) {
+        at(f("tier"), `a move ${from.tier} → ${tier} is not supported (allowed: shared → shared on another cell, shared → hybrid, shared → dedicated, ` +
+            "hybrid → shared, hybrid → dedicated, dedicated → shared, dedicated → hybrid)");
+    }
+}
+
 /** Applies the stack's defaults to one valid tenant file (its rules were checked by contextProblems). */
-function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): Tenant {
+function resolveTenant({ source, data }: ParsedTenant, config: StackConfig, receipt?: MoveReceipt): Tenant {
     const tier = data.tier ?? config.tiers.default;
     const subdomain = data.subdomain ?? data.slug;
     const channel = data.release.channel ?? "stable";
+    const current: Omit<Placement, "label"> = {
+        tier,
+        region: tier === "dedicated" ? (data.region ?? config.region) : config.region,
+        ...(tier === "shared" ? { cell: data.cell ?? config.defaultCell } : { size: data.size ?? "small" }),
+        ...(data.network ? { network: { cidr: data.network.cidr } } : {}),
+    };
+    const f = data.move?.from;
+    const from: Omit<Placement, "label"> | undefined = f && {
+        tier: f.tier,
+        region: f.tier === "dedicated" ? (f.region ?? config.region) : config.region,
+        ...(f.tier === "shared" ? { cell: f.cell ?? config.defaultCell } : { size: f.size ?? "small" }),
+        ...(f.network ? { network: { cidr: f.network.cidr } } : {}),
+    };
+    const labels = placementLabels(current, from, receipt);
     return {
         slug: data.slug,
         displayName: data.displayName,
@@ -525,6 +674,9 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig): Ten
             statementTimeoutSeconds: data.database.statementTimeoutSeconds ?? config.shared.database.tenantStatementTimeoutSeconds,
         },
         tags: data.tags,
+        ...(labels.current ? { label: labels.current } : {}),
+        ...(from ? { move: { from: { ...from, label: labels.from ?? "" }, cutover: isReceiptOf(receipt, from, current) } } : {}),
+        ...(receipt ? { receipt } : {}),
         file: source.file,
     };
 }
@@ -560,11 +712,13 @@ function crossFileProblems(entries: CrossFileEntry[], tenants: Tenant[], config:
                 problems.push(source.problem(p, `host name ${host} is already used by ${owner.file} (${owner.field})`));
             } else if (!owner) hostOwner.set(host, { file: source.file, field: fieldPath(p) });
         }
-        const cidr = data.network?.cidr;
-        const c = cidr ? parseCidr(cidr) : undefined;
-        if (cidr && c) {
+        // A moving dedicated source's VPC is live until it is retired: it counts like any other.
+        const blocks: [PathSegment[], string | undefined][] = [[["network", "cidr"], data.network?.cidr], [["move", "from", "network", "cidr"], data.move?.from.network?.cidr]];
+        for (const [p, cidr] of blocks) {
+            const c = cidr ? parseCidr(cidr) : undefined;
+            if (!cidr || !c) continue;
             const clash = networks.find((n) => overlaps(parseCidr(n.cidr)!, c));
-            if (clash) problems.push(source.problem(["network", "cidr"], `${cidr} overlaps ${clash.cidr} of ${clash.file}`));
+            if (clash) problems.push(source.problem(p, `${cidr} overlaps ${clash.cidr} of ${clash.file}`));
             networks.push({ cidr, file: source.file });
         }
     }

@@ -99,6 +99,19 @@ const customDomain = z
 
 const cidr = z.string().regex(IPV4_CIDR_PATTERN, "must be an IPv4 CIDR block such as 10.20.0.0/16");
 
+/** Where a moving tenant's data is now: the placement the file had before the move (its own fields, same rules). */
+const moveFrom = z.strictObject({
+    tier: z.enum(TIERS).describe("The tier the data is on now."),
+    cell: z.string().regex(CELL_NAME_PATTERN, "must be a cell name such as main").optional()
+        .describe("A shared source: its cell. Defaults to the stack's default cell."),
+    region: z.string().regex(AWS_REGION_PATTERN, "must be an AWS region code such as eu-west-1").optional()
+        .describe("A dedicated source: its region. Defaults to the stack's region."),
+    size: z.enum(SIZES).optional().describe("A hybrid or dedicated source: its size preset. Defaults to small."),
+    network: z.strictObject({
+        cidr: cidr.describe("The dedicated source's VPC block (as its file had it)."),
+    }).optional().describe("A dedicated source (required there): its VPC."),
+});
+
 /** The fields of one tenant file, `tenants/<stack>/<slug>.yaml`. Rules that need the stack or other files live in registry.ts. */
 export const TenantFileSchema = z
     .strictObject({
@@ -132,6 +145,13 @@ export const TenantFileSchema = z
         cell: z.string().regex(CELL_NAME_PATTERN, "must be a cell name such as main").optional()
             .describe("Shared tenants: the shared database cell (its own Aurora cluster) holding the tenant's schema. Defaults to the stack's default cell. Changing it moves data (npm run move)."),
         size: z.enum(SIZES).optional().describe("Hybrid and dedicated tenants: size preset. Defaults to small."),
+        move: z.strictObject({
+            from: moveFrom.describe("The placement the tenant's data is in now (tier, cell, region, size, network as that file had them)."),
+        }).optional().describe(
+            "A move under way: the program keeps the `from` placement (data kept, still served) and builds the one this " +
+            "file states; `npm run move` copies the data and flips the registry. Remove it, with the move's receipt " +
+            "(tenants/<env>/.moves/<slug>.json), to retire the old placement.",
+        ),
         release: z.strictObject({
             channel: z.string().min(1).optional().describe("Release channel defined by the stack. Defaults to stable."),
             version: z.string().max(MAX_VERSION_CHARS, `must be at most ${MAX_VERSION_CHARS} characters`)
@@ -170,3 +190,5 @@ export const TenantFileSchema = z
     .describe("A tenant of the tenancy platform.");
 
 export type TenantFile = z.output<typeof TenantFileSchema>;
+/** The `move.from` block of a tenant file. */
+export type MoveFrom = z.output<typeof moveFrom>;

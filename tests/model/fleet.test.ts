@@ -21,6 +21,21 @@ describe("stack names", () => {
 });
 
 describe("fleetStacks", () => {
+    it("a moving tenant's stack reads its source's cell stack too (shared → shared, shared → hybrid), deduplicated", () => {
+        const stacks = fleetStacks({
+            env: "prod", layout: "fleet", cells: ["main", "b"], tenants: [
+                { slug: "acme", tier: "shared", cell: "b", move: { from: { tier: "shared", cell: "main" } } },
+                { slug: "globex", tier: "hybrid", move: { from: { tier: "shared", cell: "b" } } },
+                { slug: "tyrell", tier: "shared", cell: "main", move: { from: { tier: "dedicated" } } },
+            ],
+        }).filter((s) => s.role === "tenant");
+        expect(stacks.map((s) => [s.name, s.dependsOn])).toEqual([
+            ["prod.acme", ["prod", "prod.cell-b", "prod.cell-main"]],
+            ["prod.globex", ["prod", "prod.cell-b"]],
+            ["prod.tyrell", ["prod", "prod.cell-main"]],
+        ]);
+    });
+
     it("single: one stack holding every tenant, sorted", () => {
         expect(fleetStacks({ env: "dev", layout: "single", cells: ["main", "b"], tenants: TENANTS })).toEqual([
             { name: "dev", role: "platform", tenants: ["acme", "globex", "tyrell", "umbrella"], dependsOn: [] },
