@@ -120,7 +120,7 @@ export async function resolveEnvironment(
     }
     const tenant = tenants.find((t) => t.slug === opts.tenant);
     if (!tenant) throw new MoveError(`no tenant '${opts.tenant}' in environment ${opts.env} (${config.tenantsDir})`, 1);
-    const move = (tenant as Tenant & { move?: { from: { tier: PlacementRef["tier"]; cell?: string; region?: string } } }).move;
+    const move = tenant.move;
     if (!move) {
         throw new MoveError(`tenant ${tenant.slug} declares no move: add \`move: { from: { tier: …, cell: … } }\` to ${tenant.file} (the placement its data is in now), deploy, then run the move`, 1);
     }
