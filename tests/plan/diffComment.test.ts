@@ -21,7 +21,7 @@ function tenantDiff(s: string, extra: Partial<TenantDiff> = {}): TenantDiff {
 }
 
 function diffOf(tenants: TenantDiff[], risks: Risk[] = []): PlanDiff {
-    return { base: { project: "tenancy", stack: "prod" }, head: { project: "tenancy", stack: "prod" }, layoutChange: null, stacks: [], tenants, risks, guardFires: risks.some((r) => !r.exempt) };
+    return { base: { project: "tenancy", stack: "prod" }, head: { project: "tenancy", stack: "prod" }, layoutChange: null, stacks: [], tenants, risks, moves: [], guardFires: risks.some((r) => !r.exempt) };
 }
 
 /** A new shared tenant's resources, named after it. */

@@ -109,11 +109,12 @@ describe("data-loss guard: providers", () => {
 });
 
 describe("data-loss guard: cells", () => {
-    it("a shared tenant whose cell changes is a data move (issue 10), and the guard fires", () => {
+    it("a shared tenant whose cell changes without a declared move leaves its data behind, and the guard fires", () => {
         const resources = [component("prod.acme", "acme"), schema("prod.acme", "acme")];
         const d = diffPlans(plan(resources, [tenant("acme", { cell: "main" })]), plan(resources, [tenant("acme", { cell: "b" })]));
         expect(d.risks.map((r) => [r.action, r.tenant, r.paths])).toEqual([["move", "acme", ["cell"]]]);
-        expect(d.risks[0]!.reason).toContain("tenant acme: moves from cell main to cell b: a data move (see issue 10)");
+        expect(d.risks[0]!.reason).toContain("tenant acme: moves from cell main to cell b without a declared move: its data stays on cell main");
+        expect(d.risks[0]!.reason).toContain("declare it (move: { from: { tier: shared, cell: main } })");
         expect(d.guardFires).toBe(true);
         expect(d.stacks.map((s) => s.name)).toEqual(["prod.acme"]);
     });

@@ -11,9 +11,11 @@
  * - in a protected stack (base protects any resource), lowering the protection of a stateful resource: `protect` or
  *   `retainOnDelete` turned off, deletion protection off, final snapshot skipped, automated backups deleted with it,
  *   backup, log or recovery retention shortened (see {@link loweredProtection}).
- * - a shared tenant whose database cell changes: a data move (issue 10 builds it), never done by a deploy.
- * Exempt: the resources of a tenant being offboarded through its status (head `offboarded`, base not). Never exempt:
- * a tenant whose file was deleted (present in base, absent in head), whatever its status was.
+ * - a shared tenant whose database cell changes without a declared move (`move:` in the tenant file): its data would
+ *   stay behind on the old cell.
+ * Exempt: the resources of a tenant being offboarded through its status (head `offboarded`, base not); the removal (or
+ * lowered protection) of a move's source placement when head has this move's verified receipt ({@link MoveNote}).
+ * Never exempt: a tenant whose file was deleted (present in base, absent in head), whatever its status was.
  *
  * A custom resource whose provider changes is replaced, unless both providers' configurations are known and equal: the
  * default provider (the stack's region) and an explicit one with the same region, as a fleet's stacks use. Pulumi >= 3.150
@@ -21,7 +23,11 @@
  *
  * In a fleet, resources carry their stack: the diff names every stack a change touches ({@link StackDiff}).
  */
-import { byConstruction, compare, identityOf, joinPath, layoutOf, type Plan, type PlanResource, type PlanTenant } from "./model";
+import {
+    byConstruction, compare, identityOf, joinPath, layoutOf, placementOf, samePlanPlacement, type Plan, type PlanMove, type PlanReceipt, type PlanResource, type PlanTenant,
+} from "./model";
+import { placementKey } from "../../tenants/moves";
+import type { Tier } from "../../tenants/schema";
 import { effectOfChange, isAwsType, isStateful, matchesOption, REGION_INPUT, ruleFor, type ReplacementEffect } from "./replacements";
 
 /** Exit code of `plan:diff` when the guard fires (0: nothing risky, 1: usage error). */
@@ -94,8 +100,41 @@ export interface Risk {
     paths: string[];
     /** One line for humans. */
     reason: string;
-    /** True when the tenant is being offboarded through its status: reported, but the guard does not fire. */
+    /** True when the tenant is being offboarded through its status, or a move retires its source with this move's verified receipt: reported, but the guard does not fire. */
     exempt: boolean;
+    /** Why it is exempt: `offboarding` (through status) or `move` (the source of a move with its verified receipt). Absent when not exempt. */
+    exemptBy?: "offboarding" | "move";
+}
+
+/** A placement as a move note names it. */
+export interface MovePlacement {
+    tier: string;
+    cell?: string;
+    region: string;
+}
+
+/**
+ * What a pull request does to a tenant's move (README "Moving a tenant"):
+ * - `declared`: head declares it (base did not): the target is built, the source stays and is still served;
+ * - `moving`: declared on both sides, no verified receipt of it yet;
+ * - `cutover`: declared, and head has this move's verified receipt: the registry points at the target;
+ * - `retired`: base declared it, head no longer does, with this move's verified receipt: the source is removed;
+ * - `unproven`: base declared it, head no longer does, without this move's verified receipt: the guard fires.
+ */
+export interface MoveNote {
+    tenant: string;
+    phase: "declared" | "moving" | "cutover" | "retired" | "unproven";
+    from: MovePlacement;
+    to: MovePlacement;
+    /** The receipt in head: this move's and verified, this move's but not verified, another move's, or none. */
+    receipt: "verified" | "unverified" | "other" | "none";
+    /** Head's receipt, when there is one. */
+    receiptSummary?: PlanReceipt;
+    /** The tenant's resources this change adds (the target being built), removes (the source retired) and keeps. */
+    added: number;
+    removed: number;
+    /** Protected resources of the source placement kept by this change (what stays until retirement). */
+    sourceKept: number;
 }
 
 /** What happened to one stack: it appears, disappears or has resources added, removed or changed. */
@@ -122,6 +161,8 @@ export interface PlanDiff {
     /** Platform first (when it changed), then tenants by slug; unchanged tenants included. */
     tenants: TenantDiff[];
     risks: Risk[];
+    /** Tenants whose move this change declares, advances or retires (by slug). */
+    moves: MoveNote[];
     /** True when any risk is not exempt: `plan:diff` exits 2. */
     guardFires: boolean;
 }
@@ -317,6 +358,54 @@ function groupByTenant(plan: Plan): Map<string | null, Map<string, PlanResource>
     return m;
 }
 
+/** Type tokens of the components that hold one placement of a tenant (components/tenant.ts), per tier. */
+const PLACEMENT_TYPES: Record<string, string> = {
+    shared: "tenancy:tenant:TenantDatabase",
+    hybrid: "tenancy:tenant:HybridDatabase",
+    dedicated: "tenancy:tenant:DedicatedInstance",
+};
+/** The deploy runner's access during a move (components/moveAccess.ts): removed with the move. */
+const MOVE_ACCESS_TYPE = "tenancy:network:MoveAccess";
+
+/** `shared (cell main)`, `hybrid`, `dedicated (us-east-1)`. */
+export function describePlacement(p: MovePlacement): string {
+    return p.tier === "shared" ? `shared (cell ${p.cell ?? "?"})` : p.tier === "dedicated" ? `dedicated (${p.region})` : p.tier;
+}
+
+/** How head's receipt relates to the move `from` → `to`. */
+function receiptOf(receipt: PlanReceipt | undefined, from: MovePlacement, to: MovePlacement): MoveNote["receipt"] {
+    if (!receipt) return "none";
+    if (!samePlanPlacement(receipt.from, from) || !samePlanPlacement(receipt.to, to)) return "other";
+    return receipt.verified ? "verified" : "unverified";
+}
+
+const movePlacement = (p: { tier: string; cell?: string | null; region: string }): MovePlacement => ({
+    tier: p.tier, ...(p.tier === "shared" && p.cell ? { cell: p.cell } : {}), region: p.region,
+});
+
+/**
+ * The source placement's components among a tenant's resources: the placement components of the source's tier,
+ * except, when the target is of the same type (cell → cell), the target's, which carries the target's label.
+ */
+function sourceComponents(resources: Iterable<PlanResource>, move: PlanMove, to: MovePlacement, slug: string): Set<string> {
+    const type = PLACEMENT_TYPES[move.from.tier];
+    const targetSuffix = `-${placementKey({ tier: to.tier as Tier, ...(to.cell ? { cell: to.cell } : {}) })}`;
+    const sameType = PLACEMENT_TYPES[to.tier] === type;
+    const out = new Set<string>();
+    for (const r of resources) {
+        if (r.type !== type || !r.name.startsWith(slug)) continue;
+        if (sameType && r.name.endsWith(targetSuffix)) continue;
+        out.add(r.urn);
+    }
+    return out;
+}
+
+/** True when `urn` is one of `roots` or lies beneath one (by parent, in `resources`). */
+function under(urn: string, roots: ReadonlySet<string>, resources: ReadonlyMap<string, PlanResource>): boolean {
+    for (let u: string | null | undefined = urn; u; u = resources.get(u)?.parent) if (roots.has(u)) return true;
+    return false;
+}
+
 /**
  * Diffs `head` against `base`. Resources are matched by URN across the whole stack, so a resource that moves between
  * tenants (it cannot, in practice: names carry the slug) shows as changed under its head tenant.
@@ -346,6 +435,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     const slugs = [...new Set([...baseTenants.keys(), ...headTenants.keys(), ...[...baseGroups.keys(), ...headGroups.keys()].filter((s): s is string => s !== null)])].sort(compare);
     const tenants: TenantDiff[] = [];
     const risks: Risk[] = [];
+    const moves: MoveNote[] = [];
 
     for (const slug of [null, ...slugs]) {
         const b = baseGroups.get(slug) ?? new Map<string, PlanResource>();
@@ -387,6 +477,37 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         }
 
         const who = slug === null ? "platform" : `tenant ${slug}`;
+        // A move this change declares, advances or retires: head's if declared there, else base's (being retired).
+        const move = ht?.move ?? (ht ? bt?.move : undefined);
+        const to = ht ? movePlacement(ht) : undefined;
+        let note: MoveNote | undefined;
+        let source = new Set<string>();
+        let sourceResources = new Map<string, PlanResource>();
+        if (slug !== null && move && to && bt) {
+            const from = movePlacement(move.from);
+            const receipt = receiptOf(ht!.receipt, from, to);
+            const retiring = !ht!.move;
+            // Retiring keeps the target as it was; a placement changed at the same time is no retirement of this move.
+            const sameTarget = samePlanPlacement(placementOf(bt), to);
+            if (!retiring || sameTarget) {
+                sourceResources = retiring ? b : h;
+                source = sourceComponents(sourceResources.values(), move, to, slug);
+                if (retiring) for (const r of b.values()) if (r.type === MOVE_ACCESS_TYPE && !h.has(r.urn)) source.add(r.urn);
+                const phase: MoveNote["phase"] = retiring ? (receipt === "verified" ? "retired" : "unproven")
+                    : !bt.move || !samePlanPlacement(bt.move.from, from) || !samePlanPlacement(placementOf(bt), to) ? "declared"
+                        : receipt === "verified" ? "cutover" : "moving";
+                const sourceKept = [...h.values()].filter((r) => r.options.protect && under(r.urn, source, h)).length;
+                note = {
+                    tenant: slug, phase, from, to, receipt, ...(ht!.receipt ? { receiptSummary: ht!.receipt } : {}),
+                    added: added.length, removed: removed.length, sourceKept,
+                };
+                moves.push(note);
+            }
+        }
+        // The source's removal or lowered protection is exempt only with this move's verified receipt in head.
+        const exemptByMove = (urn: string) => note !== undefined && note.receipt === "verified" && under(urn, source, sourceResources);
+        const ofSource = (urn: string) => note !== undefined && under(urn, source, sourceResources);
+        const moveText = note ? `the source placement ${describePlacement(note.from)} of its move to ${describePlacement(note.to)}` : "";
         for (const r of removed) {
             const before = baseUrns.get(r.urn)!;
             if (before.inputs["enableDeletionProtection"] === true || before.inputs["deletionProtection"] === true) {
@@ -400,11 +521,20 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
             }
             if (!isStateful(r.type)) continue;
             const holds = ruleFor(r.type)!.holds;
+            const byMove = !fileDeleted && exemptByMove(r.urn);
+            const exempt = offboarding || byMove;
             risks.push({
-                tenant: slug, action: "remove", urn: r.urn, type: r.type, name: r.name, holds, paths: [], exempt: offboarding,
+                tenant: slug, action: "remove", urn: r.urn, type: r.type, name: r.name, holds, paths: [], exempt,
+                ...(exempt ? { exemptBy: offboarding ? "offboarding" as const : "move" as const } : {}),
                 reason: fileDeleted
                     ? `${who}: tenant file deleted; its ${holds} ${r.name} would be deleted`
-                    : `${who}: ${holds} ${r.name} would be deleted`,
+                    : byMove
+                      ? `${who}: ${holds} ${r.name} is deleted with ${moveText}, retired with this move's verified receipt`
+                      : ofSource(r.urn)
+                        ? `${who}: ${holds} ${r.name} would be deleted with ${moveText}, without this move's verified receipt in this change ` +
+                          `(${note!.receipt === "none" ? "none committed" : note!.receipt === "other" ? "the receipt committed is of another move" : "the committed receipt is not verified"}): ` +
+                          "run the move's cutover first and retire by removing move: together with the committed receipt"
+                        : `${who}: ${holds} ${r.name} would be deleted`,
             });
         }
         for (const c of changed) {
@@ -414,7 +544,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
             const holds = rule.holds;
             const paths = c.paths.filter((p) => p.effect === c.effect).map((p) => p.path);
             risks.push({
-                tenant: slug, action: c.effect, urn: c.urn, type: c.type, name: c.name, holds, paths, exempt: offboarding,
+                tenant: slug, action: c.effect, urn: c.urn, type: c.type, name: c.name, holds, paths, exempt: offboarding, ...(offboarding ? { exemptBy: "offboarding" as const } : {}),
                 reason: c.effect === "replace"
                     ? `${who}: ${holds} ${c.name} would be replaced (deleted and created again) because ${paths.join(", ")} changed`
                     : `${who}: ${holds} ${c.name} would be renamed in place because ${paths.join(", ")} changed; everything using the old name breaks`,
@@ -423,19 +553,26 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         // A shared tenant's schema lives on its cell's cluster: a new cell is a new, empty schema there, the old one stays.
         const cellBefore = bt?.tier === "shared" ? bt.cell : undefined;
         const cellAfter = ht?.tier === "shared" ? ht.cell : undefined;
-        if (slug !== null && cellBefore && cellAfter && cellBefore !== cellAfter) {
+        // Declared (head's move comes from base's placement), the data engine moves it and the source stays meanwhile.
+        const declared = !!ht?.move && !!bt && samePlanPlacement(ht.move.from, placementOf(bt));
+        if (slug !== null && cellBefore && cellAfter && cellBefore !== cellAfter && !declared) {
             const component = [...h.values()].find((r) => r.type === TENANT_COMPONENT) ?? [...b.values()].find((r) => r.type === TENANT_COMPONENT);
             risks.push({
                 tenant: slug, action: "move", urn: component?.urn ?? "", type: component?.type ?? TENANT_COMPONENT, name: slug, holds: "schema", paths: ["cell"], exempt: false,
-                reason: `${who}: moves from cell ${cellBefore} to cell ${cellAfter}: a data move (see issue 10), not something a deploy does; its data stays on cell ${cellBefore} and an empty schema is created on cell ${cellAfter}`,
+                reason: `${who}: moves from cell ${cellBefore} to cell ${cellAfter} without a declared move: its data stays on cell ${cellBefore} and an empty schema ` +
+                    `is created on cell ${cellAfter}; declare it (move: { from: { tier: shared, cell: ${cellBefore} } }) and move the data with npm run move`,
             });
         }
         for (const { ref: r, lowered } of unprotected) {
             const holds = ruleFor(r.type)!.holds;
+            // Offboarding keeps data, so it has no reason to lower its protection; a source whose move is proven does
+            // (Pulumi and RDS refuse to delete protected resources when the move is retired).
+            const byMove = exemptByMove(r.urn);
             risks.push({
-                // Never exempt: offboarding keeps data, so it has no reason to lower its protection.
-                tenant: slug, action: "unprotect", urn: r.urn, type: r.type, name: r.name, holds, paths: lowered.map((l) => l.path), exempt: false,
-                reason: `${who}: ${holds} ${r.name} loses protection in a protected stack: ${lowered.map((l) => l.why).join("; ")}`,
+                tenant: slug, action: "unprotect", urn: r.urn, type: r.type, name: r.name, holds, paths: lowered.map((l) => l.path), exempt: byMove,
+                ...(byMove ? { exemptBy: "move" as const } : {}),
+                reason: `${who}: ${holds} ${r.name} loses protection in a protected stack: ${lowered.map((l) => l.why).join("; ")}` +
+                    (byMove ? ` (${moveText}, whose verified receipt is committed)` : ""),
             });
         }
     }
@@ -446,6 +583,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         stacks: stackDiffs(base, head, tenants),
         tenants,
         risks,
+        moves,
         guardFires: risks.some((r) => !r.exempt),
     };
 }

@@ -6,7 +6,9 @@
  */
 import { joinPath, maskPaths } from "../../engine/paths";
 import type { RecordedResource } from "../../engine/recorder";
-import type { Registry } from "../../tenants/registry";
+import { samePlacement, type MoveReceipt, type Placement } from "../../tenants/moves";
+import type { Tier } from "../../tenants/schema";
+import type { Registry, Tenant } from "../../tenants/registry";
 
 /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
 export const PLAN_VERSION = 1;
@@ -78,6 +80,55 @@ export interface PlanTenant {
     file: string;
     /** The database cell of a shared tenant; null for other tiers; absent from plans written before cells. */
     cell?: string | null;
+    /**
+     * A declared move (`move:` in the tenant file): the placement the data comes from; the tenant's own fields (tier,
+     * cell, region, size, network) are where it goes. `cutover`: the receipt below is this move's verified one, so
+     * the registry points at the target. Absent when no move is declared.
+     */
+    move?: PlanMove;
+    /** The committed receipt of the tenant's last move (`tenants/<env>/.moves/<slug>.json`), summarized; absent without one. */
+    receipt?: PlanReceipt;
+}
+
+/** One placement of a tenant in a plan (tenants/moves.ts `Placement`). */
+export interface PlanPlacement {
+    tier: string;
+    /** Shared: the cell. */
+    cell?: string;
+    region: string;
+    /** Hybrid and dedicated: the size preset. */
+    size?: string;
+    /** Dedicated: the CIDR of its VPC. */
+    network?: string;
+    /** Suffix of the names that would collide between two placements of the tenant; "" for a tenant that never moved. */
+    label: string;
+}
+
+export interface PlanMove {
+    from: PlanPlacement;
+    cutover: boolean;
+}
+
+/** A placement as a receipt records it: the server always, the placement fields when the tool knew them. */
+export interface PlanReceiptPlacement {
+    server: string;
+    tier?: string;
+    cell?: string;
+    region?: string;
+    label?: string;
+}
+
+/** What the plan keeps of a move receipt: whose move it is and whether it verified; the per-table proof stays in the file. */
+export interface PlanReceipt {
+    from: PlanReceiptPlacement;
+    to: PlanReceiptPlacement;
+    verified: boolean;
+    startedAt: string;
+    finishedAt: string;
+    writePauseMs: number;
+    /** Tables verified and their rows on the target. */
+    tables: number;
+    rows: number;
 }
 
 /** What a stack holds (model/fleet.ts): in the single layout the environment's one stack is `platform` and holds every tenant. */
@@ -204,6 +255,8 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
             protectedCount: counts.get(t.slug)?.protected ?? 0,
             file: t.file,
             cell: t.tier === "shared" ? (t.cell ?? null) : null,
+            ...(t.move ? { move: planMove(t.move) } : {}),
+            ...(t.receipt ? { receipt: planReceipt(t.receipt) } : {}),
         }));
     const stacks: PlanStack[] = args.stacks.map((s) => ({ name: s.name, role: s.role, tenants: [...s.tenants].sort(compare), resourceCount: s.resources.length }));
     return sortKeys({
@@ -215,6 +268,54 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
         stacks,
         resources,
     });
+}
+
+/** A tenant's declared move as the plan states it. */
+function planMove(move: NonNullable<Tenant["move"]>): PlanMove {
+    const from: Placement = move.from;
+    return {
+        from: {
+            tier: from.tier,
+            ...(from.cell !== undefined ? { cell: from.cell } : {}),
+            region: from.region,
+            ...(from.size !== undefined ? { size: from.size } : {}),
+            ...(from.network ? { network: from.network.cidr } : {}),
+            label: from.label,
+        },
+        cutover: move.cutover,
+    };
+}
+
+/** A receipt without its per-table proof: the plan says whose move it is and whether it verified. */
+function planReceipt(r: MoveReceipt): PlanReceipt {
+    const side = (p: MoveReceipt["from"]): PlanReceiptPlacement => ({
+        server: p.server,
+        ...(p.tier !== undefined ? { tier: p.tier } : {}),
+        ...(p.cell !== undefined ? { cell: p.cell } : {}),
+        ...(p.region !== undefined ? { region: p.region } : {}),
+        ...(p.label !== undefined ? { label: p.label } : {}),
+    });
+    return {
+        from: side(r.from),
+        to: side(r.to),
+        verified: r.verified,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        writePauseMs: r.writePauseMs,
+        tables: r.tables.length,
+        rows: r.tables.reduce((n, t) => n + t.targetRows, 0),
+    };
+}
+
+/** Where a plan's tenant is placed: its tier, and the cell (shared) or region that tells two placements apart. */
+export function placementOf(t: Pick<PlanTenant, "tier" | "region" | "cell">): { tier: string; cell?: string; region: string } {
+    return { tier: t.tier, ...(t.tier === "shared" && t.cell ? { cell: t.cell } : {}), region: t.region };
+}
+
+/** Same placement (tenants/moves.ts `samePlacement`) of plan data, whose tiers are strings and cells may be null. */
+export function samePlanPlacement(a: { tier?: string; cell?: string | null; region?: string }, b: { tier?: string; cell?: string | null; region?: string }): boolean {
+    const plain = (p: typeof a) => ({ tier: p.tier as Tier | undefined, cell: p.cell ?? undefined, region: p.region });
+    return samePlacement(plain(a), plain(b));
 }
 
 /** A URN with its stack part written `<stack>`, so one resource has the same identity in every stack of its environment. */

@@ -1,5 +1,5 @@
 /** A plan diff as text (terminal, CI log) or Markdown (pull-request comment). */
-import type { ChangedPath, PlanDiff, Risk, StackDiff, TenantDiff } from "./diff";
+import { describePlacement, type ChangedPath, type MoveNote, type PlanDiff, type Risk, type StackDiff, type TenantDiff } from "./diff";
 import { cell, fit, GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions } from "./renderMarkdown";
 
 export { GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions };
@@ -82,10 +82,64 @@ export function layoutLine(d: PlanDiff): string | undefined {
         "deploying without it would create every moved resource anew beside the old ones.";
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * What a change does to a tenant's move, for the reviewer: what is built, what stays, what will be retired and when.
+ * `env` names the tenant directory of the receipt (`tenants/<env>/.moves/<slug>.json`).
+ */
+export function moveLines(m: MoveNote, env: string): string[] {
+    const from = describePlacement(m.from);
+    const to = describePlacement(m.to);
+    const receiptFile = `tenants/${env}/.moves/${m.tenant}.json`;
+    const retire = `Retire by removing move: together with the committed receipt (${receiptFile}): the data-loss guard allows the source's removal only with this move's verified receipt.`;
+    const r = m.receiptSummary;
+    const receiptFacts = r ? `write pause ${r.writePauseMs} ms, ${plural(r.tables, "table")}, ${r.rows} rows, finished ${r.finishedAt}` : "";
+    const stays = `Stays: the ${from} placement, its data kept${m.sourceKept ? ` (${plural(m.sourceKept, "protected resource")})` : ""}`;
+    switch (m.phase) {
+        case "declared":
+            return [
+                `tenant ${m.tenant}: moves ${from} → ${to} (declared in this change).`,
+                `Built: the ${to} placement (${plural(m.added, "resource")} added), empty until the data engine copies the tenant into it.`,
+                `${stays} and still served: the registry points at it until cutover.`,
+                `Next: deploy, then npm run move -- --tenant ${m.tenant} --env ${env} --phase all (copy, catch up, cutover with a short write pause; it writes ${receiptFile}), and commit the receipt.`,
+                retire,
+            ];
+        case "moving":
+            return [
+                `tenant ${m.tenant}: moving ${from} → ${to}; ${m.receipt === "none" ? "no receipt yet" : m.receipt === "other" ? "the committed receipt is of another move" : "the committed receipt is not verified"}.`,
+                `${stays} and still served until cutover.`,
+                retire,
+            ];
+        case "cutover":
+            return [
+                `tenant ${m.tenant}: cut over ${from} → ${to}: this move's verified receipt is committed (${receiptFacts}); the registry points at the ${to} placement.`,
+                `${stays}, read-only for the tenant, until the move is retired.`,
+                retire,
+            ];
+        case "retired":
+            return [
+                `tenant ${m.tenant}: move ${from} → ${to} retired: the ${from} placement is removed (${plural(m.removed, "resource")}), allowed by this move's verified receipt (${receiptFacts}).`,
+            ];
+        case "unproven":
+            return [
+                `tenant ${m.tenant}: move: removed without this move's verified receipt (${m.receipt === "none" ? "none committed" : m.receipt === "other" ? "the receipt is of another move" : "the receipt is not verified"}): ` +
+                    `removing the ${from} placement loses its data, and the guard fires.`,
+                retire,
+            ];
+    }
+}
+
 /** The diff as JSON (`plan:diff --format json`): the stacks a change touches first, for workflows to pick up. */
 export function renderDiffJson(d: PlanDiff): string {
     return `${JSON.stringify({ touchedStacks: d.stacks.map((s) => s.name), ...d }, null, 2)}\n`;
 }
+
+/** Headings of the exempt risks, by why they are exempt. */
+const EXEMPT_TITLES: readonly [NonNullable<Risk["exemptBy"]>, string][] = [
+    ["offboarding", "Exempt (tenant offboarded through its status):"],
+    ["move", "Exempt (a move's source, with this move's verified receipt committed):"],
+];
 
 export function renderDiffText(d: PlanDiff): string {
     const layout = layoutLine(d);
@@ -98,9 +152,19 @@ export function renderDiffText(d: PlanDiff): string {
         for (const r of firing) lines.push(`  ✗ ${r.reason}`, `      ${r.urn}`);
         lines.push("");
     }
-    if (exempt.length) {
-        lines.push("Exempt (tenant offboarded through its status):");
-        for (const r of exempt) lines.push(`  • ${r.reason}`);
+    for (const [by, title] of EXEMPT_TITLES) {
+        const these = exempt.filter((r) => (r.exemptBy ?? "offboarding") === by);
+        if (!these.length) continue;
+        lines.push(title);
+        for (const r of these) lines.push(`  • ${r.reason}`);
+        lines.push("");
+    }
+    if (d.moves.length) {
+        lines.push("Moves:");
+        for (const m of d.moves) {
+            const [first, ...rest] = moveLines(m, d.head.stack);
+            lines.push(`  ${first}`, ...rest.map((l) => `    ${l}`));
+        }
         lines.push("");
     }
     const changed = d.tenants.filter((t) => t.change !== "unchanged");
@@ -182,7 +246,18 @@ export function renderDiffMarkdown(d: PlanDiff, opts: MarkdownOptions = {}): str
     } else {
         head.push("No data-loss risk.", "");
     }
-    if (exempt.length) head.push("Exempt (tenant offboarded through its status):", "", ...reasons(exempt).map((r) => `- ${r}`), "");
+    for (const [by, title] of EXEMPT_TITLES) {
+        const these = exempt.filter((r) => (r.exemptBy ?? "offboarding") === by);
+        if (these.length) head.push(title, "", ...reasons(these).map((r) => `- ${r}`), "");
+    }
+    if (d.moves.length) {
+        head.push("#### Moves", "");
+        for (const m of d.moves) {
+            const [first, ...rest] = moveLines(m, d.head.stack);
+            head.push(`- ${cell(first!)}`, ...rest.map((l) => `  - ${cell(l)}`));
+        }
+        head.push("");
+    }
     // The touched stacks after the guard (which stays first): a line, and an HTML comment a workflow can read back.
     const layout = layoutLine(d);
     if (layout) head.push("> [!WARNING]", `> ${layout}`, "");

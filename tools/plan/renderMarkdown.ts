@@ -1,6 +1,6 @@
 /** The plan as a pull-request comment: a summary table per tenant, then each tenant's details folded. */
 import { countByType, resourcesOf, totals, type Plan, type PlanResource } from "./model";
-import { placement, stackTitle } from "./renderText";
+import { moveLine, placement, stackTitle } from "./renderText";
 
 /** GitHub refuses a comment longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -46,7 +46,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
         `| Tenant | Tier | Region | Status | Release | Hosts |${fleet ? " Stack |" : ""} Resources | Protected |`,
         `|---|---|---|---|---|---|${fleet ? "---|" : ""}---:|---:|`,
         ...plan.tenants.map((t) =>
-            `| \`${t.slug}\` | ${t.tier} | ${t.region} | ${t.status === "active" ? "active" : `**${t.status}**`} | ${cell(t.releaseVersion)} | ` +
+            `| \`${t.slug}\` | ${t.move ? `${t.tier} (moving from ${t.move.from.tier})` : t.tier} | ${t.region} | ${t.status === "active" ? "active" : `**${t.status}**`} | ${cell(t.releaseVersion)} | ` +
             `${t.hostnames.map((h) => `\`${cell(h)}\``).join("<br>")} |${fleet ? ` \`${stackOf.get(t.slug) ?? ""}\` |` : ""} ${t.resourceCount} | ${t.protectedCount} |`,
         ),
         ...(fleet
@@ -65,6 +65,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
             "",
             `${t.tier} · ${t.region} · ${t.status} · release ${cell(t.releaseVersion)} · ${placement(t)}`,
             "",
+            ...(moveLine(t) ? [`Move: ${cell(moveLine(t)!)}`, ""] : []),
             ...typeTable(resourcesOf(plan, t.slug)),
             "",
             "</details>",

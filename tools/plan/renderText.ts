@@ -17,12 +17,36 @@ export function placement(t: PlanTenant): string {
     return `own VPC ${t.network ?? "?"} in ${t.region} (size ${t.size ?? "small"})`;
 }
 
+/** `shared (cell main)`, `dedicated (us-east-1)`; a receipt's side without placement fields (explicit URLs) by its server. */
+function side(p: { tier?: string; cell?: string; region?: string; server?: string }): string {
+    if (!p.tier) return p.server ?? "?";
+    return p.tier === "shared" ? `shared (cell ${p.cell ?? "?"})` : p.tier === "dedicated" ? `dedicated (${p.region ?? "?"})` : p.tier;
+}
+
+/**
+ * A tenant's move in one line, or undefined: where its data comes from and what the registry serves, or the last move's
+ * receipt. E.g. `moving from shared (cell main): kept and served until cutover; no verified receipt of this move yet`.
+ */
+export function moveLine(t: PlanTenant): string | undefined {
+    if (t.move) {
+        const from = side(t.move.from);
+        return t.move.cutover
+            ? `moving from ${from}: cut over (this move's verified receipt is committed), the source kept read-only until the move is retired`
+            : `moving from ${from}: kept and served until cutover; no verified receipt of this move yet`;
+    }
+    const r = t.receipt;
+    if (r) return `last move: ${side(r.from)} → ${side(r.to)}, ${r.verified ? "verified" : "NOT verified"}, finished ${r.finishedAt} (write pause ${r.writePauseMs} ms)`;
+    return undefined;
+}
+
 function tenantBlock(plan: Plan, t: PlanTenant): string[] {
     const resources = resourcesOf(plan, t.slug);
+    const move = moveLine(t);
     return [
         `${t.slug} — ${t.displayName}`,
         `  tier ${t.tier} · region ${t.region} · status ${t.status} · release ${t.releaseVersion}`,
         `  placement: ${placement(t)}`,
+        ...(move ? [`  move: ${move}`] : []),
         `  hosts: ${t.hostnames.join(", ")}`,
         `  ${plural(t.resourceCount, "resource")}, ${t.protectedCount} protected:`,
         ...typeLines(resources, "    "),
