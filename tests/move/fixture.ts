@@ -15,6 +15,10 @@
  * the issue asks for loads in a few seconds; `scale` shrinks it for tests that only need the shapes.
  */
 import { Client } from "pg";
+import { endpoint } from "../../move/connect";
+import { applyDdl, dumpSchema } from "../../move/ddl";
+import { createState } from "../../move/state";
+import type { MoveContext, ProgressEvent } from "../../move/types";
 import { REPORTING_ROLE, TENANTS_GROUP_ROLE, tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName } from "../../components/naming";
 
 /** Passwords of the fixture's login roles (test servers listen on 127.0.0.1 only). */
@@ -197,7 +201,7 @@ INSERT INTO order_items (order_id, line, product_id, quantity, unit_price)
 SELECT 1 + (i - 1) % ${orders}, 1 + (i - 1) / ${orders}, 1 + i % ${products}, 1 + i % 5, (i % 500) + 0.99
 FROM generate_series(1, ${n("order_items")}) i;
 INSERT INTO events (occurred_at, kind, payload)
-SELECT timestamptz '2024-01-01 00:00:00+00' + i * interval '3 minutes', 'kind' || (i % 6),
+SELECT timestamptz '2024-01-01 00:00:00+00' + i * (interval '75 days' / ${n("events")}), 'kind' || (i % 6),
        CASE WHEN i % 5 = 0 THEN NULL ELSE jsonb_build_object('i', i, 'arr', jsonb_build_array(i, i * 2)) END
 FROM generate_series(1, ${n("events")}) i;
 -- Bodies of ~6 kB of hex: too random to compress under the TOAST threshold, so they are stored out of line.
@@ -373,4 +377,61 @@ export async function lostWrites(client: Client, schema: string, report: WriterR
         if (!allowed.has(v ?? undefined)) lost.push(`${id}: holds ${JSON.stringify(v)}, last acknowledged ${JSON.stringify(w.value)}`);
     }
     return lost;
+}
+
+/** Per-table `count(*)` and an md5 of every row's text in key order, on one side (session settings of move/connect.ts). */
+export async function tableDigests(client: Client, schema: string): Promise<Record<string, { rows: number; md5: string }>> {
+    const tables = (await client.query<{ name: string; key: string[] }>(
+        `SELECT format('%I.%I', n.nspname, c.relname) AS name,
+                (SELECT array_agg(quote_ident(a.attname) ORDER BY k.ord) FROM pg_index i
+                   CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                  WHERE i.indrelid = c.oid AND i.indisprimary) AS key
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
+        [schema],
+    )).rows;
+    const out: Record<string, { rows: number; md5: string }> = {};
+    for (const t of tables) {
+        const order = t.key?.length ? t.key.map((k) => `x.${k}`).join(", ") : "x::text";
+        const r = (await client.query<{ n: string; h: string | null }>(
+            `SELECT count(*) AS n, md5(string_agg(x::text, E'\\n' ORDER BY ${order})) AS h FROM ${t.name} x`,
+        )).rows[0]!;
+        out[t.name] = { rows: Number(r.n), md5: r.h ?? "" };
+    }
+    return out;
+}
+
+/** A move context of `slug` between two admin URLs (explicit-URL mode: no flip), progress collected in `events`. */
+export function moveContext(sourceUrl: string, targetUrl: string, slug: string, events: ProgressEvent[] = []): MoveContext {
+    return {
+        tenant: slug,
+        schema: tenantSchemaName(slug),
+        source: endpoint(sourceUrl),
+        target: endpoint(targetUrl),
+        ownerRole: tenantOwnerRoleName(slug),
+        runtimeRole: tenantRuntimeRoleName(slug),
+        targetPlacement: "instance",
+        maxPauseMs: 5000,
+        maxLagBytes: 1 << 20,
+        progress: (e) => events.push(e),
+    };
+}
+
+/**
+ * What prepare leaves for sync, without prepare itself (the sync tests prove sync alone): the tenant's roles and empty
+ * schema declared on the target as the placement would, the pre-data DDL from the source's real pg_dump loaded as the
+ * owner, and the move's state row.
+ */
+export async function preparedTarget(ctx: MoveContext): Promise<void> {
+    await createSharedTier(ctx.target.url);
+    await declareTenant(ctx.target.url, ctx.tenant);
+    // pg_dump reads the tenant's tables through the admin's membership in their owner, as prepare arranges.
+    await withClient(ctx.source.url, (c) => c.query(`GRANT ${ctx.ownerRole} TO CURRENT_USER`));
+    const sql = await dumpSchema(ctx.source, ctx.schema, "pre-data");
+    await withClient(ctx.target.url, async (c) => {
+        await c.query(`GRANT ${ctx.ownerRole} TO CURRENT_USER`);
+        await createState(c, { tenant: ctx.tenant, schema: ctx.schema, createdSchema: false, createdRoles: [], source: ctx.source.label, target: ctx.target.label });
+    });
+    await applyDdl(ctx.target, sql, ctx.ownerRole, ctx.schema);
 }

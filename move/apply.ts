@@ -1,0 +1,332 @@
+/**
+ * Continuous apply: reads the source's changes from the move's slot with `pg_logical_slot_peek_binary_changes`
+ * (pgoutput, protocol 1, the move's publication) and applies each source transaction in ONE target transaction that
+ * also records its end LSN as `applied_lsn`. Only then is the slot advanced, never past what the target holds: a kill
+ * at any moment leaves either a transaction applied and recorded (skipped when peeked again) or neither.
+ */
+import type { Client } from "pg";
+import { quoteIdent, tenantTables, type TenantTable } from "./catalog";
+import { connect } from "./connect";
+import { compareLsn, decodePgOutput, UNCHANGED_TOAST, type PgOutputMessage, type RelationColumn, type TupleValue } from "./pgoutput";
+import { readState, STATE_SCHEMA } from "./state";
+import { MoveError, type MoveContext } from "./types";
+
+/** Changes per peek: the peek ends at the first transaction boundary past it. */
+export const PEEK_CHANGES = 5_000;
+
+export interface ApplyResult {
+    /** The target's applied position afterwards. */
+    appliedLsn: string;
+    transactions: number;
+    rows: number;
+}
+
+interface Relation {
+    /** `format('%I.%I')` of the published relation (the partitioned parent with publish_via_partition_root). */
+    name: string;
+    columns: RelationColumn[];
+}
+
+interface SourceTxn {
+    commitLsn: string;
+    endLsn: string;
+    changes: PgOutputMessage[];
+}
+
+/** The catalog's name of a published relation (format('%I.%I'), keywords quoted as PostgreSQL does), else both parts quoted. */
+function relationName(tables: Map<string, TenantTable>, schema: string, name: string): string {
+    for (const t of tables.values()) if (t.schema === schema && t.table === name) return t.name;
+    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+/** The tenant's move slot and the position of the target, or a clear error when sync never created them. */
+async function moveOf(target: Client, tenant: string): Promise<{ slot: string; publication: string; applied: string }> {
+    const state = await readState(target, tenant);
+    if (!state) throw new MoveError(`tenant ${tenant} has no move prepared on the target: run --phase prepare first`, 1);
+    const applied = state.appliedLsn ?? state.consistentLsn;
+    if (!applied) throw new MoveError(`tenant ${tenant}: the initial copy has not finished: run --phase sync`, 1);
+    return { slot: state.slot, publication: state.publication, applied };
+}
+
+/**
+ * Peeks the slot up to `end` (a flushed source position): the transactions it returns, and whether they are all that
+ * commit before `end` (the peek was not cut short by {@link PEEK_CHANGES}).
+ */
+async function peek(source: Client, slot: string, publication: string, end: string, relations: Map<number, Relation>, tables: Map<string, TenantTable>): Promise<{ txns: SourceTxn[]; complete: boolean }> {
+    const { rows } = await source.query<{ data: Buffer }>(
+        `SELECT data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, $3, 'proto_version', '1', 'publication_names', $4)`,
+        [slot, end, PEEK_CHANGES, publication],
+    );
+    const txns: SourceTxn[] = [];
+    let current: SourceTxn | undefined;
+    for (const row of rows) {
+        const msg = decodePgOutput(row.data);
+        switch (msg.tag) {
+            case "begin":
+                current = { commitLsn: msg.finalLsn, endLsn: "", changes: [] };
+                break;
+            case "commit":
+                if (!current) throw new Error("pgoutput: commit without begin");
+                current.endLsn = msg.endLsn;
+                txns.push(current);
+                current = undefined;
+                break;
+            case "relation":
+                relations.set(msg.relationId, { name: relationName(tables, msg.schema, msg.name), columns: msg.columns });
+                break;
+            case "origin":
+            case "type":
+                break;
+            default:
+                if (!current) throw new Error(`pgoutput: ${msg.tag} outside a transaction`);
+                current.changes.push(msg);
+        }
+    }
+    return { txns, complete: rows.length < PEEK_CHANGES };
+}
+
+/** `$n` placeholders and values for a list of columns, from `from`. */
+class Params {
+    readonly values: (string | null)[] = [];
+    add(v: string | null): string {
+        this.values.push(v);
+        return `$${this.values.length}`;
+    }
+}
+
+/** The key columns and their values identifying a row (old key tuple, old full row, or the new row's key). */
+function identify(rel: Relation, key: TupleValue[] | undefined, old: TupleValue[] | undefined, fallback: TupleValue[] | undefined): { cols: string[]; values: (string | null)[]; full: boolean } {
+    if (old) {
+        const cols: string[] = [];
+        const values: (string | null)[] = [];
+        rel.columns.forEach((c, i) => {
+            const v = old[i];
+            if (v !== UNCHANGED_TOAST && v !== undefined) {
+                cols.push(c.name);
+                values.push(v);
+            }
+        });
+        return { cols, values, full: true };
+    }
+    const tuple = key ?? fallback;
+    if (!tuple) throw new Error(`${rel.name}: a change without key`);
+    const cols: string[] = [];
+    const values: (string | null)[] = [];
+    rel.columns.forEach((c, i) => {
+        if (!c.isKey) return;
+        const v = tuple[i];
+        if (v === UNCHANGED_TOAST || v === undefined) throw new Error(`${rel.name}: key column ${c.name} not sent`);
+        cols.push(c.name);
+        values.push(v);
+    });
+    if (cols.length === 0) throw new Error(`${rel.name}: UPDATE/DELETE of a table without primary key or replica identity`);
+    return { cols, values, full: false };
+}
+
+/**
+ * The row a change targets: by key, or (REPLICA IDENTITY FULL, no key) by every sent old value, one row of possibly
+ * several identical ones, as PostgreSQL's own apply worker does.
+ */
+function whereClause(relation: string, ident: { cols: string[]; values: (string | null)[]; full: boolean }, p: Params): string {
+    if (!ident.full) return ident.cols.map((c, i) => `${quoteIdent(c)} = ${p.add(ident.values[i]!)}`).join(" AND ");
+    const match = ident.cols.map((c, i) => `${quoteIdent(c)}::text IS NOT DISTINCT FROM ${p.add(ident.values[i]!)}`).join(" AND ");
+    return `(tableoid, ctid) = (SELECT tableoid, ctid FROM ${relation} WHERE ${match || "true"} LIMIT 1)`;
+}
+
+/** JSON array of the key columns' text values: the `touched` key verify.ts maps to chunks. */
+function keyText(rel: Relation, tuple: TupleValue[]): string | undefined {
+    const values = rel.columns.flatMap((c, i) => (c.isKey ? [tuple[i]] : []));
+    if (values.length === 0 || values.some((v) => v === UNCHANGED_TOAST || v === undefined)) return undefined;
+    return JSON.stringify(values);
+}
+
+/** Applies one change; returns the keys it touched. */
+async function applyChange(target: Client, msg: PgOutputMessage, relations: Map<number, Relation>, tables: Map<string, TenantTable>): Promise<string[][]> {
+    const relOf = (id: number): Relation => {
+        const rel = relations.get(id);
+        if (!rel) throw new Error(`pgoutput: change for unknown relation ${id}`);
+        return rel;
+    };
+    switch (msg.tag) {
+        case "insert": {
+            const rel = relOf(msg.relationId);
+            const p = new Params();
+            const cols: string[] = [];
+            const vals: string[] = [];
+            rel.columns.forEach((c, i) => {
+                const v = msg.newTuple[i];
+                if (v === UNCHANGED_TOAST || v === undefined) return;
+                cols.push(quoteIdent(c.name));
+                vals.push(p.add(v));
+            });
+            // Identity values come from the source: GENERATED ALWAYS columns take them only with OVERRIDING SYSTEM VALUE.
+            const overriding = tables.get(rel.name)?.columns.some((c) => c.identity === "a") ? " OVERRIDING SYSTEM VALUE" : "";
+            await target.query(`INSERT INTO ${rel.name} (${cols.join(", ")})${overriding} VALUES (${vals.join(", ")})`, p.values);
+            const k = keyText(rel, msg.newTuple);
+            return k ? [[rel.name, k]] : [];
+        }
+        case "update": {
+            const rel = relOf(msg.relationId);
+            const always = new Set(tables.get(rel.name)?.columns.filter((c) => c.identity === "a").map((c) => c.name));
+            const p = new Params();
+            const keyChanged = msg.key !== undefined || msg.old !== undefined;
+            const sets: string[] = [];
+            rel.columns.forEach((c, i) => {
+                const v = msg.newTuple[i];
+                // Unchanged TOAST values were not sent: writing them would overwrite the row's real value.
+                if (v === UNCHANGED_TOAST || v === undefined) return;
+                // An unchanged key needs no SET; a GENERATED ALWAYS identity accepts no new value (only DEFAULT) anyway.
+                if ((c.isKey && !keyChanged) || (always.has(c.name) && !(keyChanged && c.isKey))) return;
+                sets.push(`${quoteIdent(c.name)} = ${p.add(v)}`);
+            });
+            const ident = identify(rel, msg.key, msg.old, msg.newTuple);
+            const touched = [keyText(rel, msg.newTuple), msg.key ? keyText(rel, msg.key) : undefined].filter((k): k is string => !!k);
+            if (sets.length > 0) {
+                await target.query(`UPDATE ${rel.name} SET ${sets.join(", ")} WHERE ${whereClause(rel.name, ident, p)}`, p.values);
+            }
+            return touched.map((k) => [rel.name, k]);
+        }
+        case "delete": {
+            const rel = relOf(msg.relationId);
+            const p = new Params();
+            const ident = identify(rel, msg.key, msg.old, undefined);
+            // A row already gone (deleted by a cascade applied just before) is what the source has too.
+            await target.query(`DELETE FROM ${rel.name} WHERE ${whereClause(rel.name, ident, p)}`, p.values);
+            const k = msg.key ? keyText(rel, msg.key) : undefined;
+            return k ? [[rel.name, k]] : [];
+        }
+        case "truncate": {
+            const names = msg.relationIds.map((id) => relOf(id).name);
+            await target.query(`TRUNCATE ${names.join(", ")}${msg.restartIdentity ? " RESTART IDENTITY" : ""}${msg.cascade ? " CASCADE" : ""}`);
+            return [];
+        }
+        default:
+            return [];
+    }
+}
+
+/** Applies `txn` and records its end as applied (and its touched keys), in one target transaction. */
+async function applyTxn(target: Client, tenant: string, txn: SourceTxn, relations: Map<number, Relation>, tables: Map<string, TenantTable>, track: boolean): Promise<number> {
+    await target.query("BEGIN");
+    try {
+        const touched: string[][] = [];
+        for (const change of txn.changes) touched.push(...(await applyChange(target, change, relations, tables)));
+        if (track && touched.length) {
+            await target.query(
+                `INSERT INTO ${STATE_SCHEMA}.touched (tenant, table_name, key) SELECT $1, t, k FROM unnest($2::text[], $3::text[]) AS u(t, k)
+                 ON CONFLICT DO NOTHING`,
+                [tenant, touched.map((t) => t[0]), touched.map((t) => t[1])],
+            );
+        }
+        await target.query(`UPDATE ${STATE_SCHEMA}.moves SET applied_lsn = $2 WHERE tenant = $1`, [tenant, txn.endLsn]);
+        await target.query("COMMIT");
+    } catch (err) {
+        await target.query("ROLLBACK").catch(() => undefined);
+        throw new Error(`applying the source transaction committed at ${txn.commitLsn}: ${(err as Error).message}`);
+    }
+    return txn.changes.length;
+}
+
+/** Records a position reached without a transaction of ours (others' writes only), so the slot may advance past them. */
+async function recordIdlePosition(target: Client, tenant: string, lsn: string): Promise<void> {
+    await target.query(`UPDATE ${STATE_SCHEMA}.moves SET applied_lsn = $2 WHERE tenant = $1 AND (applied_lsn IS NULL OR applied_lsn < $2::pg_lsn)`, [tenant, lsn]);
+}
+
+/** Moves the slot's confirmed position to `lsn` when it is behind (never back: PostgreSQL refuses that). */
+async function advanceSlot(source: Client, slot: string, lsn: string): Promise<void> {
+    const { rows } = await source.query<{ confirmed: string | null }>("SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1", [slot]);
+    if (!rows[0]) throw new MoveError(`replication slot ${slot} is gone from the source: run --phase abort, then sync again`, 1);
+    if (compareLsn(rows[0].confirmed, lsn) >= 0) return;
+    await retryWhileActive(() => source.query("SELECT pg_replication_slot_advance($1, $2::pg_lsn)", [slot, lsn]));
+}
+
+/** A slot held by another session (a killed run's backend still finishing a peek) frees itself within seconds. */
+export async function retryWhileActive<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            return await fn();
+        } catch (err) {
+            if (!/is active for PID/.test((err as Error).message) || Date.now() > deadline) throw err;
+            await new Promise((r) => setTimeout(r, 200));
+        }
+    }
+}
+
+export interface ApplyOptions {
+    /** Apply only the transactions committing before this source LSN (the baseline); default: everything flushed now. */
+    upTo?: string;
+    /** Record the keys touched by transactions committing at or after this LSN in `tenancy_move.touched`. */
+    trackFrom?: string;
+}
+
+/**
+ * Applies every pending source transaction (up to `upTo`), each in one target transaction with its end LSN, then
+ * advances the slot to what the target recorded. Re-running after a kill skips what the target already holds.
+ */
+export async function applyPending(ctx: Pick<MoveContext, "tenant" | "schema" | "source" | "target">, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    const source = await connect(ctx.source);
+    const target = await connect(ctx.target);
+    try {
+        return await applyWith(source, target, ctx.tenant, ctx.schema, opts);
+    } finally {
+        await source.end().catch(() => undefined);
+        await target.end().catch(() => undefined);
+    }
+}
+
+/** {@link applyPending} on open admin connections (session settings of connect.ts on both). */
+export async function applyWith(source: Client, target: Client, tenant: string, schema: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    const move = await moveOf(target, tenant);
+    let applied = move.applied;
+    const tables = new Map((await tenantTables(target, schema)).map((t) => [t.name, t]));
+    const relations = new Map<number, Relation>();
+    let transactions = 0;
+    let rows = 0;
+    const flushed = (await source.query<{ lsn: string }>("SELECT pg_current_wal_flush_lsn()::text AS lsn")).rows[0]!.lsn;
+    const end = opts.upTo && compareLsn(opts.upTo, flushed) < 0 ? opts.upTo : flushed;
+    for (;;) {
+        const { txns, complete } = await retryWhileActive(() => peek(source, move.slot, move.publication, end, relations, tables));
+        for (const txn of txns) {
+            if (compareLsn(txn.endLsn, applied) <= 0) continue; // applied before a kill, slot not yet advanced
+            const track = opts.trackFrom !== undefined && compareLsn(txn.commitLsn, opts.trackFrom) >= 0;
+            rows += await applyTxn(target, tenant, txn, relations, tables, track);
+            applied = txn.endLsn;
+            transactions++;
+        }
+        if (complete) {
+            // Everything of ours committing before `end` is applied: the target may claim `end` and the slot move there.
+            if (compareLsn(end, applied) > 0) {
+                await recordIdlePosition(target, tenant, end);
+                applied = end;
+            }
+            await advanceSlot(source, move.slot, applied);
+            break;
+        }
+        await advanceSlot(source, move.slot, applied);
+    }
+    return { appliedLsn: applied, transactions, rows };
+}
+
+/** Source WAL not yet applied: from the slot's confirmed position (or the target's applied one, if further) to now. */
+export async function lagBytes(ctx: Pick<MoveContext, "tenant" | "source" | "target">): Promise<number> {
+    const source = await connect(ctx.source);
+    const target = await connect(ctx.target);
+    try {
+        return await lagWith(source, target, ctx.tenant);
+    } finally {
+        await source.end().catch(() => undefined);
+        await target.end().catch(() => undefined);
+    }
+}
+
+export async function lagWith(source: Client, target: Client, tenant: string): Promise<number> {
+    const move = await moveOf(target, tenant);
+    const { rows } = await source.query<{ lag: string | null }>(
+        `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), greatest(confirmed_flush_lsn, $2::pg_lsn))::bigint AS lag
+           FROM pg_replication_slots WHERE slot_name = $1`,
+        [move.slot, move.applied],
+    );
+    if (!rows[0]) throw new MoveError(`replication slot ${move.slot} is gone from the source: run --phase abort, then sync again`, 1);
+    return Math.max(0, Number(rows[0].lag ?? 0));
+}

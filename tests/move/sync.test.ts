@@ -1,0 +1,140 @@
+/**
+ * `--phase sync` (move/sync.ts, copy.ts, apply.ts) and `--phase abort` (abort.ts) on two real PostgreSQL 15 servers,
+ * as their non-superuser admins: a shared-tier tenant with every kind of column the fixture has is copied and kept in
+ * sync while its app writes; another tenant on the same source keeps working and is untouched.
+ */
+import type { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { abort } from "../../move/abort";
+import { applyPending, lagBytes } from "../../move/apply";
+import { connect, endpoint } from "../../move/connect";
+import { readState } from "../../move/state";
+import { sync } from "../../move/sync";
+import type { MoveContext, ProgressEvent } from "../../move/types";
+import { startPg15, type Pg15Server } from "../support/pg15";
+import { createTenant, lostWrites, moveContext, preparedTarget, tableDigests, writer } from "./fixture";
+
+describe("sync: initial copy and continuous apply between two PostgreSQL 15 servers", () => {
+    let source: Pg15Server;
+    let target: Pg15Server;
+    let ctx: MoveContext;
+    const events: ProgressEvent[] = [];
+
+    beforeAll(async () => {
+        [source, target] = await Promise.all([startPg15(), startPg15()]);
+        await createTenant(source.adminUrl(), "acme", { scale: 0.05 });
+        await createTenant(source.adminUrl(), "other", { scale: 0.01 });
+        ctx = moveContext(source.adminUrl(), target.adminUrl(), "acme", events);
+        await preparedTarget(ctx);
+    }, 90_000);
+
+    afterAll(async () => {
+        await Promise.all([source?.stop(), target?.stop()]);
+    });
+
+    async function sides<T>(fn: (s: Client, t: Client) => Promise<T>): Promise<T> {
+        const s = await connect(ctx.source);
+        const t = await connect(ctx.target);
+        try {
+            return await fn(s, t);
+        } finally {
+            await s.end();
+            await t.end();
+        }
+    }
+
+    it("copies and keeps applying while the app writes: identical tables, every acknowledged write, the other tenant untouched", async () => {
+        const otherBefore = await asSuperuser(source, (s) => tableDigests(s, "t_other"));
+        const app = writer(createTenantUrl(source, "acme"));
+        const otherApp = writer(createTenantUrl(source, "other"));
+        await new Promise((r) => setTimeout(r, 300));
+
+        const result = await sync(ctx, { untilLagBytes: 256 * 1024 });
+        expect(result.copied).toBe(true);
+        expect(result.tables.map((t) => t.table)).toEqual(["t_acme.customers", "t_acme.documents", "t_acme.events", "t_acme.order_items", "t_acme.orders", "t_acme.products"]);
+        expect(events.some((e) => e.kind === "table" && e.done && e.table === "t_acme.order_items" && e.rows >= 5000)).toBe(true);
+
+        // Apply keeps up with the writes going on, then catches up once they stop.
+        for (let i = 0; i < 3; i++) {
+            await new Promise((r) => setTimeout(r, 300));
+            await applyPending(ctx);
+        }
+        const report = await app.stop();
+        const otherReport = await otherApp.stop();
+        expect(report.acknowledged).toBeGreaterThan(50);
+        expect(report.errors).toEqual([]);
+        expect(otherReport.acknowledged).toBeGreaterThan(50);
+        expect(otherReport.errors).toEqual([]);
+        const last = await applyPending(ctx);
+        expect(await lagBytes(ctx)).toBeLessThan(64 * 1024);
+
+        await sides(async (s, t) => {
+            const [src, dst] = [await tableDigests(s, "t_acme"), await tableDigests(t, "t_acme")];
+            expect(Object.keys(src)).toHaveLength(6);
+            expect(dst).toEqual(src);
+            expect(src["t_acme.events"]!.rows).toBeGreaterThan(1500);
+            expect(await lostWrites(t, "t_acme", report)).toEqual([]);
+            // Rows routed into partitions on the target; the generated column computed there, never copied.
+            const parts = (await t.query("SELECT tableoid::regclass::text AS p, count(*)::int AS n FROM t_acme.events GROUP BY 1 ORDER BY 1")).rows;
+            expect(parts.map((r) => r["p"])).toEqual(["t_acme.events_2024_01", "t_acme.events_2024_02", "t_acme.events_later"]);
+            const cents = (await t.query("SELECT count(*)::int AS n FROM t_acme.orders WHERE total_cents IS DISTINCT FROM (total * 100)::bigint")).rows[0]!["n"];
+            expect(cents).toBe(0);
+            // TOASTed bodies unchanged by the writer's updates of other columns are intact.
+            const bodies = (await t.query("SELECT count(*)::int AS n FROM t_acme.documents WHERE length(body) = 6400")).rows[0]!["n"];
+            expect(bodies).toBe(src["t_acme.documents"]!.rows);
+            // The other tenant: its own writes on the source went on; nothing of it reached the target.
+            const otherAfter = await asSuperuser(source, (c) => tableDigests(c, "t_other"));
+            expect(otherAfter["t_other.orders"]!.rows).toBeGreaterThan(otherBefore["t_other.orders"]!.rows);
+            expect((await t.query("SELECT 1 FROM pg_namespace WHERE nspname = 't_other'")).rowCount).toBe(0);
+            // The slot's confirmed position follows what the target recorded.
+            const state = (await readState(t, "acme"))!;
+            expect(state.phase).toBe("synced");
+            expect(state.appliedLsn).toBe(last.appliedLsn);
+            const slot = (await s.query("SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = 'tenancy_move_acme'")).rows[0]!;
+            expect(slot["c"]).toBe(last.appliedLsn);
+        });
+    }, 60_000);
+
+    it("a second sync resumes without copying again; abort then removes slot, publication, target objects and state, source untouched", async () => {
+        await sides((s) => s.query("UPDATE t_acme.documents SET revision = revision + 1 WHERE id = 1"));
+        const again = await sync(ctx, { untilLagBytes: 256 * 1024 });
+        expect(again.copied).toBe(false);
+        await applyPending(ctx);
+        await sides(async (s, t) => expect(await tableDigests(t, "t_acme")).toEqual(await tableDigests(s, "t_acme")));
+
+        const sourceBefore = await sides((s) => tableDigests(s, "t_acme"));
+        const result = await abort(ctx);
+        expect(result.droppedSlot).toBe(true);
+        expect(result.droppedPublication).toBe(true);
+        await sides(async (s, t) => {
+            expect((await s.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'tenancy_move_acme'")).rowCount).toBe(0);
+            expect((await s.query("SELECT 1 FROM pg_publication WHERE pubname = 'tenancy_move_acme'")).rowCount).toBe(0);
+            expect(await tableDigests(s, "t_acme")).toEqual(sourceBefore);
+            // The schema the placement declared stays, empty; the state is gone.
+            expect((await t.query("SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 't_acme'")).rows[0]!["n"]).toBe(0);
+            expect((await t.query("SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 't_acme'")).rowCount).toBe(0);
+            expect((await t.query("SELECT 1 FROM pg_namespace WHERE nspname = 't_acme'")).rowCount).toBe(1);
+            expect(await readState(t, "acme")).toBeUndefined();
+        });
+        // The source stays writable for the app.
+        const app = writer(createTenantUrl(source, "acme"));
+        await new Promise((r) => setTimeout(r, 200));
+        const report = await app.stop();
+        expect(report.errors).toEqual([]);
+        expect(report.acknowledged).toBeGreaterThan(0);
+    }, 60_000);
+});
+
+/** The other tenant is read as the superuser: the admin is (rightly) no member of its owner role. */
+async function asSuperuser<T>(server: Pg15Server, fn: (c: Client) => Promise<T>): Promise<T> {
+    const c = await connect(endpoint(server.superuserUrl()));
+    try {
+        return await fn(c);
+    } finally {
+        await c.end();
+    }
+}
+
+function createTenantUrl(server: Pg15Server, slug: string): string {
+    return server.url(`t_${slug}_app`, "fixture-password");
+}
