@@ -33,6 +33,8 @@ export interface CredentialsSecretOptions {
     parent: pulumi.Resource;
     protect: boolean;
     aliases?: (logicalName: string) => pulumi.Input<pulumi.Alias>[];
+    /** Days a deleted secret can be restored. Defaults to {@link secretRecoveryWindowDays} of `protect`. */
+    recoveryWindowInDays?: number;
 }
 
 export function credentialsSecret(name: string, args: CredentialsSecretArgs, opts: CredentialsSecretOptions): aws.secretsmanager.Secret {
@@ -52,7 +54,7 @@ export function credentialsSecretWithVersion(
             namePrefix: `${args.secretName}-`,
             description: args.description,
             kmsKeyId: args.kmsKeyId,
-            recoveryWindowInDays: secretRecoveryWindowDays(opts.protect),
+            recoveryWindowInDays: opts.recoveryWindowInDays ?? secretRecoveryWindowDays(opts.protect),
             tags: args.tags,
             ...(region ? { region } : {}),
         },

@@ -69,6 +69,11 @@ export interface DatabaseInstanceArgs {
     logRetentionDays: number;
     /** Tags of every taggable child. */
     tags: Record<string, string>;
+    /**
+     * The instance is a finished move's source, to be deleted when the move is retired: no Pulumi `protect`, no RDS
+     * deletion protection; the final snapshot and retained backups stay as `protect` says. Defaults to false.
+     */
+    retiring?: boolean;
 }
 
 /**
@@ -149,7 +154,8 @@ export class DatabaseInstance extends pulumi.ComponentResource {
         super("tenancy:database:DatabaseInstance", name, {}, opts);
 
         const { region, tags } = args;
-        const stateful = { parent: this, protect: args.protect };
+        const retiring = args.retiring ?? false;
+        const stateful = { parent: this, protect: args.protect && !retiring };
 
         const subnetGroup = new aws.rds.SubnetGroup(
             `${name}-subnets`,
@@ -247,7 +253,7 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                 caCertIdentifier: "rds-ca-rsa2048-g1",
                 backupRetentionPeriod: args.backupRetentionDays,
                 copyTagsToSnapshot: true,
-                deletionProtection: args.protect,
+                deletionProtection: args.protect && !retiring,
                 skipFinalSnapshot: !args.protect,
                 finalSnapshotIdentifier: pulumi.interpolate`${args.identifier}-final-${snapshotSuffix.hex}`,
                 deleteAutomatedBackups: !args.protect,

@@ -39,6 +39,20 @@ export interface DedicatedInstanceArgs {
     containerPort: number;
     healthCheckPath: string;
     tags: Record<string, string>;
+    /** The placement's label (tenants/moves.ts), part of the secrets' names. Defaults to "". */
+    label?: string;
+    /**
+     * The placement is a finished move's source (its verified receipt is committed): roles NOLOGIN, the service at zero
+     * behind the maintenance page, nothing protected in Pulumi, no deletion protection (final snapshot, retained
+     * backups and the key stay), no DNS records. Defaults to false.
+     */
+    retiring?: boolean;
+    /**
+     * The Route 53 records of the tenant's in-zone host names. Declared by default; not for a move's target before its
+     * cutover (the move's flip writes them, then the program takes them over). `allowOverwrite` takes over the records
+     * the flip wrote; `aliases` names each record's former resource (the source placement's), so it is not deleted.
+     */
+    dns?: { declare: boolean; allowOverwrite?: boolean; aliases?: (host: string) => pulumi.Input<pulumi.Alias>[] };
 }
 
 /**
@@ -59,7 +73,11 @@ export class DedicatedInstance extends pulumi.ComponentResource {
     readonly service?: AppService;
 
     constructor(name: string, args: DedicatedInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { tenant, protect, tags } = args;
+        const retiring = args.retiring ?? false;
+        // A retiring source serves no one: its service scales to zero behind the maintenance page, as a suspended tenant's.
+        const tenant: Tenant = retiring && args.tenant.status === "active" ? { ...args.tenant, status: "suspended" } : args.tenant;
+        const { tags } = args;
+        const protect = args.protect && !retiring;
         // Checked before anything is registered, so a bad tenant never leaves a half-built component.
         if (!tenant.network) throw new Error(`dedicated tenant ${tenant.slug} has no network.cidr`);
         // The default certificate holds the names we validate; each customer domain has its own, attached once verified.
@@ -97,7 +115,8 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             maxAllocatedStorageGb: args.size.maxAllocatedStorageGb,
             multiAz: ha,
             backupRetentionDays: tenant.database.backupRetentionDays,
-            protect,
+            protect: args.protect,
+            retiring,
             databaseName: "app",
             masterUsername: "tenancy_admin",
             logRetentionDays: args.logRetentionDays,
@@ -120,8 +139,10 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             },
             kmsKeyArn: this.key.arn,
             logRetentionDays: args.logRetentionDays,
-            protect,
+            protect: args.protect,
             tags,
+            label: args.label ?? "",
+            retiring,
         }, child);
 
         if (tenant.status === "offboarded") {
@@ -204,13 +225,15 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             description: "PostgreSQL from the tenant app",
             tags,
         }, child);
-        for (const host of dnsNamesInZone(tenant.hostnames, args.domain)) {
+        const dns = args.dns ?? { declare: true };
+        for (const host of dns.declare && !retiring ? dnsNamesInZone(tenant.hostnames, args.domain) : []) {
             new aws.route53.Record(`${name}-dns-${host}`, {
                 zoneId: args.hostedZoneId,
                 name: host,
                 type: "A",
                 aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }],
-            }, child);
+                ...(dns.allowOverwrite ? { allowOverwrite: true } : {}),
+            }, { parent: this, ...(dns.aliases ? { aliases: dns.aliases(host) } : {}) });
         }
         this.registerOutputs({ databaseAddress: this.database.address, loadBalancerDnsName: this.loadBalancer.dnsName });
     }

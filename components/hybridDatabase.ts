@@ -36,6 +36,7 @@ export function hybridInstanceArgs(args: HybridDatabaseArgs, kmsKeyArn: pulumi.I
         masterUsername: HYBRID_MASTER_USERNAME,
         logRetentionDays: args.logRetentionDays,
         tags: args.tags,
+        retiring: args.retiring ?? false,
     };
 }
 
@@ -66,6 +67,13 @@ export interface HybridDatabaseArgs {
     logRetentionDays: number;
     /** Tags of every taggable child; the caller includes the tenant's ownership tags. */
     tags: Record<string, string>;
+    /** The placement's label (tenants/moves.ts), part of the secrets' names. Defaults to "". */
+    label?: string;
+    /**
+     * The instance is a finished move's source (its verified receipt is committed): roles NOLOGIN, nothing protected in
+     * Pulumi, no deletion protection; the final snapshot, retained backups and the key (retained on delete) stay. Defaults to false.
+     */
+    retiring?: boolean;
 }
 
 /**
@@ -102,7 +110,7 @@ export class HybridDatabase extends pulumi.ComponentResource {
 
         this.key = new EncryptionKey(
             `${name}-key`,
-            { description: `tenancy ${args.stack}: database of hybrid tenant ${tenant.slug}`, tags: args.tags, protect: args.protect },
+            { description: `tenancy ${args.stack}: database of hybrid tenant ${tenant.slug}`, tags: args.tags, protect: args.protect && !args.retiring },
             { parent: this },
         );
         this.database = new DatabaseInstance(`${name}-db`, hybridInstanceArgs(args, this.key.arn), { parent: this });
@@ -123,6 +131,8 @@ export class HybridDatabase extends pulumi.ComponentResource {
             logRetentionDays: args.logRetentionDays,
             protect: args.protect,
             tags: args.tags,
+            label: args.label ?? "",
+            retiring: args.retiring ?? false,
         }, { parent: this });
 
         this.keyArn = this.key.arn;

@@ -28,12 +28,19 @@ export const TENANTS_GROUP_ROLE = "tenancy_tenants";
 export const REPORTING_ROLE = "tenancy_reporting";
 
 /**
- * Secrets Manager name stem of a tenant's credentials, e.g. `tenancy/prod/acme/db-runtime`. Secrets get it as a
+ * Secrets Manager name stem of a tenant's credentials, e.g. `tenancy/prod/acme/db-runtime` (a moved tenant's placement
+ * `tenancy/prod/acme/hybrid/db-runtime`). Secrets get it as a
  * `namePrefix` (AWS appends `-<unique>`): a re-created secret (tier move shared → hybrid → shared, dev rebuild) never
  * collides with its predecessor still waiting out its recovery window. Policies match it as `<stem>-*`.
  */
-export function tenantSecretName(stack: string, slug: string, purpose: string): string {
-    return `tenancy/${stack}/${slug}/${purpose}`;
+export function tenantSecretName(stack: string, slug: string, purpose: string, label = ""): string {
+    // A move's target carries its placement's label: both placements' secrets exist at once (tenants/moves.ts).
+    return label ? `tenancy/${stack}/${slug}/${label}/${purpose}` : `tenancy/${stack}/${slug}/${purpose}`;
+}
+
+/** Suffix of a name for a placement's label: "" for a tenant that never moved, `-<label>` otherwise. */
+export function labelSuffix(label: string | undefined): string {
+    return label ? `-${label}` : "";
 }
 
 /** Days a deleted secret can be restored: 30 (the maximum) where data is protected; 0 (deleted at once) elsewhere. */

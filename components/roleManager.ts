@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Tenant } from "../tenants/registry";
 import { credentialsSecretWithVersion } from "./credentialsSecret";
-import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
+import { secretRecoveryWindowDays, tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
 import { configSha256, ROLE_MANAGER_ENV, type RoleManagerConfig, type RoleManagerEvent } from "./roleManager/contract";
 
 /** The role manager's Lambda code: handler.ts bundled with pg (`npm run build:role-manager`), relative to the project. */
@@ -59,6 +59,14 @@ export interface RoleManagerArgs {
     protect: boolean;
     /** Tags of every taggable child; the caller includes the tenant's ownership tags. */
     tags: Record<string, string>;
+    /** The placement's label (tenants/moves.ts), part of the secrets' names: "" for a tenant that never moved. Defaults to "". */
+    label?: string;
+    /**
+     * The instance is a finished move's source (its verified receipt is committed): the roles lose LOGIN (as for a
+     * suspended tenant) and the passwords and secrets are not protected in Pulumi; the secrets keep the stack's recovery
+     * window. Defaults to false.
+     */
+    retiring?: boolean;
 }
 
 /**
@@ -95,7 +103,8 @@ export class RoleManager extends pulumi.ComponentResource {
         super("tenancy:database:RoleManager", name, {}, opts);
         const { tenant, region, tags, database } = args;
         const child = { parent: this };
-        const stateful = { parent: this, protect: args.protect };
+        const retiring = args.retiring ?? false;
+        const stateful = { parent: this, protect: args.protect && !retiring };
         const regional = region ? { region } : {};
         const effectiveRegion = region ?? aws.getRegionOutput({}, child).region;
         const account = aws.getCallerIdentityOutput({}, child).accountId;
@@ -108,7 +117,7 @@ export class RoleManager extends pulumi.ComponentResource {
         const credentials = (purpose: "db-owner" | "db-runtime", username: string) => {
             const password = new random.RandomPassword(`${name}-${purpose}-password`, { length: 40, special: false }, stateful);
             return credentialsSecretWithVersion(`${name}-${purpose}`, {
-                secretName: tenantSecretName(args.stack, tenant.slug, purpose),
+                secretName: tenantSecretName(args.stack, tenant.slug, purpose, args.label),
                 description: `${purpose === "db-runtime" ? "Runtime" : "Migration (schema owner)"} credentials of tenant ${tenant.slug} on its own instance`,
                 kmsKeyId: args.kmsKeyArn,
                 tags,
@@ -119,7 +128,7 @@ export class RoleManager extends pulumi.ComponentResource {
                 password: password.result,
                 schema: this.schemaName,
                 region,
-            }, stateful);
+            }, { ...stateful, recoveryWindowInDays: secretRecoveryWindowDays(args.protect) });
         };
         const owner = credentials("db-owner", this.ownerRoleName);
         const runtime = credentials("db-runtime", this.runtimeRoleName);
@@ -218,7 +227,8 @@ export class RoleManager extends pulumi.ComponentResource {
         // Only what varies per run. The handler does not read the rest: a new password, new code or a new configuration
         // changes the input, which re-runs the function.
         const event: { [K in keyof RoleManagerEvent]-?: pulumi.Input<RoleManagerEvent[K]> } = {
-            status: tenant.status,
+            // A retiring source's roles lose LOGIN and their sessions, as a suspended tenant's do.
+            status: retiring ? "suspended" : tenant.status,
             secretVersions: pulumi.output({ owner: owner.version.versionId, runtime: runtime.version.versionId }),
             handlerSha256: fn.codeSha256,
             configSha256: pulumi.all(variables).apply(configSha256),

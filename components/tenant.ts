@@ -2,14 +2,17 @@ import * as aws from "@pulumi/aws";
 import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { SizePreset } from "../stacks/config";
-import type { Tenant } from "../tenants/registry";
+import type { Placement, Tenant } from "../tenants/registry";
+import { samePlacement } from "../tenants/moves";
 import { DedicatedInstance } from "./dedicatedInstance";
 import { coveredByZoneWildcard, tenantCertificates, type TenantCertificates } from "../tenants/certificates";
 import { listenerCertificates, type ExternalValidationRecord, type ListenerCertificateSpec } from "./certificate";
 import { dnsNamesInZone } from "./dns";
-import { HybridDatabase } from "./hybridDatabase";
+import { HYBRID_DATABASE_NAME, HybridDatabase } from "./hybridDatabase";
 import { maintenanceResponse } from "./loadBalancer";
-import { tenantParameterName } from "./naming";
+import { MoveAccess, type MoveAccessArgs } from "./moveAccess";
+import { labelSuffix, tenantParameterName } from "./naming";
+import { subnetLayout } from "./network";
 import { ownershipTags } from "./tags";
 import { TenantDatabase } from "./tenantDatabase";
 
@@ -34,6 +37,12 @@ export interface TenantEnvironment {
     logRetentionDays: number;
     /** The app's container port and health check path (a dedicated tenant's own service). */
     app: { containerPort: number; healthCheckPath: string };
+    /** The environment's region: the registry parameter's, the cells', the hybrid instances'. */
+    region: string;
+    /** The shared VPC's block and AZ count: where the deploy runner runs (a move's network path). */
+    sharedVpc: { cidr: string; availabilityZones: number };
+    /** A move's source placement: its size preset (hybrid, dedicated) and its region's AZ IDs (dedicated). */
+    moveSource?: { size?: SizePreset; availabilityZoneIds: string[] };
 }
 
 /**
@@ -55,6 +64,10 @@ export interface PlatformRefs {
     repositoryUrl: pulumi.Input<string>;
     /** The platform's KMS key: encrypts shared tenants' credentials secrets. */
     keyArn: pulumi.Input<string>;
+    /** The deploy runner's security group: a move's data engine runs there (MoveAccess). Needed while a move is declared. */
+    deployRunnerSecurityGroupId?: pulumi.Input<string>;
+    /** Route tables of the shared VPC's private subnets (the runner's): a dedicated placement's peering routes. Needed while a move is declared. */
+    privateRouteTableIds?: pulumi.Input<string>[];
 }
 
 /**
@@ -74,10 +87,17 @@ export interface CellRefs {
     provider: postgresql.Provider;
     /** What the tenant's SQL must wait for in the same stack (the cell's writer and hardening). Defaults to none. */
     ready?: pulumi.Input<pulumi.Resource>[];
+    /** The cell's admin (master) secret: what a move's data engine logs in with. Needed while a move is declared. */
+    adminSecretArn?: pulumi.Input<string>;
+    /** The master user when the cell's admins log in with IAM tokens (`adminAuth: iam`); absent with passwords. */
+    iamUser?: string;
 }
 
 export interface TenantResourcesArgs {
-    /** The validated tenant (tenants/registry.ts): its tier, status, host names, domains, sizes and tags decide what is built. */
+    /**
+     * The validated tenant (tenants/registry.ts): its tier, status, host names, domains, sizes and tags decide what is
+     * built; its `move` adds the source placement, its `label` and `receipt` name and wire both.
+     */
     tenant: Tenant;
     /** The facts of its environment it uses. */
     environment: TenantEnvironment;
@@ -85,6 +105,8 @@ export interface TenantResourcesArgs {
     platform: PlatformRefs;
     /** The cell of a shared tenant; required for shared tenants, ignored for others. */
     cell?: CellRefs;
+    /** The cell of a moving tenant's shared source (`move.from`); required for such a move, ignored otherwise. */
+    sourceCell?: CellRefs;
     /** Priority of the tenant's maintenance rule on the shared ALB listener (suspended shared and hybrid tenants). */
     listenerPriority: number;
 }
@@ -109,15 +131,98 @@ export interface TenantSummary {
     loadBalancerDnsName?: pulumi.Output<string>;
 }
 
+/** One side of a declared move, as the stack exports it (`moves.<slug>.from`/`.to`): where its admin logs in, never a password. */
+export interface MoveEndpointOutput {
+    tier: Placement["tier"];
+    cell?: string;
+    region: string;
+    label: string;
+    host: string;
+    port: number;
+    /** The application database holding the tenant's schema `t_<slug>`. */
+    database: string;
+    /** The admin's JSON `{ username, password }`: a cell's admin secret, an instance's RDS-managed master secret. */
+    adminSecretArn: string;
+    /** Cells with `adminAuth: iam`: the master user, who logs in with an IAM token instead. */
+    iamUser?: string;
+}
+
+/** A Route 53 record the move's flip UPSERTs (moves to or from a dedicated placement). */
+export interface MoveDnsRecord {
+    zoneId: string;
+    name: string;
+    type: "A";
+    alias: { name: string; zoneId: string; evaluateTargetHealth: boolean };
+}
+
+/** The stack output `moves.<slug>`, read by `npm run move -- --env` (move/environment.ts). */
+export interface MoveOutput {
+    from: MoveEndpointOutput;
+    to: MoveEndpointOutput;
+    cutover: {
+        /** The registry parameter, and the exact value the program declares for it once this move's receipt is committed. */
+        parameter: { name: string; region: string; value: string };
+        /** The records to UPSERT at cutover; none for moves between shared and hybrid placements. */
+        dns: MoveDnsRecord[];
+    };
+    /** IAM policy (JSON) the deploy runner needs during the move: read both admin secrets (README "Moving a tenant"). */
+    runnerPolicy: string;
+}
+
+/** What a placement gives the tenant: its record's database facts, its admin's, and what a move's network path needs. */
+interface BuiltPlacement {
+    database: pulumi.Output<{ host: string; port: number; name: string; schema?: string }>;
+    secretArn: pulumi.Output<string>;
+    endpoint: { [K in keyof MoveEndpointOutput]: pulumi.Input<MoveEndpointOutput[K]> };
+    adminSecret: MoveAccessArgs["adminSecrets"][number];
+    hybrid?: MoveAccessArgs["hybrid"];
+    dedicated?: MoveAccessArgs["dedicated"];
+    /** A dedicated placement's own load balancer (absent when offboarded). */
+    loadBalancer?: { dnsName: pulumi.Output<string>; zoneId: pulumi.Output<string>; validationRecords: pulumi.Output<ExternalValidationRecord[]> };
+}
+
+/** The tenant as one of its placements sees it: that placement's tier, cell, region, size, network and label. */
+function placedTenant(tenant: Tenant, p: Placement): Tenant {
+    const { move: _move, receipt: _receipt, cell: _cell, size: _size, network: _network, label: _label, ...rest } = tenant;
+    return {
+        ...rest,
+        tier: p.tier,
+        region: p.region,
+        ...(p.cell !== undefined ? { cell: p.cell } : {}),
+        ...(p.size !== undefined ? { size: p.size } : {}),
+        ...(p.network ? { network: p.network } : {}),
+        ...(p.label ? { label: p.label } : {}),
+    };
+}
+
+/** The tenant's own placement (what its file states). */
+export function currentPlacement(tenant: Tenant): Placement {
+    return {
+        tier: tenant.tier,
+        region: tenant.region,
+        ...(tenant.cell !== undefined ? { cell: tenant.cell } : {}),
+        ...(tenant.size !== undefined ? { size: tenant.size } : {}),
+        ...(tenant.network ? { network: tenant.network } : {}),
+        label: tenant.label ?? "",
+    };
+}
+
 /**
  * Everything one tenant owns, under one parent so its URNs name it: its placement (a schema on the shared cluster,
  * a hybrid instance, or a dedicated stack), its DNS, and its record in the runtime registry the shared app reads.
+ *
+ * While a move is declared (`tenant.move`) it owns two placements: the source exactly as it was (same names, still
+ * served) and the target, built with its label; the registry record points at the source (the move's flip changes it,
+ * so its value is ignored) until this move's verified receipt is committed, then at the target, and the source's
+ * roles lose LOGIN and its protection so that removing `move:` retires it. `move` is the stack's `moves.<slug>`.
  */
 export class TenantResources extends pulumi.ComponentResource {
     readonly summary: TenantSummary;
+    /** The declared move's cutover spec and both placements' admin facts; absent without a move. */
+    readonly move?: pulumi.Output<MoveOutput>;
 
     constructor(name: string, args: TenantResourcesArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { tenant, environment: env, platform, cell } = args;
+        const { tenant, environment: env, platform } = args;
         const served = tenant.status !== "offboarded";
         const certificates = tenantCertificates({
             dedicated: tenant.tier === "dedicated", hostname: tenant.hostnames[0]!, customDomains: tenant.customDomains, zoneDomain: env.domain,
@@ -126,87 +231,61 @@ export class TenantResources extends pulumi.ComponentResource {
         if (served && certificates.unfit.length) {
             throw new Error(`tenant ${tenant.slug}: no certificate can carry ${certificates.unfit.join(", ")} (ACM main names are at most 64 characters)`);
         }
-        if (tenant.tier === "shared" && !cell) throw new Error(`tenant ${tenant.slug}: a shared tenant needs its cell (args.cell)`);
+        if (tenant.tier === "shared" && !args.cell) throw new Error(`tenant ${tenant.slug}: a shared tenant needs its cell (args.cell)`);
         if (tenant.tier !== "shared" && !env.size) throw new Error(`tenant ${tenant.slug}: a ${tenant.tier} tenant needs its size preset (args.environment.size)`);
+        const move = tenant.move;
+        if (move) {
+            const missing = [
+                ...(move.from.tier === "shared" && !args.sourceCell ? ["args.sourceCell (the source's cell)"] : []),
+                ...(move.from.tier !== "shared" && !env.moveSource?.size ? ["args.environment.moveSource.size (the source's size preset)"] : []),
+                ...(platform.deployRunnerSecurityGroupId === undefined || !platform.privateRouteTableIds ? ["args.platform.deployRunnerSecurityGroupId and privateRouteTableIds"] : []),
+                ...[args.cell, args.sourceCell].filter((c) => c && c.adminSecretArn === undefined).map(() => "the cell's adminSecretArn"),
+            ];
+            if (missing.length) throw new Error(`tenant ${tenant.slug}: a move from ${move.from.tier} needs ${missing.join(", ")}`);
+        }
         super("tenancy:tenant:Tenant", name, {}, opts);
         const tags = ownershipTags({ stack: env.stack, tier: tenant.tier, tenant: tenant.slug, extra: tenant.tags });
         const child = { parent: this };
-        const common = { stack: env.stack, protect: env.protect, tags };
+        const cutover = move?.cutover ?? false;
+        const current = currentPlacement(tenant);
+        const receipt = tenant.receipt;
+        // The tenant moved here (this move's receipt, or a retired move's): records the program takes over from the source.
+        const arrivedFrom = move ? (cutover ? move.from.tier : undefined)
+            : receipt?.verified && samePlacement(receipt.to, current) ? receipt.from.tier : undefined;
 
-        let database: TenantSummary["database"];
-        let secretArn: pulumi.Output<string>;
-        let validationRecords: pulumi.Output<ExternalValidationRecord[]> = pulumi.output([]);
-        let loadBalancerDnsName: pulumi.Output<string> | undefined;
-        if (tenant.tier === "shared") {
-            const db = new TenantDatabase(`${name}-db`, {
-                ...common,
-                tenant,
-                databaseName: cell!.databaseName,
-                host: cell!.host,
-                port: cell!.port,
-                groupRoleName: cell!.groupRoleName,
-                reportingRoleName: cell!.reportingRoleName,
-                secretKmsKeyId: platform.keyArn,
-            // In a single stack its SQL must wait for the cell's writer and hardening.
-            }, { parent: this, provider: cell!.provider, dependsOn: cell!.ready ?? [] });
-            database = pulumi.all([cell!.host, cell!.port, db.schemaName]).apply(([host, port, schema]) => ({
-                host, port, name: cell!.databaseName, schema,
-            }));
-            secretArn = db.runtimeSecretArn;
-        } else if (tenant.tier === "hybrid") {
-            const db = new HybridDatabase(`${name}-db`, {
-                ...common,
-                tenant,
-                size: env.size!,
-                engineVersion: env.instanceDatabases.engineVersion,
-                allowMajorVersionUpgrade: env.instanceDatabases.allowMajorVersionUpgrade,
-                vpcId: platform.vpcId,
-                isolatedSubnetIds: platform.isolatedSubnetIds,
-                privateSubnetIds: platform.privateSubnetIds,
-                appSecurityGroupId: platform.appSecurityGroupId,
-                multiAz: env.highAvailability,
-                logRetentionDays: env.logRetentionDays,
-            }, child);
-            database = pulumi.all([db.address, db.port, db.databaseName]).apply(([host, port, name]) => ({ host, port, name, schema: db.schemaName }));
-            // The runtime role's secret, never the master's.
-            secretArn = db.credentialsSecretArn;
-        } else {
-            const dedicated = new DedicatedInstance(`${name}-dedicated`, {
-                ...common,
-                tenant,
-                size: env.size!,
-                domain: env.domain,
-                hostedZoneId: env.hostedZoneId,
-                imageRepositoryUrl: platform.repositoryUrl,
-                availabilityZoneIds: env.availabilityZoneIds,
-                engineVersion: env.instanceDatabases.engineVersion,
-                allowMajorVersionUpgrade: env.instanceDatabases.allowMajorVersionUpgrade,
-                highAvailability: env.highAvailability,
-                logRetentionDays: env.logRetentionDays,
-                containerPort: env.app.containerPort,
-                healthCheckPath: env.app.healthCheckPath,
-            }, child);
-            database = pulumi.all([dedicated.database.address, dedicated.database.port]).apply(([host, port]) => ({ host, port, name: "app", schema: dedicated.roles.schemaName }));
-            if (dedicated.loadBalancer) {
-                validationRecords = dedicated.loadBalancer.externalValidationRecords;
-                loadBalancerDnsName = dedicated.loadBalancer.dnsName;
-            }
-            secretArn = dedicated.roles.runtimeSecretArn;
-        }
+        // --- The placements. Without a move only the tenant's own, exactly as before moves existed.
+        const source = move ? this.placement(name, tenant, move.from, "source", cutover, args) : undefined;
+        const target = this.placement(name, tenant, current, move ? "target" : "only", cutover, args, arrivedFrom);
+        // Whose data the registry and the outputs point at: the source until this move's receipt is committed.
+        const live = source && !cutover ? { placement: move!.from, built: source } : { placement: current, built: target };
 
-        if (tenant.tier !== "dedicated" && served) {
-            // The platform's `*.<domain>` answers for names one label under the zone (the tenant's own host name among
-            // them); only deeper in-zone names need a record of the tenant's.
-            for (const host of dnsNamesInZone(tenant.hostnames, env.domain).filter((h) => !coveredByZoneWildcard(h, env.domain))) {
+        // --- Serving on the shared load balancer (shared and hybrid placements): certificates, deeper in-zone records,
+        // the maintenance rule. While a move to or from a dedicated placement is declared, the records follow the flip.
+        const sharedSide = [source && move!.from, current].filter((p): p is Placement => !!p && p.tier !== "dedicated");
+        let validationRecords: pulumi.Output<ExternalValidationRecord[]> = target.loadBalancer?.validationRecords ?? pulumi.output([]);
+        let loadBalancerDnsName: pulumi.Output<string> | undefined = target.loadBalancer?.dnsName;
+        const toDedicated = move && current.tier === "dedicated";
+        const fromDedicated = (move && move.from.tier === "dedicated") || arrivedFrom === "dedicated";
+        if (served && sharedSide.length && !(toDedicated && cutover)) {
+            const records = fromDedicated ? (cutover || !move ? "adopt" : "none") : "own";
+            const hosts = dnsNamesInZone(tenant.hostnames, env.domain);
+            for (const host of records === "own" ? hosts.filter((h) => !coveredByZoneWildcard(h, env.domain)) : records === "adopt" ? hosts : []) {
+                // Taken over from the dedicated source (the flip wrote it): allowOverwrite, and the former resource as an alias so it is not deleted.
+                const adopt = records === "adopt";
                 new aws.route53.Record(`${name}-dns-${host}`, {
                     zoneId: env.hostedZoneId,
                     name: host,
                     type: "A",
                     aliases: [{ name: platform.loadBalancerDnsName, zoneId: platform.loadBalancerZoneId, evaluateTargetHealth: true }],
-                }, child);
+                    ...(adopt ? { allowOverwrite: true } : {}),
+                }, { parent: this, ...(adopt ? { aliases: [{ name: `${name}-dedicated-dns-${host}`, parent: pulumi.createUrn(`${name}-dedicated`, "tenancy:tenant:DedicatedInstance", this) }] } : {}) });
             }
-            validationRecords = this.customDomainCertificates(name, certificates, env, platform, tags);
-            loadBalancerDnsName = pulumi.output(platform.loadBalancerDnsName);
+            const sharedCertificates = tenantCertificates({ dedicated: false, hostname: tenant.hostnames[0]!, customDomains: tenant.customDomains, zoneDomain: env.domain });
+            const shared = this.customDomainCertificates(name, sharedCertificates, env, platform, tags);
+            if (!target.loadBalancer) {
+                validationRecords = shared;
+                loadBalancerDnsName = pulumi.output(platform.loadBalancerDnsName);
+            }
             if (tenant.status === "suspended") {
                 // The shared app keeps serving everyone else; this tenant's hosts answer from the maintenance page.
                 new aws.lb.ListenerRule(`${name}-maintenance`, {
@@ -220,41 +299,184 @@ export class TenantResources extends pulumi.ComponentResource {
             }
         }
 
+        // --- The runtime registry: one record, at the live placement. While a move is declared and not cut over the
+        // flip writes it (inside the write pause), so the program leaves its value alone.
+        const recordOf = (p: Placement, built: BuiltPlacement): pulumi.Output<string> => pulumi.jsonStringify({
+            slug: tenant.slug,
+            displayName: tenant.displayName,
+            tier: p.tier,
+            status: tenant.status,
+            region: p.region,
+            hostnames: tenant.hostnames,
+            releaseVersion: tenant.release.version,
+            features: tenant.features,
+            branding: tenant.branding,
+            database: built.database,
+            credentialsSecretArn: built.secretArn,
+        });
+        const parameterName = tenantParameterName(env.stack, tenant.slug);
+        const targetRecord = recordOf(current, target);
         new aws.ssm.Parameter(`${name}-registry`, {
-            name: tenantParameterName(env.stack, tenant.slug),
+            name: parameterName,
             type: "String",
             tier: "Standard",
             description: `tenancy runtime record of ${tenant.slug}`,
             // Not secret (it holds the secret's ARN, never a credential): insecureValue keeps it readable in diffs.
-            insecureValue: pulumi.jsonStringify({
-                slug: tenant.slug,
-                displayName: tenant.displayName,
-                tier: tenant.tier,
-                status: tenant.status,
-                region: tenant.region,
-                hostnames: tenant.hostnames,
-                releaseVersion: tenant.release.version,
-                features: tenant.features,
-                branding: tenant.branding,
-                database,
-                credentialsSecretArn: secretArn,
-            }),
+            insecureValue: source && !cutover ? recordOf(move!.from, source) : targetRecord,
             tags,
-        }, child);
+        }, { parent: this, ...(move && !cutover ? { ignoreChanges: ["insecureValue"] } : {}) });
+
+        if (move && source) {
+            const access = new MoveAccess(`${name}-move-access`, {
+                tenant: tenant.slug,
+                runner: {
+                    securityGroupId: platform.deployRunnerSecurityGroupId!,
+                    vpcId: platform.vpcId,
+                    vpcCidr: env.sharedVpc.cidr,
+                    subnetCidrs: subnetLayout(env.sharedVpc.cidr, env.sharedVpc.availabilityZones).private.slice(0, env.sharedVpc.availabilityZones),
+                    routeTableIds: platform.privateRouteTableIds!,
+                    region: env.region,
+                },
+                ...(source.hybrid ?? target.hybrid ? { hybrid: source.hybrid ?? target.hybrid } : {}),
+                ...(source.dedicated ?? target.dedicated ? { dedicated: source.dedicated ?? target.dedicated } : {}),
+                adminSecrets: [source.adminSecret, target.adminSecret],
+                tags,
+            }, child);
+            // The records the flip UPSERTs: every in-zone host name, at the load balancer that serves the target.
+            const servedBy = toDedicated ? target.loadBalancer : fromDedicated ? { dnsName: pulumi.output(platform.loadBalancerDnsName), zoneId: pulumi.output(platform.loadBalancerZoneId) } : undefined;
+            const dns = servedBy && served
+                ? pulumi.all([servedBy.dnsName, servedBy.zoneId]).apply(([dnsName, zoneId]) => dnsNamesInZone(tenant.hostnames, env.domain).map((host): MoveDnsRecord => ({
+                    zoneId: env.hostedZoneId, name: host, type: "A", alias: { name: dnsName, zoneId, evaluateTargetHealth: true },
+                })))
+                : pulumi.output([] as MoveDnsRecord[]);
+            this.move = pulumi.output({
+                from: source.endpoint,
+                to: target.endpoint,
+                cutover: { parameter: { name: parameterName, region: env.region, value: targetRecord }, dns },
+                runnerPolicy: access.runnerPolicy,
+            }) as pulumi.Output<MoveOutput>;
+        }
 
         this.summary = {
-            tier: tenant.tier,
+            tier: live.placement.tier,
             status: tenant.status,
-            region: tenant.region,
+            region: live.placement.region,
             hostnames: tenant.hostnames,
             releaseVersion: tenant.release.version,
-            database,
-            credentialsSecretArn: secretArn,
+            database: live.built.database,
+            credentialsSecretArn: live.built.secretArn,
             certificateValidationRecords: validationRecords,
             pendingCustomDomains: served ? certificates.external.filter((c) => !c.verified).map((c) => c.domain) : [],
             ...(loadBalancerDnsName ? { loadBalancerDnsName } : {}),
         };
-        this.registerOutputs({ hostnames: tenant.hostnames, database, credentialsSecretArn: secretArn, certificateValidationRecords: validationRecords });
+        this.registerOutputs({
+            hostnames: tenant.hostnames, database: live.built.database, credentialsSecretArn: live.built.secretArn, certificateValidationRecords: validationRecords,
+            ...(this.move ? { move: this.move } : {}),
+        });
+    }
+
+    /**
+     * One placement of the tenant. `only`: a tenant without a move; `source`: a move's source, exactly as before the
+     * move until its receipt (then retiring); `target`: a move's target, whose DNS records the flip writes and the
+     * program takes over after the receipt. `arrivedFrom`: the tier a `only`/`target` placement was moved from, once
+     * cut over (a dedicated one takes over the records of a shared or hybrid source).
+     */
+    private placement(
+        name: string, tenant: Tenant, p: Placement, role: "only" | "source" | "target", cutover: boolean, args: TenantResourcesArgs, arrivedFrom?: Placement["tier"],
+    ): BuiltPlacement {
+        const env = args.environment;
+        const t = placedTenant(tenant, p);
+        const retiring = role === "source" && cutover;
+        const tags = ownershipTags({ stack: env.stack, tier: p.tier, tenant: tenant.slug, extra: tenant.tags });
+        const common = { stack: env.stack, protect: env.protect, tags, label: p.label, retiring };
+        const size = role === "source" ? env.moveSource?.size : env.size;
+        const endpointOf = (host: pulumi.Input<string>, port: pulumi.Input<number>, database: string, adminSecretArn: pulumi.Input<string>, iamUser?: string) => ({
+            tier: p.tier, ...(p.cell !== undefined ? { cell: p.cell } : {}), region: p.region, label: p.label, host, port, database, adminSecretArn,
+            ...(iamUser ? { iamUser } : {}),
+        });
+        if (p.tier === "shared") {
+            const cell = (role === "source" ? args.sourceCell : args.cell)!;
+            const db = new TenantDatabase(`${name}-db${labelSuffix(p.label)}`, {
+                ...common,
+                tenant: t,
+                databaseName: cell.databaseName,
+                host: cell.host,
+                port: cell.port,
+                groupRoleName: cell.groupRoleName,
+                reportingRoleName: cell.reportingRoleName,
+                secretKmsKeyId: args.platform.keyArn,
+            // In a single stack its SQL must wait for the cell's writer and hardening.
+            }, { parent: this, provider: cell.provider, dependsOn: cell.ready ?? [] });
+            return {
+                database: pulumi.all([cell.host, cell.port, db.schemaName]).apply(([host, port, schema]) => ({ host, port, name: cell.databaseName, schema })),
+                secretArn: db.runtimeSecretArn,
+                endpoint: endpointOf(cell.host, cell.port, cell.databaseName, cell.adminSecretArn ?? "", cell.iamUser),
+                adminSecret: { secretArn: cell.adminSecretArn ?? "", kmsKeyArn: args.platform.keyArn, region: env.region },
+            };
+        }
+        if (p.tier === "hybrid") {
+            const db = new HybridDatabase(`${name}-db`, {
+                ...common,
+                tenant: t,
+                size: size!,
+                engineVersion: env.instanceDatabases.engineVersion,
+                allowMajorVersionUpgrade: env.instanceDatabases.allowMajorVersionUpgrade,
+                vpcId: args.platform.vpcId,
+                isolatedSubnetIds: args.platform.isolatedSubnetIds,
+                privateSubnetIds: args.platform.privateSubnetIds,
+                appSecurityGroupId: args.platform.appSecurityGroupId,
+                multiAz: env.highAvailability,
+                logRetentionDays: env.logRetentionDays,
+            }, { parent: this });
+            return {
+                database: pulumi.all([db.address, db.port, db.databaseName]).apply(([host, port, dbName]) => ({ host, port, name: dbName, schema: db.schemaName })),
+                // The runtime role's secret, never the master's.
+                secretArn: db.credentialsSecretArn,
+                endpoint: endpointOf(db.address, db.port, HYBRID_DATABASE_NAME, db.database.masterSecretArn),
+                adminSecret: { secretArn: db.database.masterSecretArn, kmsKeyArn: db.keyArn, region: env.region },
+                hybrid: { securityGroupId: db.database.securityGroupId },
+            };
+        }
+        // A dedicated target's records are the flip's until the receipt; then (and after the move) the program takes
+        // them over, with the shared serving's former deeper records as aliases.
+        const adopt = (role === "target" && cutover) || (role === "only" && arrivedFrom !== undefined && arrivedFrom !== "dedicated");
+        const formerRecords = new Set(dnsNamesInZone(tenant.hostnames, env.domain).filter((h) => !coveredByZoneWildcard(h, env.domain)));
+        const dns = role === "target" && !cutover
+            ? { declare: false }
+            : adopt
+                ? { declare: true, allowOverwrite: true, aliases: (host: string) => (formerRecords.has(host) ? [{ name: `${name}-dns-${host}`, parent: this }] : []) }
+                : { declare: true };
+        const dedicated = new DedicatedInstance(`${name}-dedicated`, {
+            ...common,
+            tenant: t,
+            size: size!,
+            domain: env.domain,
+            hostedZoneId: env.hostedZoneId,
+            imageRepositoryUrl: args.platform.repositoryUrl,
+            availabilityZoneIds: role === "source" ? (env.moveSource?.availabilityZoneIds ?? []) : env.availabilityZoneIds,
+            engineVersion: env.instanceDatabases.engineVersion,
+            allowMajorVersionUpgrade: env.instanceDatabases.allowMajorVersionUpgrade,
+            highAvailability: env.highAvailability,
+            logRetentionDays: env.logRetentionDays,
+            containerPort: env.app.containerPort,
+            healthCheckPath: env.app.healthCheckPath,
+            dns,
+        }, { parent: this });
+        const lb = dedicated.loadBalancer;
+        return {
+            database: pulumi.all([dedicated.database.address, dedicated.database.port]).apply(([host, port]) => ({ host, port, name: "app", schema: dedicated.roles.schemaName })),
+            secretArn: dedicated.roles.runtimeSecretArn,
+            endpoint: endpointOf(dedicated.database.address, dedicated.database.port, "app", dedicated.database.masterSecretArn),
+            adminSecret: { secretArn: dedicated.database.masterSecretArn, kmsKeyArn: dedicated.key.arn, region: p.region },
+            dedicated: {
+                region: p.region,
+                vpcId: dedicated.network.vpcId,
+                vpcCidr: p.network!.cidr,
+                routeTableId: dedicated.network.isolatedRouteTableId,
+                securityGroupId: dedicated.database.securityGroupId,
+            },
+            ...(lb ? { loadBalancer: { dnsName: lb.dnsName, zoneId: lb.zoneId, validationRecords: lb.externalValidationRecords } } : {}),
+        };
     }
 
     /**

@@ -5,7 +5,7 @@ import { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
 import { credentialsSecret } from "./credentialsSecret";
 import type { Tenant } from "../tenants/registry";
 import { hasPostgresqlProvider, NO_ROLE_POWERS } from "./databaseHardening";
-import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
+import { secretRecoveryWindowDays, tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName, tenantSecretName } from "./naming";
 
 export { OWNER_CONNECTION_LIMIT } from "../tenants/capacity";
 /** A runtime session idle inside a transaction longer than this (ms) is terminated: it holds locks and a connection. */
@@ -32,13 +32,21 @@ export interface TenantDatabaseArgs {
     protect: boolean;
     /** Tags of every taggable child (the secrets); the caller includes the tenant's ownership tags. */
     tags: Record<string, string>;
+    /** The placement's label (tenants/moves.ts), part of the secrets' names: "" for a tenant that never moved. Defaults to "". */
+    label?: string;
+    /**
+     * The placement is a finished move's source (its verified receipt is committed): its roles lose LOGIN and nothing
+     * is protected in Pulumi, so removing `move:` deletes it, the schema with CASCADE (its rows are on the target, as
+     * the receipt proves). The secrets keep the stack's recovery window. Defaults to false.
+     */
+    retiring?: boolean;
 }
 
 /**
  * A shared tenant on the shared cluster, through the cluster's `postgresql.Provider` (in `opts.provider`): schema
  * `t_<slug>` owned by `t_<slug>_owner` (migrations), the runtime role `t_<slug>_app` with data access only, read access
  * for the reporting role, and both credentials in Secrets Manager. Suspended or offboarded tenants keep their data; their
- * roles lose LOGIN. The schema is never dropped with CASCADE.
+ * roles lose LOGIN. The schema is never dropped with CASCADE, except as a finished move's retiring source.
  */
 export class TenantDatabase extends pulumi.ComponentResource {
     readonly schemaName: pulumi.Output<string>;
@@ -61,8 +69,9 @@ export class TenantDatabase extends pulumi.ComponentResource {
 
         const db = args.databaseName;
         const schemaName = tenantSchemaName(tenant.slug);
-        const active = tenant.status === "active";
-        const stateful = { parent: this, protect: args.protect };
+        const retiring = args.retiring ?? false;
+        const active = tenant.status === "active" && !retiring;
+        const stateful = { parent: this, protect: args.protect && !retiring };
         // A component's dependsOn does not reach its children: the roles (which everything else follows) wait for the
         // caller's dependencies (in a single stack, the cell's writer and hardening).
         const afterHardening: pulumi.CustomResourceOptions = { ...stateful, dependsOn: opts?.dependsOn };
@@ -84,7 +93,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
 
         const schema = new postgresql.Schema(
             `${name}-schema`,
-            { name: schemaName, database: db, owner: owner.name, dropCascade: false, ifNotExists: false },
+            { name: schemaName, database: db, owner: owner.name, dropCascade: retiring, ifNotExists: false },
             stateful,
         );
 
@@ -140,7 +149,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
 
         const credentials = (purpose: "db-runtime" | "db-owner", role: postgresql.Role, password: random.RandomPassword) =>
             credentialsSecret(`${name}-${purpose}-secret`, {
-                secretName: tenantSecretName(args.stack, tenant.slug, purpose),
+                secretName: tenantSecretName(args.stack, tenant.slug, purpose, args.label),
                 description: `${purpose === "db-runtime" ? "Runtime" : "Migration (schema owner)"} credentials of tenant ${tenant.slug} on ${db}`,
                 kmsKeyId: args.secretKmsKeyId,
                 tags: args.tags,
@@ -150,7 +159,7 @@ export class TenantDatabase extends pulumi.ComponentResource {
                 username: role.name,
                 password: password.result,
                 schema: schema.name,
-            }, stateful);
+            }, { ...stateful, recoveryWindowInDays: secretRecoveryWindowDays(args.protect) });
         const runtimeSecret = credentials("db-runtime", runtime, runtimePassword);
         const ownerSecret = credentials("db-owner", owner, ownerPassword);
 

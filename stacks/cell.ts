@@ -6,7 +6,7 @@
 import type * as aws from "@pulumi/aws";
 import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { cellPostgresProvider, DatabaseCell } from "../components/databaseCell";
+import { CELL_MASTER_USERNAME, cellPostgresProvider, DatabaseCell } from "../components/databaseCell";
 import { ownershipTags } from "../components/tags";
 import type { CellRefs } from "../components/tenant";
 import { CELL_STACK_PREFIX } from "../model/fleet";
@@ -95,11 +95,13 @@ export function cellOutputs(cell: DatabaseCell, config: StackConfig, name: strin
 }
 
 /** What a shared tenant uses of its cell, from the component itself (single stack): its SQL waits for the cell. */
-export function cellRefsOf(cell: DatabaseCell): CellRefs {
+export function cellRefsOf(cell: DatabaseCell, access?: { adminAuth?: "iam" | "password" }): CellRefs {
     return {
         ...cellConnection(cell),
         provider: cell.postgresProvider,
         ready: cell.ready,
+        adminSecretArn: cell.adminSecretArn,
+        ...(access?.adminAuth === "iam" ? { iamUser: cell.masterUsername } : {}),
     };
 }
 
@@ -129,6 +131,8 @@ export function cellRefsFromOutput(
         groupRoleName: field("groupRoleName"),
         reportingRoleName: field("reportingRoleName"),
         provider,
+        adminSecretArn: field("adminSecretArn"),
+        ...(database.adminAuth === "iam" ? { iamUser: CELL_MASTER_USERNAME } : {}),
     };
 }
 

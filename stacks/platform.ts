@@ -49,6 +49,8 @@ export interface PlatformOutputs {
     keyArn: string;
     imageUri: string;
     registryPath: string;
+    /** Route tables of the private subnets (the deploy runner's), in AZ order: a moving dedicated tenant's peering routes. */
+    privateRouteTableIds: string[];
 }
 
 type Outputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -68,6 +70,7 @@ export function platformOutputs(platform: SharedPlatform): Outputs<PlatformOutpu
         keyArn: platform.key.arn,
         imageUri: platform.imageUri,
         registryPath: platform.registryPath,
+        privateRouteTableIds: pulumi.all(platform.network.privateRouteTableIds),
     };
 }
 
@@ -83,6 +86,8 @@ export function platformRefsOf(platform: SharedPlatform): PlatformRefs {
         httpsListenerArn: platform.loadBalancer.httpsListenerArn,
         repositoryUrl: platform.repository.repositoryUrl,
         keyArn: platform.key.arn,
+        deployRunnerSecurityGroupId: platform.deployRunnerSecurityGroupId,
+        privateRouteTableIds: platform.network.privateRouteTableIds,
     };
 }
 
@@ -92,7 +97,7 @@ export function platformRefsOf(platform: SharedPlatform): PlatformRefs {
  */
 export function platformRefsFromOutput(output: pulumi.Output<PlatformOutputs>, subnets: number): PlatformRefs {
     const field = <K extends keyof PlatformOutputs>(k: K) => output.apply((p) => p[k]);
-    const each = (k: "isolatedSubnetIds" | "privateSubnetIds") => Array.from({ length: subnets }, (_, i) => output.apply((p) => p[k][i]!));
+    const each = (k: "isolatedSubnetIds" | "privateSubnetIds" | "privateRouteTableIds") => Array.from({ length: subnets }, (_, i) => output.apply((p) => p[k][i]!));
     return {
         vpcId: field("vpcId"),
         isolatedSubnetIds: each("isolatedSubnetIds"),
@@ -103,6 +108,8 @@ export function platformRefsFromOutput(output: pulumi.Output<PlatformOutputs>, s
         httpsListenerArn: field("httpsListenerArn"),
         repositoryUrl: field("repositoryUrl"),
         keyArn: field("keyArn"),
+        deployRunnerSecurityGroupId: field("deployRunnerSecurityGroupId"),
+        privateRouteTableIds: each("privateRouteTableIds"),
     };
 }
 

@@ -4,6 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { labelSuffix } from "../components/naming";
 import { TenantResources, type CellRefs, type PlatformRefs, type TenantEnvironment, type TenantSummary } from "../components/tenant";
 import { cellStackName } from "../model/fleet";
 import { listenerRulePriorities } from "../model/listenerPriorities";
@@ -25,6 +26,14 @@ export function tenantEnvironment(config: StackConfig, tenant: Tenant): TenantEn
         availabilityZoneIds: config.availabilityZoneIds[tenant.region] ?? [],
         logRetentionDays: config.logRetentionDays,
         app: { containerPort: config.shared.app.containerPort, healthCheckPath: config.shared.app.healthCheckPath },
+        region: config.region,
+        sharedVpc: { cidr: config.shared.vpcCidr, availabilityZones: config.shared.availabilityZones },
+        ...(tenant.move ? {
+            moveSource: {
+                ...(tenant.move.from.tier === "shared" ? {} : { size: config.sizes[tenant.move.from.size ?? "small"] }),
+                availabilityZoneIds: config.availabilityZoneIds[tenant.move.from.region] ?? [],
+            },
+        } : {}),
     };
 }
 
@@ -35,7 +44,7 @@ export function environmentPriorities(tenants: readonly Tenant[]): Map<string, n
 
 /** The TenantResources of `tenant`, a child of the stack. */
 export function declareTenant(
-    input: { config: StackConfig; tenant: Tenant; platform: PlatformRefs; cell?: CellRefs; priorities: Map<string, number> },
+    input: { config: StackConfig; tenant: Tenant; platform: PlatformRefs; cell?: CellRefs; sourceCell?: CellRefs; priorities: Map<string, number> },
     opts?: pulumi.ComponentResourceOptions,
 ): TenantResources {
     const { config, tenant } = input;
@@ -44,6 +53,7 @@ export function declareTenant(
         environment: tenantEnvironment(config, tenant),
         platform: input.platform,
         ...(input.cell ? { cell: input.cell } : {}),
+        ...(input.sourceCell ? { sourceCell: input.sourceCell } : {}),
         listenerPriority: input.priorities.get(tenant.slug)!,
     }, opts);
 }
@@ -63,12 +73,18 @@ export function tenantProgram(
 ): Record<string, unknown> {
     const platformOutput = reference(config.stack).requireOutput("platform") as pulumi.Output<PlatformOutputs>;
     const platform = platformRefsFromOutput(platformOutput, config.shared.availabilityZones);
-    let cell: CellRefs | undefined;
-    if (tenant.tier === "shared") {
-        const cellOutput = reference(cellStackName(config.stack, tenant.cell!)).requireOutput("cell") as pulumi.Output<CellOutputs>;
-        cell = cellRefsFromOutput(config, tenant.cell!, cellOutput, `${tenant.slug}-pg`, {});
-    }
-    const resources = declareTenant({ config, tenant, platform, ...(cell ? { cell } : {}), priorities: environmentPriorities(tenants) }, { providers: [provider] });
+    // A shared placement's cell, read from the cell's stack, with a PostgreSQL provider of the tenant stack's own:
+    // `<slug>-pg`, labelled for a moved placement so both of a cell → cell move's providers coexist.
+    const cellOf = (cell: string, label: string | undefined): CellRefs => {
+        const cellOutput = reference(cellStackName(config.stack, cell)).requireOutput("cell") as pulumi.Output<CellOutputs>;
+        return cellRefsFromOutput(config, cell, cellOutput, `${tenant.slug}-pg${labelSuffix(label)}`, {});
+    };
+    const cell = tenant.tier === "shared" ? cellOf(tenant.cell!, tenant.label) : undefined;
+    const from = tenant.move?.from;
+    const sourceCell = from?.tier === "shared" ? cellOf(from.cell!, from.label) : undefined;
+    const resources = declareTenant({
+        config, tenant, platform, ...(cell ? { cell } : {}), ...(sourceCell ? { sourceCell } : {}), priorities: environmentPriorities(tenants),
+    }, { providers: [provider] });
     const summaries: Record<string, TenantSummary> = { [tenant.slug]: resources.summary };
-    return { tenants: summaries };
+    return { tenants: summaries, ...(resources.move ? { moves: { [tenant.slug]: resources.move } } : {}) };
 }
