@@ -129,6 +129,22 @@ describe("plan:diff explains a declared move", () => {
     });
 });
 
+describe("data-loss guard: a placement change without a declared move", () => {
+    it("fires as before, and each removal says how to declare the move instead", () => {
+        const d = diffPlans(before, plan(tenant(DEDICATED), [tenantComponent, registry, ...dedicatedPlacement()]));
+        expect(d.guardFires).toBe(true);
+        expect(d.moves).toEqual([]);
+        expect(firing(d).map((r) => r.action)).toEqual(["remove", "remove", "remove", "remove"]);
+        for (const r of firing(d)) {
+            expect(r.reason).toContain("the tenant moves shared (cell main) → dedicated (us-east-1) without a declared move; declare it (move: { from: { tier: shared, cell: main } })");
+        }
+        const back = diffPlans(retired(), plan(tenant({ tier: "hybrid", size: "small", cell: null }), [tenantComponent, registry]));
+        expect(firing(back).find((r) => r.action === "remove")!.reason).toContain("declare it (move: { from: { tier: dedicated, region: us-east-1, network: { cidr: 10.40.0.0/16 } } })");
+        // Offboarding is no move, and a declared move needs no hint.
+        expect(diffPlans(before, declared).risks).toEqual([]);
+    });
+});
+
 describe("data-loss guard: retiring a move", () => {
     it("fires without the receipt, and does not with this move's verified receipt committed", () => {
         const without = diffPlans(cutOver, retired());

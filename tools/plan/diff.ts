@@ -508,6 +508,12 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         const exemptByMove = (urn: string) => note !== undefined && note.receipt === "verified" && under(urn, source, sourceResources);
         const ofSource = (urn: string) => note !== undefined && under(urn, source, sourceResources);
         const moveText = note ? `the source placement ${describePlacement(note.from)} of its move to ${describePlacement(note.to)}` : "";
+        // A placement change (tier, cell, dedicated region) without a declared move leaves the data behind: say how to declare it.
+        const declared = !!ht?.move && !!bt && samePlanPlacement(ht.move.from, placementOf(bt));
+        const undeclaredMove = bt && ht && !declared && !samePlanPlacement(placementOf(bt), placementOf(ht)) && !offboarding
+            ? `: the tenant moves ${describePlacement(movePlacement(bt))} → ${describePlacement(movePlacement(ht))} without a declared move; ` +
+              `declare it (move: { from: { tier: ${bt.tier}${bt.tier === "shared" && bt.cell ? `, cell: ${bt.cell}` : ""}${bt.tier === "dedicated" ? `, region: ${bt.region}${bt.network ? `, network: { cidr: ${bt.network} }` : ""}` : ""} } }) to keep the data and move it with npm run move`
+            : "";
         for (const r of removed) {
             const before = baseUrns.get(r.urn)!;
             if (before.inputs["enableDeletionProtection"] === true || before.inputs["deletionProtection"] === true) {
@@ -534,7 +540,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
                         ? `${who}: ${holds} ${r.name} would be deleted with ${moveText}, without this move's verified receipt in this change ` +
                           `(${note!.receipt === "none" ? "none committed" : note!.receipt === "other" ? "the receipt committed is of another move" : "the committed receipt is not verified"}): ` +
                           "run the move's cutover first and retire by removing move: together with the committed receipt"
-                        : `${who}: ${holds} ${r.name} would be deleted`,
+                        : `${who}: ${holds} ${r.name} would be deleted${undeclaredMove}`,
             });
         }
         for (const c of changed) {
@@ -553,8 +559,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         // A shared tenant's schema lives on its cell's cluster: a new cell is a new, empty schema there, the old one stays.
         const cellBefore = bt?.tier === "shared" ? bt.cell : undefined;
         const cellAfter = ht?.tier === "shared" ? ht.cell : undefined;
-        // Declared (head's move comes from base's placement), the data engine moves it and the source stays meanwhile.
-        const declared = !!ht?.move && !!bt && samePlanPlacement(ht.move.from, placementOf(bt));
+        // Declared (head's move comes from base's placement): the data engine moves it and the source stays meanwhile.
         if (slug !== null && cellBefore && cellAfter && cellBefore !== cellAfter && !declared) {
             const component = [...h.values()].find((r) => r.type === TENANT_COMPONENT) ?? [...b.values()].find((r) => r.type === TENANT_COMPONENT);
             risks.push({
