@@ -24,6 +24,8 @@ export interface TenantTable {
     replicaIdentity: "d" | "i" | "f" | "n";
     /** Columns in attribute order, generated stored columns left out (they are computed, never sent nor written). */
     columns: TenantColumn[];
+    /** Row-level security: `forced` applies it to the owner too, so the admin (owner through membership) sees only some rows. */
+    rowSecurity: "off" | "on" | "forced";
     /** Partitions of a partitioned table, named like {@link name}, at any depth. */
     partitions?: string[];
 }
@@ -48,10 +50,11 @@ export function quoteIdent(name: string): string {
  */
 export async function tenantTables(client: ClientBase, schema: string): Promise<TenantTable[]> {
     const { rows } = await client.query<{
-        name: string; relname: string; relkind: "r" | "p"; relreplident: TenantTable["replicaIdentity"];
+        name: string; relname: string; row_security: TenantTable["rowSecurity"]; relkind: "r" | "p"; relreplident: TenantTable["replicaIdentity"];
         key: string[] | null; columns: { name: string; identity: "a" | "d" | "" }[]; partitions: string[] | null;
     }>(
         `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relname, c.relkind::text AS relkind, c.relreplident::text AS relreplident,
+                CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'on' ELSE 'off' END AS row_security,
                 (SELECT array_agg(a.attname::text ORDER BY k.ord)
                    FROM pg_index i
                    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
@@ -79,6 +82,7 @@ export async function tenantTables(client: ClientBase, schema: string): Promise<
         relkind: r.relkind,
         key: r.key ?? [],
         replicaIdentity: r.relreplident,
+        rowSecurity: r.row_security,
         columns: r.columns.map((c) => ({ name: c.name, identity: c.identity })),
         ...(r.relkind === "p" ? { partitions: r.partitions ?? [] } : {}),
     }));

@@ -35,6 +35,23 @@ type SyncContext = Pick<MoveContext, "tenant" | "schema" | "source" | "target" |
 /** Phases from which sync may (re)start; later ones belong to cutover. */
 const SYNCABLE: readonly MoveState["phase"][] = ["prepared", "copying", "synced"];
 
+/**
+ * Tables sync must not take on, each with its remedy: without a key, a publication would make the app's own UPDATEs and
+ * DELETEs fail on the source; under FORCE ROW LEVEL SECURITY the admin would copy and change only the rows policies show it.
+ */
+export function syncBlockers(tables: TenantTable[]): string[] {
+    const out: string[] = [];
+    for (const t of tables) {
+        if (t.key.length === 0 && t.replicaIdentity !== "f") {
+            out.push(`${t.name}: no primary key nor replica identity index (remedy: add a primary key, or ALTER TABLE ${t.name} REPLICA IDENTITY FULL)`);
+        }
+        if (t.rowSecurity === "forced") {
+            out.push(`${t.name}: FORCE ROW LEVEL SECURITY hides rows from the move (remedy: ALTER TABLE ${t.name} NO FORCE ROW LEVEL SECURITY until the move is finished)`);
+        }
+    }
+    return out;
+}
+
 /** Makes the admin a member of `role` (PG15 CREATEROLE allows it): table ownership acts through membership. */
 export async function ensureMember(client: Client, role: string): Promise<void> {
     const { rows } = await client.query<{ member: boolean }>("SELECT pg_has_role(current_user, $1, 'USAGE') AS member", [role]);
@@ -146,6 +163,8 @@ export async function sync(ctx: SyncContext, opts: SyncOptions = {}): Promise<Sy
         await ensureMember(source, ctx.ownerRole);
         await ensureMember(target, ctx.ownerRole);
         const tables = await tenantTables(source, ctx.schema);
+        const blockers = syncBlockers(tables);
+        if (blockers.length) throw new MoveError(`tenant ${ctx.tenant}: ${blockers.length} table(s) cannot be replicated; nothing was changed`, 1, blockers);
         await ensurePublication(source, state.publication, tables);
 
         const recorded = new Set((await copiedTables(target, ctx.tenant)).map((c) => c.table));

@@ -10,7 +10,7 @@ import { applyPending, lagBytes } from "../../move/apply";
 import { connect, endpoint } from "../../move/connect";
 import { readState } from "../../move/state";
 import { sync } from "../../move/sync";
-import type { MoveContext, ProgressEvent } from "../../move/types";
+import { MoveError, type MoveContext, type ProgressEvent } from "../../move/types";
 import { startPg15, type Pg15Server } from "../support/pg15";
 import { createTenant, lostWrites, moveContext, preparedTarget, tableDigests, writer } from "./fixture";
 
@@ -22,7 +22,12 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
 
     beforeAll(async () => {
         [source, target] = await Promise.all([startPg15(), startPg15()]);
-        await createTenant(source.adminUrl(), "acme", { scale: 0.05 });
+        const acme = await createTenant(source.adminUrl(), "acme", { scale: 0.05 });
+        // Row-level security only the app passes: rows the admin cannot see (nor change) through its membership in the
+        // owner role. The copy and apply must act as the owner, or orders would arrive empty and updates do nothing.
+        const owner = await source.connect(acme.owner, "fixture-password");
+        await owner.query("ALTER TABLE t_acme.orders ENABLE ROW LEVEL SECURITY; CREATE POLICY app_only ON t_acme.orders TO t_acme_app USING (true) WITH CHECK (true)");
+        await owner.end();
         await createTenant(source.adminUrl(), "other", { scale: 0.01 });
         ctx = moveContext(source.adminUrl(), target.adminUrl(), "acme", events);
         await preparedTarget(ctx);
@@ -32,9 +37,10 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
         await Promise.all([source?.stop(), target?.stop()]);
     });
 
+    /** Both sides as their superusers (past row-level security), with the engine's session settings. */
     async function sides<T>(fn: (s: Client, t: Client) => Promise<T>): Promise<T> {
-        const s = await connect(ctx.source);
-        const t = await connect(ctx.target);
+        const s = await connect(endpoint(source.superuserUrl()));
+        const t = await connect(endpoint(target.superuserUrl()));
         try {
             return await fn(s, t);
         } finally {
@@ -96,6 +102,21 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
     }, 60_000);
 
     it("a second sync resumes without copying again; abort then removes slot, publication, target objects and state, source untouched", async () => {
+        // A table without key, and one whose policies bind even its owner: refused, each with its remedy, nothing changed.
+        await sides((s) => s.query(`CREATE TABLE t_acme.nokey (v int); ALTER TABLE t_acme.nokey OWNER TO t_acme_owner;
+                                    ALTER TABLE t_acme.products FORCE ROW LEVEL SECURITY`));
+        const refused = await sync(ctx).then(() => undefined, (err: unknown) => err as MoveError);
+        expect(refused).toBeInstanceOf(MoveError);
+        expect(refused!.exitCode).toBe(1);
+        expect(refused!.problems).toEqual([
+            "t_acme.nokey: no primary key nor replica identity index (remedy: add a primary key, or ALTER TABLE t_acme.nokey REPLICA IDENTITY FULL)",
+            "t_acme.products: FORCE ROW LEVEL SECURITY hides rows from the move (remedy: ALTER TABLE t_acme.products NO FORCE ROW LEVEL SECURITY until the move is finished)",
+        ]);
+        await sides(async (s) => {
+            expect((await s.query("SELECT 1 FROM pg_publication_tables WHERE pubname = 'tenancy_move_acme' AND tablename = 'nokey'")).rowCount).toBe(0);
+            await s.query("DROP TABLE t_acme.nokey; ALTER TABLE t_acme.products NO FORCE ROW LEVEL SECURITY");
+        });
+
         await sides((s) => s.query("UPDATE t_acme.documents SET revision = revision + 1 WHERE id = 1"));
         const again = await sync(ctx, { untilLagBytes: 256 * 1024 });
         expect(again.copied).toBe(false);
