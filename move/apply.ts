@@ -25,6 +25,13 @@ interface Relation {
     /** `format('%I.%I')` of the published relation (the partitioned parent with publish_via_partition_root). */
     name: string;
     columns: RelationColumn[];
+    /**
+     * The columns that find a row: the replica identity's (the source sends their old values when they change), the
+     * primary key under REPLICA IDENTITY FULL (whose whole old row is always sent, every column flagged).
+     */
+    key: string[];
+    /** The columns of `touched` keys: the primary key, as verify.ts orders and chunks by it. */
+    trackKey: string[];
 }
 
 interface SourceTxn {
@@ -71,9 +78,14 @@ async function peek(source: Client, slot: string, publication: string, end: stri
                 txns.push(current);
                 current = undefined;
                 break;
-            case "relation":
-                relations.set(msg.relationId, { name: relationName(tables, msg.schema, msg.name), columns: msg.columns });
+            case "relation": {
+                const name = relationName(tables, msg.schema, msg.name);
+                const t = tables.get(name);
+                const flagged = msg.columns.filter((c) => c.isKey).map((c) => c.name);
+                const key = msg.replicaIdentity === "f" ? (t?.primaryKey ?? []) : flagged;
+                relations.set(msg.relationId, { name, columns: msg.columns, key, trackKey: t?.primaryKey.length ? t.primaryKey : key });
                 break;
+            }
             case "origin":
             case "type":
                 break;
@@ -94,50 +106,39 @@ class Params {
     }
 }
 
-/** The key columns and their values identifying a row (old key tuple, old full row, or the new row's key). */
-function identify(rel: Relation, key: TupleValue[] | undefined, old: TupleValue[] | undefined, fallback: TupleValue[] | undefined): { cols: string[]; values: (string | null)[]; full: boolean } {
-    if (old) {
-        const cols: string[] = [];
-        const values: (string | null)[] = [];
-        rel.columns.forEach((c, i) => {
-            const v = old[i];
-            if (v !== UNCHANGED_TOAST && v !== undefined) {
-                cols.push(c.name);
-                values.push(v);
-            }
-        });
-        return { cols, values, full: true };
-    }
-    const tuple = key ?? fallback;
-    if (!tuple) throw new Error(`${rel.name}: a change without key`);
-    const cols: string[] = [];
-    const values: (string | null)[] = [];
-    rel.columns.forEach((c, i) => {
-        if (!c.isKey) return;
-        const v = tuple[i];
-        if (v === UNCHANGED_TOAST || v === undefined) throw new Error(`${rel.name}: key column ${c.name} not sent`);
-        cols.push(c.name);
+/** The values of `columns` in `tuple`, or undefined when one was not sent. */
+function keyValues(rel: Relation, tuple: TupleValue[], columns = rel.key): string[] | undefined {
+    const values: string[] = [];
+    for (const k of columns) {
+        const v = tuple[rel.columns.findIndex((c) => c.name === k)];
+        if (v === UNCHANGED_TOAST || v === undefined || v === null) return undefined;
         values.push(v);
-    });
-    if (cols.length === 0) throw new Error(`${rel.name}: UPDATE/DELETE of a table without primary key or replica identity`);
-    return { cols, values, full: false };
+    }
+    return values;
 }
 
 /**
- * The row a change targets: by key, or (REPLICA IDENTITY FULL, no key) by every sent old value, one row of possibly
- * several identical ones, as PostgreSQL's own apply worker does.
+ * `key = $n AND …` for the row a change targets: its old key (sent when the key changed, or the whole old row under
+ * REPLICA IDENTITY FULL), else the new row's.
  */
-function whereClause(relation: string, ident: { cols: string[]; values: (string | null)[]; full: boolean }, p: Params): string {
-    if (!ident.full) return ident.cols.map((c, i) => `${quoteIdent(c)} = ${p.add(ident.values[i]!)}`).join(" AND ");
-    const match = ident.cols.map((c, i) => `${quoteIdent(c)}::text IS NOT DISTINCT FROM ${p.add(ident.values[i]!)}`).join(" AND ");
-    return `(tableoid, ctid) = (SELECT tableoid, ctid FROM ${relation} WHERE ${match || "true"} LIMIT 1)`;
+function whereKey(rel: Relation, tuple: TupleValue[], p: Params): string {
+    if (rel.key.length === 0) throw new Error(`${rel.name}: UPDATE/DELETE of a table without primary key (sync refuses such tables)`);
+    const values = keyValues(rel, tuple);
+    if (!values) throw new Error(`${rel.name}: a change without its key's values`);
+    return rel.key.map((k, i) => `${quoteIdent(k)} = ${p.add(values[i]!)}`).join(" AND ");
 }
 
 /** JSON array of the key columns' text values: the `touched` key verify.ts maps to chunks. */
 function keyText(rel: Relation, tuple: TupleValue[]): string | undefined {
-    const values = rel.columns.flatMap((c, i) => (c.isKey ? [tuple[i]] : []));
-    if (values.length === 0 || values.some((v) => v === UNCHANGED_TOAST || v === undefined)) return undefined;
-    return JSON.stringify(values);
+    const values = rel.trackKey.length ? keyValues(rel, tuple, rel.trackKey) : undefined;
+    return values ? JSON.stringify(values) : undefined;
+}
+
+/** Whether the change moved the row to another key (then the key columns are written too). */
+function sameKey(rel: Relation, oldRow: TupleValue[], newRow: TupleValue[]): boolean {
+    const a = keyValues(rel, oldRow);
+    const b = keyValues(rel, newRow);
+    return a !== undefined && b !== undefined && a.every((v, i) => v === b[i]);
 }
 
 /** Applies one change; returns the keys it touched. */
@@ -169,30 +170,32 @@ async function applyChange(target: Client, msg: PgOutputMessage, relations: Map<
             const rel = relOf(msg.relationId);
             const always = new Set(tables.get(rel.name)?.columns.filter((c) => c.identity === "a").map((c) => c.name));
             const p = new Params();
-            const keyChanged = msg.key !== undefined || msg.old !== undefined;
+            const oldRow = msg.key ?? msg.old ?? msg.newTuple;
+            const keyChanged = !sameKey(rel, oldRow, msg.newTuple);
             const sets: string[] = [];
             rel.columns.forEach((c, i) => {
                 const v = msg.newTuple[i];
                 // Unchanged TOAST values were not sent: writing them would overwrite the row's real value.
                 if (v === UNCHANGED_TOAST || v === undefined) return;
-                // An unchanged key needs no SET; a GENERATED ALWAYS identity accepts no new value (only DEFAULT) anyway.
-                if ((c.isKey && !keyChanged) || (always.has(c.name) && !(keyChanged && c.isKey))) return;
+                // An unchanged key needs no SET; a GENERATED ALWAYS column takes no value but DEFAULT, so it is only
+                // written when it is the key and changed (which fails, as it would on the source).
+                const isKey = rel.key.includes(c.name);
+                if ((isKey && !keyChanged) || (always.has(c.name) && !(isKey && keyChanged))) return;
                 sets.push(`${quoteIdent(c.name)} = ${p.add(v)}`);
             });
-            const ident = identify(rel, msg.key, msg.old, msg.newTuple);
-            const touched = [keyText(rel, msg.newTuple), msg.key ? keyText(rel, msg.key) : undefined].filter((k): k is string => !!k);
             if (sets.length > 0) {
-                await target.query(`UPDATE ${rel.name} SET ${sets.join(", ")} WHERE ${whereClause(rel.name, ident, p)}`, p.values);
+                await target.query(`UPDATE ${rel.name} SET ${sets.join(", ")} WHERE ${whereKey(rel, oldRow, p)}`, p.values);
             }
-            return touched.map((k) => [rel.name, k]);
+            return [...new Set([keyText(rel, oldRow), keyText(rel, msg.newTuple)])].filter((k): k is string => !!k).map((k) => [rel.name, k]);
         }
         case "delete": {
             const rel = relOf(msg.relationId);
             const p = new Params();
-            const ident = identify(rel, msg.key, msg.old, undefined);
+            const oldRow = msg.key ?? msg.old;
+            if (!oldRow) throw new Error(`${rel.name}: a delete without its key`);
             // A row already gone (deleted by a cascade applied just before) is what the source has too.
-            await target.query(`DELETE FROM ${rel.name} WHERE ${whereClause(rel.name, ident, p)}`, p.values);
-            const k = msg.key ? keyText(rel, msg.key) : undefined;
+            await target.query(`DELETE FROM ${rel.name} WHERE ${whereKey(rel, oldRow, p)}`, p.values);
+            const k = keyText(rel, oldRow);
             return k ? [[rel.name, k]] : [];
         }
         case "truncate": {

@@ -18,8 +18,13 @@ export interface TenantTable {
     table: string;
     /** `r` table, `p` partitioned table (its partitions are not listed: changes and copies go through the parent). */
     relkind: "r" | "p";
-    /** Columns of the primary key, or of the replica identity index; [] = none (see {@link tablesWithoutKey}). */
+    /**
+     * The columns identifying a row in the changes: the replica identity index's under REPLICA IDENTITY USING INDEX,
+     * else the primary key's; [] = none (see {@link tablesWithoutKey}).
+     */
     key: string[];
+    /** The primary key's columns ([] = none): what verify orders and chunks rows by. */
+    primaryKey: string[];
     /** `d` default (primary key), `i` index, `f` full, `n` nothing. */
     replicaIdentity: "d" | "i" | "f" | "n";
     /** Columns in attribute order, generated stored columns left out (they are computed, never sent nor written). */
@@ -51,7 +56,7 @@ export function quoteIdent(name: string): string {
 export async function tenantTables(client: ClientBase, schema: string): Promise<TenantTable[]> {
     const { rows } = await client.query<{
         name: string; relname: string; row_security: TenantTable["rowSecurity"]; relkind: "r" | "p"; relreplident: TenantTable["replicaIdentity"];
-        key: string[] | null; columns: { name: string; identity: "a" | "d" | "" }[]; partitions: string[] | null;
+        key: string[] | null; primary_key: string[] | null; columns: { name: string; identity: "a" | "d" | "" }[]; partitions: string[] | null;
     }>(
         `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relname, c.relkind::text AS relkind, c.relreplident::text AS relreplident,
                 CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'on' ELSE 'off' END AS row_security,
@@ -60,7 +65,12 @@ export async function tenantTables(client: ClientBase, schema: string): Promise<
                    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
                    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
                   WHERE i.indrelid = c.oid
-                    AND CASE c.relreplident WHEN 'i' THEN i.indisreplident WHEN 'd' THEN i.indisprimary ELSE false END) AS key,
+                    AND CASE c.relreplident WHEN 'i' THEN i.indisreplident ELSE i.indisprimary END) AS key,
+                (SELECT array_agg(a.attname::text ORDER BY k.ord)
+                   FROM pg_index i
+                   CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                  WHERE i.indrelid = c.oid AND i.indisprimary) AS primary_key,
                 (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'identity', a.attidentity::text) ORDER BY a.attnum), '[]')
                    FROM pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
@@ -81,6 +91,7 @@ export async function tenantTables(client: ClientBase, schema: string): Promise<
         table: r.relname,
         relkind: r.relkind,
         key: r.key ?? [],
+        primaryKey: r.primary_key ?? [],
         replicaIdentity: r.relreplident,
         rowSecurity: r.row_security,
         columns: r.columns.map((c) => ({ name: c.name, identity: c.identity })),

@@ -348,33 +348,40 @@ export function writer(runtimeUrl: string, opts: { pauseMs?: number } = {}): Wri
  */
 export async function lostWrites(client: Client, schema: string, report: WriterReport): Promise<string[]> {
     const lost: string[] = [];
-    const last = new Map<string, Write>();
-    for (const w of report.writes) last.set(`${w.table}:${w.key}:${w.op === "update" ? "u" : "row"}`, w);
-    const exists = async (table: string, key: string): Promise<boolean> => {
-        const parts = key.split(",");
-        const where = table === "order_items" ? "order_id = $1 AND line = $2" : table === "events" ? "id = $1 AND occurred_at = $2" : "id = $1";
-        return ((await client.query(`SELECT 1 FROM ${schema}.${table} WHERE ${where}`, parts)).rowCount ?? 0) > 0;
+    // Keys present now, per table, fetched in one query each (a query per write would take seconds).
+    const ids = (table: Write["table"]): string[] => [...new Set(report.writes.filter((w) => w.table === table).map((w) => w.key.split(",")[0]!))];
+    const keysSql: Record<Write["table"], string> = {
+        customers: `SELECT id::text AS k FROM ${schema}.customers WHERE id = ANY($1::bigint[])`,
+        orders: `SELECT id::text AS k FROM ${schema}.orders WHERE id = ANY($1::bigint[])`,
+        order_items: `SELECT order_id || ',' || line AS k FROM ${schema}.order_items WHERE order_id = ANY($1::bigint[])`,
+        events: `SELECT id || ',' || occurred_at::text AS k FROM ${schema}.events WHERE id = ANY($1::bigint[])`,
     };
-    for (const w of report.writes) {
-        if (!w.acknowledged || w.op === "update") continue;
-        const finalRow = last.get(`${w.table}:${w.key}:row`)!;
-        const present = await exists(w.table, w.key);
-        if (finalRow.op === "insert" && !present) lost.push(`${w.table} ${w.key}: acknowledged insert missing`);
-        if (finalRow.op === "delete" && finalRow.acknowledged && present) lost.push(`${w.table} ${w.key}: acknowledged delete not applied`);
+    const present = new Set<string>();
+    for (const table of Object.keys(keysSql) as Write["table"][]) {
+        for (const r of (await client.query<{ k: string }>(keysSql[table], [ids(table)])).rows) present.add(`${table}:${r.k}`);
     }
+    const last = new Map<string, Write>();
+    for (const w of report.writes) if (w.op !== "update") last.set(`${w.table}:${w.key}`, w);
+    for (const [id, w] of last) {
+        if (!w.acknowledged) continue;
+        if (w.op === "insert" && !present.has(id)) lost.push(`${id}: acknowledged insert missing`);
+        if (w.op === "delete" && present.has(id)) lost.push(`${id}: acknowledged delete not applied`);
+    }
+    // An update's key holds its last acknowledged value, or a later attempted one (a commit may land while its
+    // acknowledgement is lost).
+    const values = new Map<string, string | null>();
+    const status = await client.query<{ id: string; v: string }>(`SELECT id::text, status AS v FROM ${schema}.orders WHERE id = ANY($1::bigint[])`, [ids("orders")]);
+    for (const r of status.rows) values.set(`orders:${r.id}`, r.v);
+    const profile = await client.query<{ id: string; v: string | null }>(`SELECT id::text, profile->>'writer' AS v FROM ${schema}.customers WHERE id = ANY($1::bigint[])`, [ids("customers")]);
+    for (const r of profile.rows) values.set(`customers:${r.id}`, r.v);
     const updates = new Map<string, Write[]>();
     for (const w of report.writes) if (w.op === "update") updates.set(`${w.table}:${w.key}`, [...(updates.get(`${w.table}:${w.key}`) ?? []), w]);
     for (const [id, ws] of updates) {
-        const lastAck = ws.map((w, i) => ({ w, i })).filter((x) => x.w.acknowledged).pop();
-        if (!lastAck) continue;
-        const allowed = new Set(ws.slice(lastAck.i).map((w) => w.value));
-        const w = lastAck.w;
-        const sql = w.table === "orders"
-            ? `SELECT status AS v FROM ${schema}.orders WHERE id = $1`
-            : `SELECT profile->>'writer' AS v FROM ${schema}.customers WHERE id = $1`;
-        const v = (await client.query<{ v: string | null }>(sql, [w.key])).rows[0]?.v;
-        // A later update of the same key by another round may have been acknowledged with another value: only the last counts.
-        if (!allowed.has(v ?? undefined)) lost.push(`${id}: holds ${JSON.stringify(v)}, last acknowledged ${JSON.stringify(w.value)}`);
+        const lastAck = ws.map((w) => w.acknowledged).lastIndexOf(true);
+        if (lastAck < 0) continue;
+        const allowed = new Set(ws.slice(lastAck).map((w) => w.value));
+        const v = values.get(id);
+        if (!allowed.has(v ?? undefined)) lost.push(`${id}: holds ${JSON.stringify(v)}, last acknowledged ${JSON.stringify(ws[lastAck]!.value)}`);
     }
     return lost;
 }
