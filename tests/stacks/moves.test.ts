@@ -237,6 +237,11 @@ describe("after this move's receipt", () => {
         expect(roles.length + invocations.length).toBeGreaterThan(0);
         for (const r of roles) expect(r.inputs["login"], r.urn).toBe(false);
         for (const r of invocations) expect(JSON.parse(r.inputs["input"] as string).status, r.urn).toBe("suspended");
+        // A shared source's schema goes with CASCADE when the move is retired (its rows are on the target); never before.
+        for (const r of sourceResources.filter((x) => x.type === "postgresql:index/schema:Schema")) {
+            expect(r.inputs["dropCascade"], r.urn).toBe(true);
+            expect(ofTenant(moving, slug).get(r.urn)!.inputs["dropCascade"], r.urn).toBe(false);
+        }
         const instances = sourceResources.filter((r) => r.type === "aws:rds/instance:Instance");
         for (const r of instances) {
             expect(r.inputs["deletionProtection"]).toBe(false);

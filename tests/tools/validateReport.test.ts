@@ -4,9 +4,11 @@ import { loadRegistry } from "../../tenants/registry";
 import { validationReport } from "../../tools/validate/report";
 import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
 
-function report(files: Record<string, string>, overrides: Record<string, unknown>): string {
+function report(files: Record<string, string>, overrides: Record<string, unknown>, receipts: Record<string, unknown> = {}): string {
     const root = makeRepo(files, baseStackConfig(overrides));
     try {
+        if (Object.keys(receipts).length) fs.mkdirSync(`${root}/tenants/test/.moves`);
+        for (const [slug, r] of Object.entries(receipts)) fs.writeFileSync(`${root}/tenants/test/.moves/${slug}.json`, JSON.stringify(r));
         return validationReport(loadRegistry({ root, stack: "test" }), "tenants/test");
     } finally {
         fs.rmSync(root, { recursive: true, force: true });
@@ -36,5 +38,24 @@ describe("npm run validate's report", () => {
         expect(out).toMatch(/^main \(default\) +7 +756 +773 +17 /m);
         expect(out).toContain("No cell has room for a new shared tenant (25 connections at the default limit): declare another cell under tenancy:shared.cells");
         expect(out).toContain("Layout single: one stack, test, holds the platform, 1 cell and every tenant.");
+    });
+
+    it("shows a moving tenant's both placements, both counted on their cells, and what the move waits for", () => {
+        const receipt = {
+            tenant: "done", schema: "t_done", from: { server: "a", tier: "shared", cell: "a", label: "" }, to: { server: "b", tier: "hybrid", label: "hybrid" },
+            startedAt: "2026-11-23T10:00:00.000Z", finishedAt: "2026-11-23T10:01:00.000Z", writePauseMs: 900, tables: [], sequences: [], verified: true,
+        };
+        const out = report({
+            "acme.yaml": sharedTenant("acme", "cell: b\nmove:\n  from: { tier: shared, cell: a }\n"),
+            "done.yaml": sharedTenant("done", "tier: hybrid\nmove:\n  from: { tier: shared, cell: a }\n"),
+            "wide.yaml": sharedTenant("wide", "tier: dedicated\nregion: eu-west-1\nnetwork: {cidr: 10.60.0.0/16}\nmove:\n  from: { tier: hybrid, size: large }\n"),
+        }, { "tenancy:shared": shared }, { done: receipt });
+        expect(out).toContain("Moves (both placements are live until the move is retired):");
+        expect(out).toMatch(/^acme +shared, cell a +shared, cell b \(label shared-b\) +declared: copy with npm run move -- --tenant acme --env test --phase all$/m);
+        expect(out).toMatch(/^done +shared, cell a +hybrid, us-east-1, small \(label hybrid\) +cut over \(tenants\/test\/\.moves\/done\.json verified\): remove move: to retire the source$/m);
+        expect(out).toMatch(/^wide +hybrid, us-east-1, large +dedicated, eu-west-1, small \(label dedicated\) +declared: /m);
+        // acme counts on a and b, done on a: a holds acme's and done's 25 each, b acme's.
+        expect(out).toMatch(/^a \(default\) +2 +50 +/m);
+        expect(out).toMatch(/^b +1 +25 +/m);
     });
 });

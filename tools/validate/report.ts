@@ -1,7 +1,8 @@
 /** What `npm run validate` prints for a valid stack: its tenants, each cell's use and where a new shared tenant should go. */
 import { cellUsage, suggestCell, tenantConnections } from "../../model/cells";
 import { fleetStacks } from "../../model/fleet";
-import type { Registry } from "../../tenants/registry";
+import { receiptPath } from "../../tenants/moves";
+import type { Placement, Registry } from "../../tenants/registry";
 import { table } from "../cli";
 
 export function validationReport({ config, tenants }: Registry, tenantsDir: string): string {
@@ -13,6 +14,22 @@ export function validationReport({ config, tenants }: Registry, tenantsDir: stri
         "",
         `${tenants.length} tenant${tenants.length === 1 ? "" : "s"} valid in stack ${config.stack} (${tenantsDir}).`,
     ];
+    const moving = tenants.filter((t) => t.move);
+    if (moving.length) {
+        const describe = (p: Omit<Placement, "label"> & { label?: string }) =>
+            (p.tier === "shared" ? `shared, cell ${p.cell}` : `${p.tier}, ${p.region}, ${p.size ?? "small"}`) + (p.label ? ` (label ${p.label})` : "");
+        lines.push("", "Moves (both placements are live until the move is retired):", table(
+            ["SLUG", "FROM", "TO", "STATE"],
+            moving.map((t) => [
+                t.slug,
+                describe(t.move!.from),
+                describe({ tier: t.tier, region: t.region, ...(t.cell ? { cell: t.cell } : {}), ...(t.size ? { size: t.size } : {}), label: t.label ?? "" }),
+                t.move!.cutover
+                    ? `cut over (${receiptPath(tenantsDir, t.slug)} verified): remove move: to retire the source`
+                    : `declared: copy with npm run move -- --tenant ${t.slug} --env ${config.stack} --phase all`,
+            ]),
+        ));
+    }
     if (config.tiers.allowed.includes("shared")) {
         const uses = cellUsage(config.cells, tenants);
         lines.push("", "Shared database cells (connections: runtime limits plus the owner role's, of served tenants):", table(
