@@ -3,7 +3,8 @@
  * catalog and settings queries as the two admins, and `--version` of the local pg_dump/psql.
  */
 import type { Client } from "pg";
-import { tablesWithoutKey } from "./catalog";
+import { tenantTables } from "./catalog";
+import { syncBlockers } from "./sync";
 import { connect } from "./connect";
 import { findTool, missingToolMessage } from "./ddl";
 import { MoveError, type MoveContext } from "./types";
@@ -135,7 +136,10 @@ export async function preflight(ctx: Pick<MoveContext, "tenant" | "schema" | "so
         const tables = rels.filter((r) => r.relkind === "r" || r.relkind === "p");
         // A table in the publication without a key makes the tenant's own UPDATE and DELETE fail on the source, and
         // the target could not find the row to change: refused, never replicated with REPLICA IDENTITY FULL silently.
-        const unkeyed = (await tablesWithoutKey(source, ctx.schema)).map((t) => t.name);
+        const catalog = await tenantTables(source, ctx.schema);
+        const unkeyed = catalog.filter((t) => t.key.length === 0).map((t) => t.name);
+        // What else sync refuses (REPLICA IDENTITY NOTHING, FORCE ROW LEVEL SECURITY), said here before anything changes.
+        problems.push(...syncBlockers(catalog.filter((t) => t.key.length > 0)).map((p) => `${src}: ${p}`));
         if (unkeyed.length) {
             problems.push(`${src}: ${unkeyed.length} table${unkeyed.length === 1 ? "" : "s"} without a primary key or replica identity index: ${unkeyed.join(", ")} (remedy: add a primary key, e.g. ALTER TABLE … ADD PRIMARY KEY (…), or a unique index on NOT NULL columns with ALTER TABLE … REPLICA IDENTITY USING INDEX …, then run prepare again)`);
         }

@@ -66,10 +66,12 @@ export async function verifyTables(client: Client, schema: string): Promise<Veri
     for (const t of await tenantTables(client, schema)) {
         const { rows } = await client.query(
             "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::regclass AND a.attname = ANY($2)",
-            [t.name, t.key],
+            [t.name, [...t.key, ...t.primaryKey]],
         );
         const types = new Map(rows.map((r) => [r["name"] as string, r["type"] as string]));
-        out.push({ name: t.name, relname: t.table, key: t.key.map((k) => ({ name: k, type: types.get(k)! })) });
+        // The primary key when there is one: apply records touched keys by it.
+        const key = t.primaryKey.length ? t.primaryKey : t.key;
+        out.push({ name: t.name, relname: t.table, key: key.map((k) => ({ name: k, type: types.get(k)! })) });
     }
     return out;
 }

@@ -60,7 +60,7 @@ describe("move prepare: preflight, then roles, schema, privileges and objects on
         const pg16Url = (d: string) => `postgres://${pg16.user}:${encodeURIComponent(pg16.password)}@${pg16.host}:${pg16.port}/${d}`;
         try {
             const tenant = await createTenant(bad.adminUrl(), "gamma", { scale: 0.002 });
-            await query(tenant.ownerUrl, "CREATE TABLE t_gamma.audit_log (at timestamptz, what text); CREATE UNLOGGED TABLE t_gamma.scratch (id int PRIMARY KEY)");
+            await query(tenant.ownerUrl, "CREATE TABLE t_gamma.audit_log (at timestamptz, what text); CREATE UNLOGGED TABLE t_gamma.scratch (id int PRIMARY KEY); ALTER TABLE t_gamma.documents FORCE ROW LEVEL SECURITY");
             await query(bad.superuserUrl(), "CREATE ROLE weak LOGIN CREATEROLE PASSWORD 'weak-password'; GRANT pg_signal_backend TO weak; GRANT CONNECT ON DATABASE app TO weak");
             await query(pg16Url("postgres"), `CREATE DATABASE ${db}`);
             await query(pg16Url(db), "CREATE SCHEMA t_gamma; CREATE TABLE t_gamma.leftover (id int)");
@@ -76,6 +76,7 @@ describe("move prepare: preflight, then roles, schema, privileges and objects on
             expect(text).toMatch(/1 table without a primary key or replica identity index: t_gamma\.audit_log \(remedy: add a primary key/);
             expect(text).toMatch(/unlogged tables .*"?t_gamma"?\."?scratch"? \(remedy: ALTER TABLE … SET LOGGED\)/);
             expect(text).toMatch(/schema t_gamma is not empty \(1 objects\)/);
+            expect(text).toMatch(/t_gamma\.documents: FORCE ROW LEVEL SECURITY hides rows from the move \(remedy: /);
             // Read-only: no slot, no role membership, no state on either side.
             expect(await query(bad.superuserUrl(), "SELECT count(*)::int AS n FROM pg_replication_slots")).toEqual(before);
             expect(await query(pg16Url(db), "SELECT to_regnamespace('tenancy_move') AS s")).toEqual([{ s: null }]);
