@@ -142,6 +142,12 @@ describe("move cutover: shared → dedicated with a writer running, verification
         expect((await rows(source.superuserUrl(), "SELECT rolcanlogin FROM pg_roles WHERE rolname = 't_beta_app'"))[0]).toEqual({ rolcanlogin: true });
         expect(betaBefore["products"]).toBe((await contents(source.superuserUrl(), beta.schema))["products"]);
 
+        // A cutover run again after it succeeded (e.g. killed before it could report) flips again and writes the same receipt.
+        const again = await runMove(ctx, "cutover", { receiptPath });
+        expect(flips).toBe(2);
+        expect(again.cutover?.receipt).toEqual(receipt);
+        expect(readFileSync(receiptPath, "utf8")).toBe(text);
+
         // finish: no slot nor publication left on the source, no state on the target; the source keeps its data.
         await runMove(ctx, "finish");
         expect(await rows(source.superuserUrl(), "SELECT slot_name FROM pg_replication_slots")).toEqual([]);
@@ -178,6 +184,61 @@ describe("move cutover: shared → dedicated with a writer running, verification
         // The source is writable again by the tenant's app.
         expect(await rows(beta.runtimeUrl, "INSERT INTO documents (id, title, body) VALUES (999999, 'after', 'x') RETURNING id")).toEqual([{ id: 999999 }]);
         expect(await rows(target.adminUrl("beta_target"), "SELECT phase, writes_stopped_at FROM tenancy_move.moves WHERE tenant = 'beta'")).toEqual([{ phase: "synced", writes_stopped_at: null }]);
+
+        // A pause that cannot fit the limit is refused before any write stops (exit 1), the move stays synced.
+        await rows(target.superuserUrl("beta_target"), "UPDATE t_beta.customers SET name = (SELECT name FROM t_beta.customers c2 WHERE c2.id = customers.id - 1) WHERE id = (SELECT max(id) FROM t_beta.customers)");
+        const source_ = await rows(source.superuserUrl(), "SELECT name FROM t_beta.customers ORDER BY id DESC LIMIT 1");
+        await rows(target.superuserUrl("beta_target"), "UPDATE t_beta.customers SET name = $1 WHERE id = (SELECT max(id) FROM t_beta.customers)", [source_[0]!["name"]]);
+        const tooLong = await runMove({ ...ctx, maxPauseMs: 1 }, "cutover").catch((e: unknown) => e);
+        expect(tooLong).toBeInstanceOf(MoveError);
+        expect((tooLong as MoveError).exitCode).toBe(1);
+        expect((tooLong as MoveError).message).toMatch(/^the write pause would take about \d+ ms, over --max-pause-ms 1: nothing was stopped/);
+        expect(await rows(source.superuserUrl(), "SELECT rolcanlogin FROM pg_roles WHERE rolname = 't_beta_app'")).toEqual([{ rolcanlogin: true }]);
+        expect(await rows(target.adminUrl("beta_target"), "SELECT phase FROM tenancy_move.moves WHERE tenant = 'beta'")).toEqual([{ phase: "synced" }]);
         await runMove(ctx, "abort");
+    });
+
+    it("--phase all moves a tenant with triggers: they do not fire twice during apply and work on the target after cutover", async () => {
+        const gamma = await createTenant(source.adminUrl(), "gamma", { scale: 0.005 });
+        // An AFTER INSERT trigger writing an audit row keyed by the order: firing it again on the target would collide
+        // with the replicated audit row (or double it).
+        await rows(gamma.ownerUrl, `
+            CREATE TABLE order_audit (order_id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
+            CREATE FUNCTION audit_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO order_audit (order_id) VALUES (NEW.id); RETURN NEW; END $$;
+            CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit_order();`);
+        await rows(target.adminUrl(), "CREATE DATABASE gamma_target");
+        const ctx = context(source.adminUrl(), target.adminUrl("gamma_target"), "gamma");
+        const app = writer(gamma.runtimeUrl, { pauseMs: 5 });
+        let result;
+        try {
+            result = await runMove(ctx, "all");
+        } finally {
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        const report = await app.stop();
+        expect(result.prepare?.prepared).toBe(true);
+        expect(result.sync?.copied).toBe(true);
+        expect(result.cutover?.receipt.verified).toBe(true);
+        expect(result.cutover?.receipt.tables.map((t) => t.name)).toContain("order_audit");
+        expect(report.acknowledged).toBeGreaterThan(0);
+        const t = await connect(target.superuserUrl("gamma_target"));
+        try {
+            expect(await lostWrites(t, gamma.schema, report)).toEqual([]);
+            // Every order the app placed during the move has its one audit row (written by the source's trigger, replicated).
+            const placed = report.writes.filter((w) => w.acknowledged && w.table === "orders" && w.op === "insert").map((w) => w.key);
+            expect(placed.length).toBeGreaterThan(0);
+            expect((await t.query("SELECT count(*)::int AS n FROM t_gamma.order_audit WHERE order_id = ANY($1::bigint[])", [placed])).rows).toEqual([{ n: placed.length }]);
+            expect((await t.query("SELECT tgenabled FROM pg_trigger WHERE tgname = 'orders_audit'")).rows).toEqual([{ tgenabled: "O" }]);
+            await t.query("ALTER ROLE t_gamma_owner PASSWORD 'fixture-password'");
+        } finally {
+            await t.end();
+        }
+        // On the target the trigger works for the app's next order.
+        const ownerOnTarget = gamma.ownerUrl.replace(`:${source.port}/app`, `:${target.port}/gamma_target`);
+        const [order] = await rows(ownerOnTarget, "INSERT INTO orders (customer_id) VALUES (1) RETURNING id");
+        expect(await rows(ownerOnTarget, "SELECT count(*)::int AS n FROM order_audit WHERE order_id = $1", [order!["id"]])).toEqual([{ n: 1 }]);
+        // all ends with finish: no replication object or state left.
+        expect(await rows(source.superuserUrl(), "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE '%gamma%'")).toEqual([]);
+        expect(await rows(target.superuserUrl("gamma_target"), "SELECT to_regnamespace('tenancy_move') AS s")).toEqual([{ s: null }]);
     });
 });
