@@ -242,6 +242,14 @@ describe("after this move's receipt", () => {
             expect(r.inputs["dropCascade"], r.urn).toBe(true);
             expect(ofTenant(moving, slug).get(r.urn)!.inputs["dropCascade"], r.urn).toBe(false);
         }
+        // A dedicated source serves no one any more: its service at zero, its load balancer deletable.
+        for (const r of sourceResources.filter((x) => x.type === "aws:ecs/service:Service")) expect(r.inputs["desiredCount"], r.urn).toBe(0);
+        for (const r of sourceResources.filter((x) => x.type === "aws:lb/loadBalancer:LoadBalancer")) expect(r.inputs["enableDeletionProtection"], r.urn).toBe(false);
+        if (DIRECTIONS[slug]!.from.tier === "dedicated") {
+            expect(sourceResources.filter((x) => x.type === "aws:ecs/service:Service")).toHaveLength(1);
+            expect(sourceResources.filter((x) => x.type === "aws:lb/loadBalancer:LoadBalancer")).toHaveLength(1);
+            expect(sourceResources.filter((x) => x.type === "aws:route53/record:Record" && !x.options.retainOnDelete)).toEqual([]);
+        }
         const instances = sourceResources.filter((r) => r.type === "aws:rds/instance:Instance");
         for (const r of instances) {
             expect(r.inputs["deletionProtection"]).toBe(false);
