@@ -17,10 +17,12 @@ import { restoreTriggers } from "./ddl";
 import { receiptSide, writeReceipt } from "./receipt";
 import { readState, updateState, STATE_SCHEMA, type MoveState } from "./state";
 import { MoveError, type MoveContext, type Receipt, type ReceiptSequence } from "./types";
-import { baseline, chunkCount, compareTables, fullHashes, mismatches, recheck, touchedChunks, verifyTables, type TableResult } from "./verify";
+import { baseline, chunkCount, compareTables, fullHashes, mismatches, recheck, refresh, touchedChunks, verifyTables, type TableResult } from "./verify";
 
 /** What the pause costs besides applying and hashing: ending sessions, sequences, the flip. */
 export const FIXED_PAUSE_MS = 400;
+/** Times the baseline is moved forward before the pause at most (each one re-hashes what changed during the last). */
+const MAX_REFRESHES = 3;
 /** Assumed apply rate (bytes of source WAL per ms) when too little was applied to measure one. */
 const MIN_APPLY_BYTES_PER_MS = 2_000;
 
@@ -163,8 +165,31 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
             }
             // From the baseline on, apply records every key it touches; catch up once more before the estimate.
             await applyWith(source, target, ctx.tenant, ctx.schema, { trackFrom: base.lsn });
+            // Chunks touched while the baseline ran would all be re-hashed in the pause: move the baseline forward while
+            // that set shrinks (the open last chunk of each table is always re-hashed and does not count).
+            const always = base.tables.length;
+            let chunks = chunkCount(await touchedChunks(target, ctx.tenant, base));
+            for (let i = 0; i < MAX_REFRESHES && chunks > always; i++) {
+                const b = base;
+                const refreshed = await refresh({
+                    source: ctx.source, target, tenant: ctx.tenant, slot: state.slot,
+                    applyTo: async (lsn) => {
+                        await applyWith(source, target, ctx.tenant, ctx.schema, { upTo: lsn, trackFrom: b.lsn });
+                    },
+                }, b);
+                const bad = mismatches(refreshed.results);
+                if (bad.length) throw new MoveError(`verification failed before any write was stopped: the target differs from the source (changed behind the tool's back?); the source stays writable, nothing was flipped`, 2, bad);
+                await updateState(target, ctx.tenant, { baselineLsn: b.lsn });
+                await applyWith(source, target, ctx.tenant, ctx.schema, { trackFrom: b.lsn });
+                const next = chunkCount(await touchedChunks(target, ctx.tenant, b));
+                step(ctx, `baseline moved forward: ${refreshed.chunks} chunk(s) re-hashed, ${next} touched since`);
+                if (next >= chunks) {
+                    chunks = next;
+                    break;
+                }
+                chunks = next;
+            }
             const lag = await lagWith(source, target, ctx.tenant);
-            const chunks = chunkCount(await touchedChunks(target, ctx.tenant, base));
             estimate = Math.round(FIXED_PAUSE_MS + lag / rate + chunks * base.chunkMs * 2);
             step(ctx, `estimated write pause ${estimate} ms (lag ${lag} bytes, ${chunks} chunk(s) to re-verify, limit ${ctx.maxPauseMs} ms)`);
             if (estimate > ctx.maxPauseMs) {

@@ -294,3 +294,41 @@ export async function recheck(source: Client, target: Client, tenant: string, b:
     }
     return compareTables(b.tables);
 }
+
+/**
+ * Moves the baseline forward without stopping writes: a new exported snapshot at S2, the target applied to exactly S2
+ * (`applyTo`, tracking keys), the chunks touched since the last baseline re-hashed on both sides at S2 and folded in, the
+ * touched keys forgotten, S2 the new baseline. Writes that touched many chunks during a long baseline (a large tenant)
+ * would otherwise all be re-hashed inside the pause; each refresh shrinks that set to what the last one took to run.
+ * Returns the per-table results (a mismatch fails the move before any write is stopped) and the chunks it re-hashed.
+ */
+export async function refresh(p: { source: Endpoint; target: Client; tenant: string; slot: string; applyTo: (lsn: string) => Promise<void> }, b: Baseline): Promise<{ results: TableResult[]; chunks: number }> {
+    const repl = await connectReplication(p.source);
+    const source = await connect(p.source);
+    try {
+        const created = await repl.query(`CREATE_REPLICATION_SLOT ${ident(`${p.slot}_verify`)} TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')`);
+        const lsn = created.rows[0]!["consistent_point"] as string;
+        const snapshot = created.rows[0]!["snapshot_name"] as string;
+        // The exported snapshot stays valid while its connection is idle: apply first, then read both sides at S2.
+        await p.applyTo(lsn);
+        const chunks = await touchedChunks(p.target, p.tenant, b);
+        const [s, d] = await Promise.all([
+            snapshotTx(source, snapshot, async () => Promise.all(b.tables.map(async (h) => hashSide(source, h.table, h.boundaries, chunks.get(h.table.name) ?? [])))),
+            snapshotTx(p.target, undefined, async () => {
+                const out: Map<number, ChunkHash>[] = [];
+                for (const h of b.tables) out.push(await hashSide(p.target, h.table, h.boundaries, chunks.get(h.table.name) ?? []));
+                return out;
+            }),
+        ]);
+        b.tables.forEach((h, i) => {
+            for (const [j, c] of s[i]!) h.source[j] = c;
+            for (const [j, c] of d[i]!) h.target[j] = c;
+        });
+        await p.target.query(`DELETE FROM tenancy_move.touched WHERE tenant = $1`, [p.tenant]);
+        b.lsn = lsn;
+        return { results: compareTables(b.tables), chunks: chunkCount(chunks) };
+    } finally {
+        await repl.end().catch(() => undefined);
+        await source.end().catch(() => undefined);
+    }
+}
