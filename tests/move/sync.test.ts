@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { abort } from "../../move/abort";
 import { applyPending, lagBytes } from "../../move/apply";
 import { connect, endpoint } from "../../move/connect";
-import { readState } from "../../move/state";
+import { createState, readState } from "../../move/state";
 import { sync } from "../../move/sync";
 import { MoveError, type MoveContext, type ProgressEvent } from "../../move/types";
 import { startPg15, type Pg15Server } from "../support/pg15";
@@ -156,6 +156,18 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
         const report = await app.stop();
         expect(report.errors).toEqual([]);
         expect(report.acknowledged).toBeGreaterThan(0);
+
+        // Where prepare created the schema and the roles (an empty target), abort removes exactly those, and a second
+        // abort finds nothing left to do.
+        const asAdmin = await connect(ctx.target);
+        await createState(asAdmin, { tenant: "acme", schema: "t_acme", createdSchema: true, createdRoles: ["t_acme_app", "t_acme_owner"] });
+        await asAdmin.end();
+        expect((await abort(ctx)).target).toEqual(["schema t_acme", "role t_acme_app", "role t_acme_owner", "move state"]);
+        await sides(async (_, t) => {
+            expect((await t.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 't\\_acme%' OR rolname = 'tenancy_tenants' ORDER BY 1")).rows).toEqual([{ rolname: "tenancy_tenants" }]);
+            expect((await t.query("SELECT 1 FROM pg_namespace WHERE nspname IN ('t_acme', 'tenancy_move')")).rowCount).toBe(0);
+        });
+        expect(await abort(ctx)).toEqual({ droppedSlot: false, droppedPublication: false, target: [] });
     }, 60_000);
 });
 
