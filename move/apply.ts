@@ -1,8 +1,9 @@
 /**
  * Continuous apply: reads the source's changes from the move's slot with `pg_logical_slot_peek_binary_changes`
- * (pgoutput, protocol 1, the move's publication) and applies each source transaction in ONE target transaction that
- * also records its end LSN as `applied_lsn`. Only then is the slot advanced, never past what the target holds: a kill
- * at any moment leaves either a transaction applied and recorded (skipped when peeked again) or neither.
+ * (pgoutput, protocol 1, the move's publication) and applies each source transaction whole inside ONE target
+ * transaction that also records its end LSN as `applied_lsn` (small consecutive ones share a target transaction; a
+ * source transaction is never split). Only then is the slot advanced, never past what the target holds: a kill at any
+ * moment leaves either a transaction applied and recorded (skipped when peeked again) or neither.
  */
 import type { Client } from "pg";
 import { quoteIdent, tenantTables, type TenantTable } from "./catalog";
@@ -37,7 +38,16 @@ interface Relation {
 interface SourceTxn {
     commitLsn: string;
     endLsn: string;
-    changes: PgOutputMessage[];
+    changes: SourceChange[];
+}
+
+/**
+ * A data change with the relation(s) as described when it was decoded: a Relation message later in the same peek
+ * (a column added on the source) must not change how an earlier change reads.
+ */
+interface SourceChange {
+    msg: Extract<PgOutputMessage, { tag: "insert" | "update" | "delete" | "truncate" }>;
+    rels: Relation[];
 }
 
 /** The catalog's name of a published relation (format('%I.%I'), keywords quoted as PostgreSQL does), else both parts quoted. */
@@ -91,7 +101,15 @@ async function peek(source: Client, slot: string, publication: string, end: stri
                 break;
             default:
                 if (!current) throw new Error(`pgoutput: ${msg.tag} outside a transaction`);
-                current.changes.push(msg);
+                const ids = msg.tag === "truncate" ? msg.relationIds : [msg.relationId];
+                current.changes.push({
+                    msg,
+                    rels: ids.map((id) => {
+                        const rel = relations.get(id);
+                        if (!rel) throw new Error(`pgoutput: ${msg.tag} for relation ${id} before its Relation message`);
+                        return rel;
+                    }),
+                });
         }
     }
     return { txns, complete: rows.length < PEEK_CHANGES };
@@ -141,33 +159,31 @@ function sameKey(rel: Relation, oldRow: TupleValue[], newRow: TupleValue[]): boo
     return a !== undefined && b !== undefined && a.every((v, i) => v === b[i]);
 }
 
+/** Parameters per multi-row INSERT (PostgreSQL allows 65535). */
+const MAX_INSERT_PARAMS = 30_000;
+
+/**
+ * One INSERT of consecutive rows of one relation (a bulk insert on the source is one statement on the target, not
+ * thousands). Identity values come from the source: GENERATED ALWAYS columns take them only with OVERRIDING SYSTEM VALUE.
+ */
+async function insertRows(target: Client, rel: Relation, tuples: TupleValue[][], tables: Map<string, TenantTable>): Promise<void> {
+    const p = new Params();
+    const cols = rel.columns.map((c) => quoteIdent(c.name));
+    const rows = tuples.map((tuple) => `(${rel.columns.map((c, i) => {
+        const v = tuple[i];
+        if (v === UNCHANGED_TOAST || v === undefined) throw new Error(`${rel.name}: an insert without column ${c.name}`);
+        return p.add(v);
+    }).join(", ")})`);
+    const overriding = tables.get(rel.name)?.columns.some((c) => c.identity === "a") ? " OVERRIDING SYSTEM VALUE" : "";
+    await target.query(`INSERT INTO ${rel.name} (${cols.join(", ")})${overriding} VALUES ${rows.join(", ")}`, p.values);
+}
+
 /** Applies one change; returns the keys it touched. */
-async function applyChange(target: Client, msg: PgOutputMessage, relations: Map<number, Relation>, tables: Map<string, TenantTable>): Promise<string[][]> {
-    const relOf = (id: number): Relation => {
-        const rel = relations.get(id);
-        if (!rel) throw new Error(`pgoutput: change for unknown relation ${id}`);
-        return rel;
-    };
+async function applyChange(target: Client, change: SourceChange, tables: Map<string, TenantTable>): Promise<string[][]> {
+    const { msg, rels } = change;
     switch (msg.tag) {
-        case "insert": {
-            const rel = relOf(msg.relationId);
-            const p = new Params();
-            const cols: string[] = [];
-            const vals: string[] = [];
-            rel.columns.forEach((c, i) => {
-                const v = msg.newTuple[i];
-                if (v === UNCHANGED_TOAST || v === undefined) return;
-                cols.push(quoteIdent(c.name));
-                vals.push(p.add(v));
-            });
-            // Identity values come from the source: GENERATED ALWAYS columns take them only with OVERRIDING SYSTEM VALUE.
-            const overriding = tables.get(rel.name)?.columns.some((c) => c.identity === "a") ? " OVERRIDING SYSTEM VALUE" : "";
-            await target.query(`INSERT INTO ${rel.name} (${cols.join(", ")})${overriding} VALUES (${vals.join(", ")})`, p.values);
-            const k = keyText(rel, msg.newTuple);
-            return k ? [[rel.name, k]] : [];
-        }
         case "update": {
-            const rel = relOf(msg.relationId);
+            const rel = rels[0]!;
             const always = new Set(tables.get(rel.name)?.columns.filter((c) => c.identity === "a").map((c) => c.name));
             const p = new Params();
             const oldRow = msg.key ?? msg.old ?? msg.newTuple;
@@ -189,7 +205,7 @@ async function applyChange(target: Client, msg: PgOutputMessage, relations: Map<
             return [...new Set([keyText(rel, oldRow), keyText(rel, msg.newTuple)])].filter((k): k is string => !!k).map((k) => [rel.name, k]);
         }
         case "delete": {
-            const rel = relOf(msg.relationId);
+            const rel = rels[0]!;
             const p = new Params();
             const oldRow = msg.key ?? msg.old;
             if (!oldRow) throw new Error(`${rel.name}: a delete without its key`);
@@ -199,7 +215,7 @@ async function applyChange(target: Client, msg: PgOutputMessage, relations: Map<
             return k ? [[rel.name, k]] : [];
         }
         case "truncate": {
-            const names = msg.relationIds.map((id) => relOf(id).name);
+            const names = rels.map((r) => r.name);
             await target.query(`TRUNCATE ${names.join(", ")}${msg.restartIdentity ? " RESTART IDENTITY" : ""}${msg.cascade ? " CASCADE" : ""}`);
             return [];
         }
@@ -208,26 +224,65 @@ async function applyChange(target: Client, msg: PgOutputMessage, relations: Map<
     }
 }
 
-/** Applies `txn` and records its end as applied (and its touched keys), in one target transaction. */
-async function applyTxn(target: Client, tenant: string, txn: SourceTxn, relations: Map<number, Relation>, tables: Map<string, TenantTable>, track: boolean): Promise<number> {
+/** Source transactions per target transaction, at most (and changes, unless one transaction alone has more). */
+const GROUP_TXNS = 200;
+const GROUP_CHANGES = 10_000;
+
+/**
+ * Applies whole source transactions in one target transaction that also records the last one's end as applied (and
+ * the keys touched by those committing at or after `trackFrom`): after a kill, all of them are on the target or none.
+ */
+async function applyGroup(target: Client, tenant: string, group: SourceTxn[], tables: Map<string, TenantTable>, trackFrom: string | undefined): Promise<number> {
     await target.query("BEGIN");
+    let current = group[0]!;
     try {
         const touched: string[][] = [];
-        for (const change of txn.changes) touched.push(...(await applyChange(target, change, relations, tables)));
-        if (track && touched.length) {
+        for (const txn of group) {
+            current = txn;
+            const track = trackFrom !== undefined && compareLsn(txn.commitLsn, trackFrom) >= 0;
+            const keys = await applyChanges(target, txn, tables);
+            if (track) touched.push(...keys);
+        }
+        if (touched.length) {
             await target.query(
                 `INSERT INTO ${STATE_SCHEMA}.touched (tenant, table_name, key) SELECT $1, t, k FROM unnest($2::text[], $3::text[]) AS u(t, k)
                  ON CONFLICT DO NOTHING`,
                 [tenant, touched.map((t) => t[0]), touched.map((t) => t[1])],
             );
         }
-        await target.query(`UPDATE ${STATE_SCHEMA}.moves SET applied_lsn = $2 WHERE tenant = $1`, [tenant, txn.endLsn]);
+        await target.query(`UPDATE ${STATE_SCHEMA}.moves SET applied_lsn = $2 WHERE tenant = $1`, [tenant, group[group.length - 1]!.endLsn]);
         await target.query("COMMIT");
     } catch (err) {
         await target.query("ROLLBACK").catch(() => undefined);
-        throw new Error(`applying the source transaction committed at ${txn.commitLsn}: ${(err as Error).message}`);
+        throw new Error(`applying the source transaction committed at ${current.commitLsn}: ${(err as Error).message}`);
     }
-    return txn.changes.length;
+    return group.reduce((n, t) => n + t.changes.length, 0);
+}
+
+/** The changes of one source transaction, in order; returns the keys they touched. */
+async function applyChanges(target: Client, txn: SourceTxn, tables: Map<string, TenantTable>): Promise<string[][]> {
+    const touched: string[][] = [];
+    // Consecutive inserts into one relation go as one statement, in the source's order.
+    let batch: { rel: Relation; tuples: TupleValue[][] } | undefined;
+    const flush = async (): Promise<void> => {
+        if (batch) await insertRows(target, batch.rel, batch.tuples, tables);
+        batch = undefined;
+    };
+    for (const change of txn.changes) {
+        if (change.msg.tag === "insert") {
+            const rel = change.rels[0]!;
+            if (batch && (batch.rel !== rel || (batch.tuples.length + 1) * rel.columns.length > MAX_INSERT_PARAMS)) await flush();
+            batch ??= { rel, tuples: [] };
+            batch.tuples.push(change.msg.newTuple);
+            const k = keyText(rel, change.msg.newTuple);
+            if (k) touched.push([rel.name, k]);
+            continue;
+        }
+        await flush();
+        touched.push(...(await applyChange(target, change, tables)));
+    }
+    await flush();
+    return touched;
 }
 
 /** Records a position reached without a transaction of ours (others' writes only), so the slot may advance past them. */
@@ -290,12 +345,20 @@ export async function applyWith(source: Client, target: Client, tenant: string, 
     const end = opts.upTo && compareLsn(opts.upTo, flushed) < 0 ? opts.upTo : flushed;
     for (;;) {
         const { txns, complete } = await retryWhileActive(() => peek(source, move.slot, move.publication, end, relations, tables));
-        for (const txn of txns) {
-            if (compareLsn(txn.endLsn, applied) <= 0) continue; // applied before a kill, slot not yet advanced
-            const track = opts.trackFrom !== undefined && compareLsn(txn.commitLsn, opts.trackFrom) >= 0;
-            rows += await applyTxn(target, tenant, txn, relations, tables, track);
-            applied = txn.endLsn;
-            transactions++;
+        // Transactions applied before a kill (the slot not yet advanced past them) are skipped.
+        const pending = txns.filter((txn) => compareLsn(txn.endLsn, applied) > 0);
+        for (let i = 0; i < pending.length;) {
+            // Small source transactions share a target transaction (each whole, the last one's end recorded with
+            // them): the same all-or-nothing per source transaction, far fewer round trips.
+            const group: SourceTxn[] = [];
+            let changes = 0;
+            while (i < pending.length && group.length < GROUP_TXNS && (group.length === 0 || changes + pending[i]!.changes.length <= GROUP_CHANGES)) {
+                changes += pending[i]!.changes.length;
+                group.push(pending[i++]!);
+            }
+            rows += await applyGroup(target, tenant, group, tables, opts.trackFrom);
+            applied = group[group.length - 1]!.endLsn;
+            transactions += group.length;
         }
         if (complete) {
             // Everything of ours committing before `end` is applied: the target may claim `end` and the slot move there.

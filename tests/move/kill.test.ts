@@ -83,8 +83,10 @@ describe("sync survives SIGKILL", () => {
         expect(resumed.copied).toBe(true);
         expect(resumed.tables).toHaveLength(6);
 
-        // 2. Killed during apply: a backlog of the app's writes, a child applying it, killed once it committed some.
-        await new Promise((r) => setTimeout(r, 1500));
+        // 2. Killed during apply: a backlog of the app's writes and of 2,000 one-row transactions (apply groups at most
+        // 200 per target transaction and advances the slot after the whole peek), killed once it committed some.
+        await new Promise((r) => setTimeout(r, 500));
+        await src.query(Array.from({ length: 2000 }, (_, i) => `BEGIN; UPDATE t_acme.products SET weight = ${i} WHERE id = ${1 + (i % 200)}; COMMIT;`).join("\n"));
         const before = (await readState(dst, "acme"))!.appliedLsn;
         const applying = child("apply", ctx);
         await until("a transaction applied by the child", async () => compareLsn((await readState(dst, "acme"))!.appliedLsn, before) > 0);

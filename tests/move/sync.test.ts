@@ -131,6 +131,12 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
                                     ALTER TABLE t_acme.products REPLICA IDENTITY FULL;
                                     UPDATE t_acme.products SET price = price + 1, image = NULL WHERE id = 3;
                                     UPDATE t_acme.products SET weight = NULL WHERE id = 5`));
+        // A migration run on both sides while the move syncs: changes before it are read with the columns they had.
+        await sides(async (s, t) => {
+            await s.query("INSERT INTO t_acme.documents (id, title, body) VALUES (200001, 'before', 'b')");
+            for (const c of [s, t]) await c.query("ALTER TABLE t_acme.documents ADD COLUMN tag text");
+            await s.query("INSERT INTO t_acme.documents (id, title, body, tag) VALUES (200002, 'after', 'a', 'new')");
+        });
         const again = await sync(ctx, { untilLagBytes: 256 * 1024 });
         expect(again.copied).toBe(false);
         await applyPending(ctx);
