@@ -45,6 +45,7 @@ export async function targetFacts(client: Client, roles: string[], schema: strin
         `SELECT current_database() AS db, current_user AS me,
                 ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles WHERE rolname = ANY($1)) AS existing,
                 EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $2) AS grp,
+                EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $2) AND pg_catalog.has_database_privilege($2, current_database(), 'CONNECT') AS cell,
                 EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $3) AS reporting,
                 EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $4) AS schema_exists`,
         [roles, TENANTS_GROUP_ROLE, REPORTING_ROLE, schema],
@@ -53,8 +54,8 @@ export async function targetFacts(client: Client, roles: string[], schema: strin
     return {
         database: r["db"] as string,
         admin: r["me"] as string,
-        // A cell is hardened by the program with the tenants' group role; an instance never has it.
-        placement: placement ?? (r["grp"] ? "shared" : "instance"),
+        // A cell admits its tenants through the group role (roles are cluster-wide: its CONNECT here counts).
+        placement: placement ?? (r["cell"] ? "shared" : "instance"),
         existingRoles: r["existing"] as string[],
         groupRole: r["grp"] as boolean,
         reportingRole: r["reporting"] as boolean,

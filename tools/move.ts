@@ -105,11 +105,18 @@ export function parseMoveArgs(argv: string[]): { args?: MoveArgs; problems: stri
     };
 }
 
-/** The shared cell's group role marks a target as a cell; an instance (hybrid/dedicated) never has it. */
-async function detectPlacement(url: string): Promise<"shared" | "instance"> {
-    return withClient(endpoint(url), async (c) =>
-        (await c.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [TENANTS_GROUP_ROLE])).rowCount ? "shared" : "instance",
-    );
+/**
+ * A cell's database admits its tenants through the group role `tenancy_tenants` (DatabaseHardening); an instance
+ * (hybrid/dedicated) never has it. Roles are cluster-wide, so it is the group's CONNECT on this database that counts.
+ */
+export async function detectPlacement(url: string): Promise<"shared" | "instance"> {
+    return withClient(endpoint(url), async (c) => {
+        const { rows } = await c.query(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $1) AND pg_catalog.has_database_privilege($1, current_database(), 'CONNECT') AS cell",
+            [TENANTS_GROUP_ROLE],
+        );
+        return rows[0]!["cell"] === true ? "shared" : "instance";
+    });
 }
 
 function printProgress(format: "text" | "json"): (e: ProgressEvent) => void {

@@ -43,8 +43,23 @@ async function one(url: string, sql: string): Promise<Record<string, unknown> | 
 }
 
 describe("npm run move: usage errors, exit codes 0/1/2, and a SIGKILL in the write pause", () => {
+    let source: Pg15Server;
+    let target: Pg15Server;
+    let acme: FixtureTenant;
+    let usage: Promise<Run>;
+    beforeAll(async () => {
+        // The usage run needs no server: it runs while they start.
+        usage = move(["--tenant", "Not_A_Slug", "--phase", "teleport", "--env", "prod", "--source", "mysql://x@h/db", "--max-pause-ms", "-5", "--format", "xml", "--bogus"]);
+        [source, target] = await Promise.all([startPg15(), startPg15()]);
+        acme = await createTenant(source.adminUrl(), "acme", { scale: 0.02 });
+        await usage;
+    });
+    afterAll(async () => {
+        await Promise.all([source?.stop(), target?.stop()]);
+    });
+
     it("reports every usage problem at once, with exit 1 and no stack trace", async () => {
-        const run = await move(["--tenant", "Not_A_Slug", "--phase", "teleport", "--env", "prod", "--source", "mysql://x@h/db", "--max-pause-ms", "-5", "--format", "xml", "--bogus"]);
+        const run = await usage;
         expect(run.code).toBe(1);
         const lines = run.stderr.split("\n").filter((l) => l.startsWith("move: "));
         expect(lines).toEqual(expect.arrayContaining([
@@ -80,17 +95,6 @@ describe("npm run move: usage errors, exit codes 0/1/2, and a SIGKILL in the wri
     });
 
     describe("on real servers", () => {
-        let source: Pg15Server;
-        let target: Pg15Server;
-        let acme: FixtureTenant;
-        beforeAll(async () => {
-            [source, target] = await Promise.all([startPg15(), startPg15()]);
-            acme = await createTenant(source.adminUrl(), "acme", { scale: 0.02 });
-        });
-        afterAll(async () => {
-            await Promise.all([source?.stop(), target?.stop()]);
-        });
-
         it("exit 2 on a tampered target; SIGKILL in the pause, then a re-run completes with no lost and no duplicate rows; exit 0", async () => {
             const ctx = moveContext(source.adminUrl(), target.adminUrl(), "acme");
             const app = writer(acme.runtimeUrl, { pauseMs: 5 });

@@ -75,7 +75,7 @@ describe("move cutover: shared → dedicated with a writer running, verification
         let flips = 0;
         const ctx = context(source.adminUrl(), target.adminUrl(), "acme", { flip: async () => `registry → dedicated (${++flips})` });
         const betaBefore = await contents(source.superuserUrl(), beta.schema);
-        const app = writer(acme.runtimeUrl, { pauseMs: 10 });
+        const app = writer(acme.runtimeUrl, { pauseMs: 20 });
         const other = writer(beta.runtimeUrl, { pauseMs: 20 });
         try {
             await runMove(ctx, "prepare");

@@ -5,6 +5,7 @@ import { startPg15, type Pg15Server } from "../support/pg15";
 import { createSharedTier, createTenant, declareTenant, FIXTURE_PASSWORD, roleUrl } from "./fixture";
 import { endpoint } from "../../move/connect";
 import { prepare } from "../../move/prepare";
+import { detectPlacement } from "../../tools/move";
 import { preflight } from "../../move/preflight";
 import { privilegePlan, type TargetFacts } from "../../move/privileges";
 import { MoveError, type MoveContext, type ProgressEvent } from "../../move/types";
@@ -150,6 +151,9 @@ describe("move prepare: preflight, then roles, schema, privileges and objects on
         const cellUrl = target.adminUrl("cell");
         await createSharedTier(cellUrl);
         await declareTenant(cellUrl, "beta");
+        // The CLI tells a cell by its group's CONNECT on the database, not by the (cluster-wide) role alone.
+        expect(await detectPlacement(cellUrl)).toBe("shared");
+        expect(await detectPlacement(target.adminUrl())).toBe("instance");
         const ctx = context(source.adminUrl(), cellUrl, "beta", { targetPlacement: "shared" });
         const result = await prepare(ctx);
         expect(result.state).toMatchObject({ phase: "prepared", createdSchema: false, createdRoles: [] });
