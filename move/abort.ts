@@ -6,7 +6,7 @@
 import type { Client } from "pg";
 import { quoteIdent } from "./catalog";
 import { connect } from "./connect";
-import { dropState, readState, replicationName, type MoveState } from "./state";
+import { dropState, lockMove, readState, replicationName, type MoveState } from "./state";
 import { dropSlot, ensureMember } from "./sync";
 import { MoveError, type MoveContext } from "./types";
 
@@ -61,6 +61,7 @@ export async function abort(ctx: Pick<MoveContext, "tenant" | "schema" | "source
     const target = await connect(ctx.target);
     try {
         const state = await readState(target, ctx.tenant);
+        if (state) await lockMove(target, ctx.tenant);
         if (state && TOO_LATE.includes(state.phase)) {
             throw new MoveError(`tenant ${ctx.tenant}'s move is past the point of abort (phase ${state.phase}): writes were stopped for cutover`, 1);
         }

@@ -232,10 +232,26 @@ const GROUP_CHANGES = 10_000;
  * Applies whole source transactions in one target transaction that also records the last one's end as applied (and
  * the keys touched by those committing at or after `trackFrom`): after a kill, all of them are on the target or none.
  */
-async function applyGroup(target: Client, tenant: string, group: SourceTxn[], tables: Map<string, TenantTable>, trackFrom: string | undefined): Promise<number> {
+async function applyGroup(
+    target: Client,
+    tenant: string,
+    candidates: SourceTxn[],
+    tables: Map<string, TenantTable>,
+    trackFrom: string | undefined,
+): Promise<{ rows: number; transactions: number; applied: string | null }> {
     await target.query("BEGIN");
-    let current = group[0]!;
+    let current = candidates[0]!;
     try {
+        // The state row, locked: another run applying at the same time (an operator's second terminal, cutover while a
+        // sync still loops) waits here, then skips what the first one applied instead of applying it twice.
+        const locked = (await target.query<{ applied: string | null }>(
+            `SELECT applied_lsn::text AS applied FROM ${STATE_SCHEMA}.moves WHERE tenant = $1 FOR UPDATE`, [tenant],
+        )).rows[0]?.applied ?? null;
+        const group = candidates.filter((txn) => compareLsn(txn.endLsn, locked) > 0);
+        if (group.length === 0) {
+            await target.query("COMMIT");
+            return { rows: 0, transactions: 0, applied: locked };
+        }
         const touched: string[][] = [];
         for (const txn of group) {
             current = txn;
@@ -250,13 +266,14 @@ async function applyGroup(target: Client, tenant: string, group: SourceTxn[], ta
                 [tenant, touched.map((t) => t[0]), touched.map((t) => t[1])],
             );
         }
-        await target.query(`UPDATE ${STATE_SCHEMA}.moves SET applied_lsn = $2 WHERE tenant = $1`, [tenant, group[group.length - 1]!.endLsn]);
+        const applied = group[group.length - 1]!.endLsn;
+        await target.query(`UPDATE ${STATE_SCHEMA}.moves SET applied_lsn = $2 WHERE tenant = $1`, [tenant, applied]);
         await target.query("COMMIT");
+        return { rows: group.reduce((n, t) => n + t.changes.length, 0), transactions: group.length, applied };
     } catch (err) {
         await target.query("ROLLBACK").catch(() => undefined);
         throw new Error(`applying the source transaction committed at ${current.commitLsn}: ${(err as Error).message}`);
     }
-    return group.reduce((n, t) => n + t.changes.length, 0);
 }
 
 /** The changes of one source transaction, in order; returns the keys they touched. */
@@ -356,9 +373,10 @@ export async function applyWith(source: Client, target: Client, tenant: string, 
                 changes += pending[i]!.changes.length;
                 group.push(pending[i++]!);
             }
-            rows += await applyGroup(target, tenant, group, tables, opts.trackFrom);
-            applied = group[group.length - 1]!.endLsn;
-            transactions += group.length;
+            const done = await applyGroup(target, tenant, group, tables, opts.trackFrom);
+            rows += done.rows;
+            transactions += done.transactions;
+            if (compareLsn(done.applied, applied) > 0) applied = done.applied!;
         }
         if (complete) {
             // Everything of ours committing before `end` is applied: the target may claim `end` and the slot move there.

@@ -4,6 +4,7 @@
  * transaction as the changes it covers: a killed tool resumes from exactly what the target holds.
  */
 import type { ClientBase } from "pg";
+import { MoveError } from "./types";
 
 export const STATE_SCHEMA = "tenancy_move";
 
@@ -203,4 +204,15 @@ export async function touchedKeys(target: ClientBase, tenant: string): Promise<M
     const out = new Map<string, string[]>();
     for (const r of rows) out.set(r.table_name, [...(out.get(r.table_name) ?? []), r.key]);
     return out;
+}
+
+/**
+ * Takes the tenant's move lock on the target for this session (released when the connection closes, also when the
+ * process is killed): two runs of sync or abort for one tenant at once would drop each other's slot and copy.
+ */
+export async function lockMove(target: ClientBase, tenant: string): Promise<void> {
+    const { rows } = await target.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('tenancy_move'), hashtext($1)) AS locked", [tenant]);
+    if (!rows[0]!.locked) {
+        throw new MoveError(`another run of the move of tenant ${tenant} is in progress against this target: wait for it to end (a killed run's lock goes with its connection)`, 1);
+    }
 }

@@ -12,7 +12,7 @@ import { connect, connectReplication } from "./connect";
 import { beginInSnapshot, copyTable, createSlotWithSnapshot } from "./copy";
 import { applyPostData } from "./ddl";
 import { applyWith, lagWith } from "./apply";
-import { copiedTables, readState, updateState, STATE_SCHEMA, type CopiedTable, type MoveState } from "./state";
+import { copiedTables, lockMove, readState, updateState, STATE_SCHEMA, type CopiedTable, type MoveState } from "./state";
 import { MoveError, type MoveContext } from "./types";
 
 export interface SyncOptions {
@@ -156,6 +156,7 @@ export async function sync(ctx: SyncContext, opts: SyncOptions = {}): Promise<Sy
     try {
         const state = await readState(target, ctx.tenant);
         if (!state) throw new MoveError(`tenant ${ctx.tenant} is not prepared on ${ctx.target.label}: run --phase prepare first`, 1);
+        await lockMove(target, ctx.tenant);
         if (!SYNCABLE.includes(state.phase)) {
             throw new MoveError(`tenant ${ctx.tenant}'s move is past sync (phase ${state.phase}): run --phase cutover or --phase finish`, 1);
         }

@@ -61,9 +61,10 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
         expect(events.some((e) => e.kind === "table" && e.done && e.table === "t_acme.order_items" && e.rows >= 5000)).toBe(true);
 
         // Apply keeps up with the writes going on, then catches up once they stop.
+        // Two appliers at once (a second terminal, a cutover while a sync loops): each source transaction lands once.
         for (let i = 0; i < 2; i++) {
             await new Promise((r) => setTimeout(r, 200));
-            await applyPending(ctx);
+            await Promise.all([applyPending(ctx), applyPending(ctx)]);
         }
         const report = await app.stop();
         const otherReport = await otherApp.stop();
@@ -108,6 +109,13 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
     }, 60_000);
 
     it("a second sync resumes without copying again; abort then removes slot, publication, target objects and state, source untouched", async () => {
+        // Another run holding the tenant's move lock (a session of its own on the target): refused, nothing done.
+        const other = await connect(ctx.target);
+        await other.query("SELECT pg_advisory_lock(hashtext('tenancy_move'), hashtext('acme'))");
+        await expect(sync(ctx)).rejects.toThrow(/another run of the move of tenant acme is in progress/);
+        await expect(abort(ctx)).rejects.toThrow(/another run of the move of tenant acme is in progress/);
+        await other.end();
+
         // A table without key, and one whose policies bind even its owner: refused, each with its remedy, nothing changed.
         await sides((s) => s.query(`CREATE TABLE t_acme.nokey (v int); ALTER TABLE t_acme.nokey OWNER TO t_acme_owner;
                                     ALTER TABLE t_acme.products FORCE ROW LEVEL SECURITY`));
