@@ -129,17 +129,27 @@ export interface SqlSection {
 
 type Scoped = { tenant: string | null; cell?: string; resource: DeclaredResource };
 
-/** Platform sections (by cell) first, then tenants by slug. */
+/** Platform sections (by cell) first, then tenants by slug (a moving tenant's two cells by name). */
 function sectionOrder(a: { tenant: string | null; cell?: string }, b: { tenant: string | null; cell?: string }): number {
     if (a.tenant === null && b.tenant === null) return compare(a.cell ?? "", b.cell ?? "");
-    return a.tenant === null ? -1 : b.tenant === null ? 1 : compare(a.tenant, b.tenant);
+    return a.tenant === null ? -1 : b.tenant === null ? 1 : compare(a.tenant, b.tenant) || compare(a.cell ?? "", b.cell ?? "");
+}
+
+/** A section per tenant and cell: a tenant moving between cells (or off one) has SQL on two clusters. */
+function sectionKey(tenant: string | null, cell: string | undefined): string {
+    return tenant === null ? `cell ${cell ?? ""}` : `${tenant}|${cell ?? ""}`;
+}
+
+/** The cell whose cluster a tenant's resource runs on: its provider's cell (single layout), else the tenant's. */
+function cellOfProvider(provider: string | null, cells: ReadonlyMap<string, string>): string | undefined {
+    return provider ? cells.get(provider.slice(0, provider.lastIndexOf("::"))) : undefined;
 }
 
 /** The scope's `postgresql:*` resources grouped by owner (each cell's platform hardening, then tenants), order kept. */
 function grouped(items: readonly Scoped[]): { tenant: string | null; cell?: string; resources: DeclaredResource[] }[] {
     const groups = new Map<string, { tenant: string | null; cell?: string; resources: DeclaredResource[] }>();
     for (const i of items) {
-        const key = i.tenant ?? `cell ${i.cell ?? ""}`;
+        const key = sectionKey(i.tenant, i.cell);
         let g = groups.get(key);
         if (!g) groups.set(key, (g = { tenant: i.tenant, ...(i.cell !== undefined ? { cell: i.cell } : {}), resources: [] }));
         g.resources.push(i.resource);
@@ -153,7 +163,7 @@ function scoped(recording: StackRecording, scope: Scope): Scoped[] {
     const tenantCells = new Map(recording.registry.tenants.map((t) => [t.slug, t.cell]));
     return selectPostgresql(recording.resources, scope).map((r) => {
         const tenant = owners.get(r.urn) ?? null;
-        const cell = tenant === null ? cells.get(r.urn) : tenantCells.get(tenant);
+        const cell = tenant === null ? cells.get(r.urn) : (cellOfProvider(r.provider, cells) ?? tenantCells.get(tenant));
         return { tenant, ...(cell !== undefined ? { cell } : {}), resource: r };
     });
 }
@@ -199,9 +209,9 @@ export function changeSections(base: Plan, recording: StackRecording, scope: Sco
     const sections = new Map<string, SqlSection>();
     const tenantCells = new Map(recording.registry.tenants.map((t) => [t.slug, t.cell]));
     const section = (tenant: string | null, cell?: string): SqlSection => {
-        const key = tenant ?? `cell ${cell ?? ""}`;
+        const c = tenant === null ? cell : (cell ?? tenantCells.get(tenant));
+        const key = sectionKey(tenant, c);
         let s = sections.get(key);
-        const c = tenant === null ? cell : tenantCells.get(tenant);
         if (!s) sections.set(key, (s = { tenant, ...(c !== undefined ? { cell: c } : {}), notes: [], statements: [] }));
         return s;
     };
@@ -238,7 +248,9 @@ export function changeSections(base: Plan, recording: StackRecording, scope: Sco
 export function sectionsToScript(sections: readonly SqlSection[], fallbackDatabase: string, tiers: ReadonlyMap<string, string> = new Map()): string {
     return sections
         .map((s) => {
-            const detail = [s.tenant !== null ? tiers.get(s.tenant) : undefined, s.tenant !== null && s.cell !== undefined ? `cell ${s.cell}` : undefined].filter(Boolean).join(", ");
+            // SQL on a cell is a shared placement's, also the source's (or target's) of a moving hybrid or dedicated tenant.
+            const tier = s.tenant !== null ? tiers.get(s.tenant) : undefined;
+            const detail = [tier !== undefined && s.cell !== undefined ? "shared" : tier, s.tenant !== null && s.cell !== undefined ? `cell ${s.cell}` : undefined].filter(Boolean).join(", ");
             const title = s.tenant === null ? `platform${s.cell !== undefined ? `: cell ${s.cell}'s cluster` : ""}` : `tenant ${s.tenant}${detail ? ` (${detail})` : ""}`;
             const lines = [`-- ==== ${title} ====`, ...s.notes.map((n) => `-- ${n}`)];
             if (s.statements.length) lines.push(toScript(s.statements, fallbackDatabase));

@@ -124,4 +124,27 @@ describe("npm run sql over a fleet with two cells", () => {
         expect(sql.filter((s) => s.includes("LOGIN")).sort()).toEqual(['ALTER ROLE "t_acme_app" WITH NOLOGIN', 'ALTER ROLE "t_acme_owner" WITH NOLOGIN']);
         expect(sql.some((s) => s.startsWith("CREATE"))).toBe(false);
     });
+
+    it("a moving tenant's SQL on two cells comes in a section per cell, each with its own placement's statements", async () => {
+        const shared = { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 8 }, cells: { main: {}, b: {} } };
+        const moving = makeRepo({
+            "acme.yaml": sharedTenant("acme", "cell: b\nmove:\n  from: { tier: shared, cell: main }\n"),
+            "beta.yaml": sharedTenant("beta", "tier: hybrid\nmove:\n  from: { tier: shared, cell: b }\n"),
+        }, baseStackConfig({ "tenancy:shared": shared }));
+        try {
+            const sections = sqlSections(await recordStack(moving, "test"), { kind: "all" }).filter((s) => s.tenant !== null);
+            expect(sections.map((s) => [s.tenant, s.cell])).toEqual([["acme", "b"], ["acme", "main"], ["beta", "b"]]);
+            // The source keeps its unlabelled roles on main; the target's are created on b.
+            const acmeMain = sections[1]!.statements.map((s) => s.sql).join("\n");
+            const acmeB = sections[0]!.statements.map((s) => s.sql).join("\n");
+            expect(acmeMain).toContain('CREATE SCHEMA "t_acme"');
+            expect(acmeB).toContain('CREATE SCHEMA "t_acme"');
+            const script = sectionsToScript(sqlSections(await recordStack(moving, "test"), { kind: "all" }), "tenancy", new Map([["acme", "shared"], ["beta", "hybrid"]]));
+            expect(script).toContain("-- ==== tenant acme (shared, cell main) ====");
+            expect(script).toContain("-- ==== tenant acme (shared, cell b) ====");
+            expect(script).toContain("-- ==== tenant beta (shared, cell b) ====");
+        } finally {
+            fs.rmSync(moving, { recursive: true, force: true });
+        }
+    });
 });
