@@ -19,6 +19,9 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
     // The engine's own statements may run long (copy, hashes); a role default must not cut them off.
     statement_timeout: "0",
     idle_in_transaction_session_timeout: "0",
+    // JIT compiles a plan for ~0.2 s whenever its estimated cost is high (a target without statistics yet): far more
+    // than the engine's short key-range queries take, and inside the write pause.
+    jit: "off",
 };
 
 /** Problems of a connection URL, as `<flag>: what is wrong (allowed: …)`; empty when usable. */

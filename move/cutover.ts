@@ -11,7 +11,7 @@
  */
 import type { Client } from "pg";
 import { applyWith, lagWith } from "./apply";
-import { tenantSequences } from "./catalog";
+import { tenantSequences, tenantTables } from "./catalog";
 import { connect, ident } from "./connect";
 import { restoreTriggers } from "./ddl";
 import { receiptSide, writeReceipt } from "./receipt";
@@ -144,6 +144,8 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
             await applyWith(source, target, ctx.tenant, ctx.schema);
             const rate = Math.max(MIN_APPLY_BYTES_PER_MS, lag0 / Math.max(1, Date.now() - t0));
 
+            // Statistics for the freshly loaded target (autovacuum may not have come yet): the pause's queries plan on them.
+            for (const t of await tenantTables(target, ctx.schema)) await target.query(`ANALYZE ${t.name}`);
             step(ctx, "verification baseline (source in an exported snapshot, target applied to the same point)");
             await target.query(`DELETE FROM ${STATE_SCHEMA}.touched WHERE tenant = $1`, [ctx.tenant]);
             base = await baseline({
@@ -207,7 +209,8 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
         // Phase `stopping`: stop writes (again, after a kill), apply everything, verify, flip.
         const stoppedAt = state.writesStoppedAt?.getTime() ?? Date.now();
         const ended = await stopWrites(source, roles);
-        step(ctx, `writes stopped: ${roles.join(", ")} NOLOGIN on the source, ${ended} session(s) ended`);
+        const since = (): string => `+${Date.now() - stoppedAt} ms`;
+        step(ctx, `writes stopped: ${roles.join(", ")} NOLOGIN on the source, ${ended} session(s) ended (${since()})`);
         await opts.duringPause?.();
         const end = (await source.query("SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn")).rows[0]!["lsn"] as string;
         // Apply reads what is flushed: a commit of a session with synchronous_commit off is flushed by the WAL writer soon.
@@ -215,7 +218,8 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
             if ((await source.query("SELECT pg_catalog.pg_current_wal_flush_lsn() >= $1::pg_lsn AS ok", [end])).rows[0]!["ok"] === true) break;
             await new Promise((r) => setTimeout(r, 20));
         }
-        await applyWith(source, target, ctx.tenant, ctx.schema, { upTo: end, ...(base ? { trackFrom: base.lsn } : state.baselineLsn ? { trackFrom: state.baselineLsn } : {}) });
+        const applied = await applyWith(source, target, ctx.tenant, ctx.schema, { upTo: end, ...(base ? { trackFrom: base.lsn } : state.baselineLsn ? { trackFrom: state.baselineLsn } : {}) });
+        step(ctx, `last changes applied: ${applied.transactions} transaction(s), ${applied.rows} row(s) (${since()})`);
         const sequences = await copySequences(source, target, ctx.schema);
         let results: TableResult[];
         if (base) {
@@ -224,6 +228,7 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
             step(ctx, "resumed in the pause: verifying every chunk");
             results = compareTables(await fullHashes(source, target, await verifyTables(source, ctx.schema), opts.chunkRows));
         }
+        step(ctx, `verified ${results.length} table(s), ${sequences.length} sequence(s) set (${since()})`);
         const bad = mismatches(results);
         if (bad.length) {
             await restoreLogins(source, state.logins ?? {});

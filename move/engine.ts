@@ -31,7 +31,10 @@ export interface EngineResult {
     abort?: AbortResult;
 }
 
-/** Holds the tenant's move lock on the target for the life of this process's connection; throws when another run holds it. */
+/**
+ * Holds the tenant's run lock on the target for the life of this process's connection; throws when another run holds it.
+ * Its key differs from state.ts's lockMove (which sync and abort take on their own connections inside this run).
+ */
 async function lock(ctx: MoveContext): Promise<Client> {
     const client = await connect(ctx.target);
     const { rows } = await client.query("SELECT pg_catalog.pg_try_advisory_lock(hashtext('tenancy-move'), hashtext($1)) AS ok", [ctx.tenant]);

@@ -136,8 +136,31 @@ export function combine(chunks: ChunkHash[]): { rows: number; hash: string } {
 export async function hashSide(client: Client, t: VerifyTable, boundaries: string[][], which?: Iterable<number>): Promise<Map<number, ChunkHash>> {
     const out = new Map<number, ChunkHash>();
     const indexes = which ? [...which] : Array.from({ length: boundaries.length + 1 }, (_, i) => i);
-    for (const i of indexes) out.set(i, await hashChunk(client, t, boundaries, i));
+    if (!indexes.length) return out;
+    // A chunk is a key range: read through the key's index, never a scan of the whole table. Without statistics (a
+    // target just loaded) the planner would take the open last chunk's "> key" for a third of the table, and the pause
+    // would grow with the tenant's size again.
+    await client.query("SET enable_seqscan = off");
+    try {
+        for (const i of indexes) out.set(i, await hashChunk(client, t, boundaries, i));
+    } finally {
+        await client.query("RESET enable_seqscan");
+    }
     return out;
+}
+
+/** Re-hashes the chunks `which` of every table on both sides at once (two servers, two connections). */
+async function hashBoth(source: Client, target: Client, b: Baseline, chunks: Map<string, Set<number>>): Promise<void> {
+    const side = async (client: Client): Promise<Map<number, ChunkHash>[]> => {
+        const out: Map<number, ChunkHash>[] = [];
+        for (const h of b.tables) out.push(await hashSide(client, h.table, h.boundaries, chunks.get(h.table.name) ?? new Set([h.boundaries.length])));
+        return out;
+    };
+    const [s, d] = await Promise.all([side(source), side(target)]);
+    b.tables.forEach((h, i) => {
+        for (const [j, c] of s[i]!) h.source[j] = c;
+        for (const [j, c] of d[i]!) h.target[j] = c;
+    });
 }
 
 export function compareTables(hashes: TableHashes[]): TableResult[] {
@@ -284,14 +307,7 @@ export function chunkCount(chunks: Map<string, Set<number>>): number {
  * baseline's hashes. Returns the per-table results (a mismatch anywhere fails the move).
  */
 export async function recheck(source: Client, target: Client, tenant: string, b: Baseline): Promise<TableResult[]> {
-    const chunks = await touchedChunks(target, tenant, b);
-    for (const h of b.tables) {
-        const which = chunks.get(h.table.name) ?? new Set([h.boundaries.length]);
-        const s = await hashSide(source, h.table, h.boundaries, which);
-        const d = await hashSide(target, h.table, h.boundaries, which);
-        for (const [i, c] of s) h.source[i] = c;
-        for (const [i, c] of d) h.target[i] = c;
-    }
+    await hashBoth(source, target, b, await touchedChunks(target, tenant, b));
     return compareTables(b.tables);
 }
 
@@ -312,18 +328,16 @@ export async function refresh(p: { source: Endpoint; target: Client; tenant: str
         // The exported snapshot stays valid while its connection is idle: apply first, then read both sides at S2.
         await p.applyTo(lsn);
         const chunks = await touchedChunks(p.target, p.tenant, b);
-        const [s, d] = await Promise.all([
-            snapshotTx(source, snapshot, async () => Promise.all(b.tables.map(async (h) => hashSide(source, h.table, h.boundaries, chunks.get(h.table.name) ?? [])))),
-            snapshotTx(p.target, undefined, async () => {
-                const out: Map<number, ChunkHash>[] = [];
-                for (const h of b.tables) out.push(await hashSide(p.target, h.table, h.boundaries, chunks.get(h.table.name) ?? []));
-                return out;
-            }),
-        ]);
-        b.tables.forEach((h, i) => {
-            for (const [j, c] of s[i]!) h.source[j] = c;
-            for (const [j, c] of d[i]!) h.target[j] = c;
-        });
+        // The source in the snapshot of S2; the target is applied exactly to S2 and nothing else writes it now.
+        await source.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        try {
+            await source.query(`SET TRANSACTION SNAPSHOT ${literal(snapshot)}`);
+            await hashBoth(source, p.target, b, chunks);
+            await source.query("COMMIT");
+        } catch (err) {
+            await source.query("ROLLBACK").catch(() => undefined);
+            throw err;
+        }
         await p.target.query(`DELETE FROM tenancy_move.touched WHERE tenant = $1`, [p.tenant]);
         b.lsn = lsn;
         return { results: compareTables(b.tables), chunks: chunkCount(chunks) };
