@@ -72,6 +72,10 @@ export function selectStacks(stacks: readonly FleetStack[], selection: Selection
                 const s = stackOfTenant(stacks, slug);
                 if (s) changed.set(s.name, changed.get(s.name) ?? `tenant file changed (${file})`);
                 else removedTenants.add(slug);
+            } else if (path.posix.dirname(file) === `${tenantDir}/.moves` && file.endsWith(".json")) {
+                // A move's receipt changes what the tenant's stack declares (registry at the target, the source retiring).
+                const s = stackOfTenant(stacks, path.posix.basename(file, ".json"));
+                if (s) changed.set(s.name, changed.get(s.name) ?? `move receipt changed (${file})`);
             }
         }
         criteria.push(changed);

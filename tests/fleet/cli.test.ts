@@ -196,6 +196,16 @@ describe("selection", () => {
         expect([names(removed), removed.removedTenants]).toEqual([[], ["gone"]]);
     });
 
+    it("a move's receipt selects its tenant's stack: committing it is a deploy (the registry and the source's protection follow it)", () => {
+        const r = selectStacks(stacks, { changedFiles: ["tenants/p/.moves/x.json"] }, ctx);
+        expect(names(r)).toEqual(["p.x"]);
+        expect(r.reasons.get("p.x")).toBe("move receipt changed (tenants/p/.moves/x.json)");
+        const single = fleetStacks({ env: "p", layout: "single", cells: ["a"], tenants: [{ slug: "x", tier: "shared", cell: "a" }] });
+        expect(names(selectStacks(single, { changedFiles: ["tenants/p/.moves/x.json"] }, ctx))).toEqual(["p"]);
+        // Receipts of another environment, or of a tenant without a stack, select nothing (and destroy nothing).
+        expect(names(selectStacks(stacks, { changedFiles: ["tenants/q/.moves/x.json", "tenants/p/.moves/gone.json", "tenants/p/.moves/notes.txt"] }, ctx))).toEqual([]);
+    });
+
     it("--tenant and --changed-since together select the asked tenants that changed", () => {
         const r = selectStacks(stacks, { tenants: ["x", "y"], changedFiles: ["tenants/p/y.yaml"] }, ctx);
         expect(names(r)).toEqual(["p.y"]);
