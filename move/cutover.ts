@@ -14,6 +14,7 @@ import { applyWith, lagWith } from "./apply";
 import { tenantSequences, tenantTables } from "./catalog";
 import { connect, ident } from "./connect";
 import { restoreTriggers } from "./ddl";
+import { dropSlot } from "./sync";
 import { receiptSide, writeReceipt } from "./receipt";
 import { readState, updateState, STATE_SCHEMA, type MoveState } from "./state";
 import { MoveError, type MoveContext, type Receipt, type ReceiptSequence } from "./types";
@@ -106,8 +107,19 @@ function buildReceipt(ctx: Ctx, state: MoveState, tables: TableResult[], sequenc
     };
 }
 
+/**
+ * After the flip nothing needs the source's slot and publication (its writes are stopped): dropped at once, so a shared
+ * source retired without `finish` (DROP SCHEMA does not drop a slot) never holds the cell's WAL. Idempotent.
+ */
+async function dropReplication(source: Client, state: MoveState): Promise<void> {
+    await dropSlot(source, state.slot);
+    if (((await source.query("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", [state.publication])).rowCount ?? 0) > 0) {
+        await source.query(`DROP PUBLICATION ${ident(state.publication)}`);
+    }
+}
+
 /** Resumes a cutover killed after the verified flip was recorded: flips again (idempotent), writes the receipt. */
-async function resumeFlipped(ctx: Ctx, target: Client, opts: CutoverOptions): Promise<CutoverResult> {
+async function resumeFlipped(ctx: Ctx, source: Client, target: Client, opts: CutoverOptions): Promise<CutoverResult> {
     const { rows } = await target.query(`SELECT receipt, flipped FROM ${STATE_SCHEMA}.receipts WHERE tenant = $1`, [ctx.tenant]);
     if (!rows[0]) throw new MoveError(`tenant ${ctx.tenant}'s move is flipped but its receipt is gone from ${ctx.target.label}`, 1);
     const receipt = rows[0]["receipt"] as Receipt;
@@ -118,6 +130,7 @@ async function resumeFlipped(ctx: Ctx, target: Client, opts: CutoverOptions): Pr
         receipt.writePauseMs = Math.round(Date.now() - (state.writesStoppedAt?.getTime() ?? Date.now()));
         await target.query(`UPDATE ${STATE_SCHEMA}.receipts SET receipt = $2, flipped = true WHERE tenant = $1`, [ctx.tenant, JSON.stringify(receipt)]);
     }
+    await dropReplication(source, state);
     if (opts.receiptPath) writeReceipt(opts.receiptPath, receipt);
     step(ctx, `already cut over${flipped ? ` (${flipped})` : ""}`);
     return { receipt, flipped };
@@ -132,7 +145,7 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
         if (state.phase === "prepared" || state.phase === "copying") throw new MoveError(`tenant ${ctx.tenant}'s move is in phase ${state.phase}: run --phase sync first`, 1);
         if (state.phase === "finished") throw new MoveError(`tenant ${ctx.tenant}'s move is finished`, 1);
         await ensureReceiptTable(target);
-        if (state.phase === "flipped") return await resumeFlipped(ctx, target, opts);
+        if (state.phase === "flipped") return await resumeFlipped(ctx, source, target, opts);
 
         const roles = [ctx.ownerRole, ctx.runtimeRole];
         let base: Awaited<ReturnType<typeof baseline>> | undefined;
@@ -252,6 +265,7 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
         receipt.writePauseMs = Math.round(Date.now() - stoppedAt);
         receipt.finishedAt = iso(ctx);
         await target.query(`UPDATE ${STATE_SCHEMA}.receipts SET receipt = $2, flipped = true WHERE tenant = $1`, [ctx.tenant, JSON.stringify(receipt)]);
+        await dropReplication(source, state);
         if (opts.receiptPath) writeReceipt(opts.receiptPath, receipt);
         step(ctx, `cut over: write pause ${receipt.writePauseMs} ms${flipped ? `; ${flipped}` : ""}`);
         if (receipt.writePauseMs > ctx.maxPauseMs) step(ctx, `warning: the write pause (${receipt.writePauseMs} ms) exceeded --max-pause-ms ${ctx.maxPauseMs}`);

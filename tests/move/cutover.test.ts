@@ -142,6 +142,10 @@ describe("move cutover: shared → dedicated with a writer running, verification
         expect((await rows(source.superuserUrl(), "SELECT rolcanlogin FROM pg_roles WHERE rolname = 't_beta_app'"))[0]).toEqual({ rolcanlogin: true });
         expect(betaBefore["products"]).toBe((await contents(source.superuserUrl(), beta.schema))["products"]);
 
+        // The source's slot and publication are gone with the cutover: a retired shared source must not keep the cell's WAL.
+        expect(await rows(source.superuserUrl(), "SELECT slot_name FROM pg_replication_slots")).toEqual([]);
+        expect(await rows(source.superuserUrl(), "SELECT pubname FROM pg_publication")).toEqual([]);
+
         // A cutover run again after it succeeded (e.g. killed before it could report) flips again and writes the same receipt.
         const again = await runMove(ctx, "cutover", { receiptPath });
         expect(flips).toBe(2);
