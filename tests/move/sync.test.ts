@@ -138,7 +138,9 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
                                     DELETE FROM t_acme.documents WHERE id = 4;
                                     ALTER TABLE t_acme.products REPLICA IDENTITY FULL;
                                     UPDATE t_acme.products SET price = price + 1, image = NULL WHERE id = 3;
-                                    UPDATE t_acme.products SET weight = NULL WHERE id = 5`));
+                                    UPDATE t_acme.products SET weight = NULL WHERE id = 5;
+                                    UPDATE t_acme.events SET occurred_at = '2024-02-15' WHERE id = 1 -- into another partition
+                                    `));
         // A migration run on both sides while the move syncs: changes before it are read with the columns they had.
         await sides(async (s, t) => {
             await s.query("INSERT INTO t_acme.documents (id, title, body) VALUES (200001, 'before', 'b')");
@@ -149,6 +151,13 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
         expect(again.copied).toBe(false);
         await applyPending(ctx);
         await sides(async (s, t) => expect(await tableDigests(t, "t_acme")).toEqual(await tableDigests(s, "t_acme")));
+        // A TRUNCATE of the partitioned table (published as its root) then new rows.
+        await sides((s) => s.query("TRUNCATE t_acme.events; INSERT INTO t_acme.events (occurred_at, kind) VALUES ('2024-01-02', 'fresh')"));
+        await applyPending(ctx);
+        await sides(async (s, t) => {
+            expect(await tableDigests(t, "t_acme")).toEqual(await tableDigests(s, "t_acme"));
+            expect((await t.query("SELECT kind FROM t_acme.events")).rows).toEqual([{ kind: "fresh" }]);
+        });
 
         const sourceBefore = await sides((s) => tableDigests(s, "t_acme"));
         const result = await abort(ctx);
