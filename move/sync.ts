@@ -126,6 +126,8 @@ async function initialCopy(ctx: SyncContext, source: Client, target: Client, sta
     const replication = await connectReplication(ctx.source);
     const reader = await connect(ctx.source);
     try {
+        // The slot's consistent point waits for every transaction open on the source server (any tenant's) to end.
+        ctx.progress({ kind: "step", message: `creating slot ${state.slot}: waiting for the source's open transactions to end` });
         const slot = await createSlotWithSnapshot(replication, state.slot);
         // The copy shows the source as of the consistent point; apply starts from there.
         await updateState(target, ctx.tenant, { consistentLsn: slot.consistentLsn, appliedLsn: slot.consistentLsn });
