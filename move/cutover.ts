@@ -118,13 +118,25 @@ async function dropReplication(source: Client, state: MoveState): Promise<void> 
     }
 }
 
+/**
+ * The registry flip. Verified data is on the target and the source's writes are stopped, so a failing flip (AWS
+ * throttling, expired credentials) is retried by running cutover again, which resumes here: said in plain words.
+ */
+async function flipOrExplain(ctx: Ctx): Promise<string> {
+    try {
+        return (await ctx.flip?.()) ?? "";
+    } catch (err) {
+        throw new MoveError(`the registry flip failed: ${(err as Error).message}. The target is verified and the source's writes stay stopped: run --phase cutover again to retry the flip`, 1);
+    }
+}
+
 /** Resumes a cutover killed after the verified flip was recorded: flips again (idempotent), writes the receipt. */
 async function resumeFlipped(ctx: Ctx, source: Client, target: Client, opts: CutoverOptions): Promise<CutoverResult> {
     const { rows } = await target.query(`SELECT receipt, flipped FROM ${STATE_SCHEMA}.receipts WHERE tenant = $1`, [ctx.tenant]);
     if (!rows[0]) throw new MoveError(`tenant ${ctx.tenant}'s move is flipped but its receipt is gone from ${ctx.target.label}`, 1);
     const receipt = rows[0]["receipt"] as Receipt;
     const state = (await readState(target, ctx.tenant))!;
-    const flipped = (await ctx.flip?.()) ?? "";
+    const flipped = await flipOrExplain(ctx);
     if (rows[0]["flipped"] !== true) {
         receipt.finishedAt = iso(ctx);
         receipt.writePauseMs = Math.round(Date.now() - (state.writesStoppedAt?.getTime() ?? Date.now()));
@@ -261,7 +273,7 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
         );
         await updateState(target, ctx.tenant, { phase: "flipped" });
         await target.query("COMMIT");
-        const flipped = (await ctx.flip?.()) ?? "";
+        const flipped = await flipOrExplain(ctx);
         receipt.writePauseMs = Math.round(Date.now() - stoppedAt);
         receipt.finishedAt = iso(ctx);
         await target.query(`UPDATE ${STATE_SCHEMA}.receipts SET receipt = $2, flipped = true WHERE tenant = $1`, [ctx.tenant, JSON.stringify(receipt)]);

@@ -146,7 +146,11 @@ describe("move cutover: shared → dedicated with a writer running, verification
         expect(await rows(source.superuserUrl(), "SELECT slot_name FROM pg_replication_slots")).toEqual([]);
         expect(await rows(source.superuserUrl(), "SELECT pubname FROM pg_publication")).toEqual([]);
 
-        // A cutover run again after it succeeded (e.g. killed before it could report) flips again and writes the same receipt.
+        // A cutover run again after it succeeded (e.g. killed before it could report) flips again and writes the same
+        // receipt; a failing flip says how to retry it.
+        const failing = await runMove({ ...ctx, flip: async () => { throw new Error("ThrottlingException: rate exceeded"); } }, "cutover").catch((e: unknown) => e);
+        expect(failing).toBeInstanceOf(MoveError);
+        expect((failing as MoveError).message).toBe("the registry flip failed: ThrottlingException: rate exceeded. The target is verified and the source's writes stay stopped: run --phase cutover again to retry the flip");
         const again = await runMove(ctx, "cutover", { receiptPath });
         expect(flips).toBe(2);
         expect(again.cutover?.receipt).toEqual(receipt);

@@ -5,6 +5,7 @@ import { startPg15, type Pg15Server } from "../support/pg15";
 import { createSharedTier, createTenant, declareTenant, FIXTURE_PASSWORD, roleUrl } from "./fixture";
 import { endpoint } from "../../move/connect";
 import { prepare } from "../../move/prepare";
+import { findTool, missingToolMessage } from "../../move/ddl";
 import { detectPlacement } from "../../tools/move";
 import { preflight } from "../../move/preflight";
 import { privilegePlan, type TargetFacts } from "../../move/privileges";
@@ -170,6 +171,13 @@ describe("move prepare: preflight, then roles, schema, privileges and objects on
                         (SELECT count(*)::int FROM pg_class c, aclexplode(c.relacl) a WHERE c.relnamespace = 't_beta'::regnamespace AND a.grantee = 0) AS public_tables`,
             ),
         ).toEqual([{ app_dml: true, reporting_select: true, reporting_insert: false, public_tables: 0 }]);
+    });
+
+    it("finds pg_dump and psql of the source's major version only, and names the package when one is missing", async () => {
+        expect(await findTool("pg_dump", 15)).toBe("/usr/lib/postgresql/15/bin/pg_dump");
+        expect(await findTool("psql", 15)).toBe("/usr/lib/postgresql/15/bin/psql");
+        expect(await findTool("pg_dump", 99)).toBeUndefined();
+        expect(missingToolMessage("pg_dump", 99)).toBe("pg_dump of PostgreSQL 99 not found (looked in /usr/lib/postgresql/99/bin and PATH): install the client of the source's major version, e.g. `apt-get install postgresql-client-99`");
     });
 
     it("never grants to a role the target does not have (the source cell's reporting role)", () => {
