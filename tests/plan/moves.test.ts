@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { diffPlans, type PlanDiff } from "../../tools/plan/diff";
-import { buildPlan, type Plan, type PlanReceipt, type PlanResource, type PlanTenant } from "../../tools/plan/model";
+import { buildPlan, type Plan, type PlanMove, type PlanReceipt, type PlanResource, type PlanTenant } from "../../tools/plan/model";
 import { renderDiffMarkdown, renderDiffText } from "../../tools/plan/renderDiff";
 import { renderMarkdown } from "../../tools/plan/renderMarkdown";
 import { renderText } from "../../tools/plan/renderText";
@@ -85,6 +85,11 @@ function plan(t: PlanTenant, resources: PlanResource[]): Plan {
 const before = plan(tenant({}), [tenantComponent, registry, ...sharedPlacement("acme-db")]);
 const declared = plan(tenant({ ...DEDICATED, move: FROM_SHARED_MAIN }), [tenantComponent, registry, ...sharedPlacement("acme-db"), ...dedicatedPlacement(), ...moveAccess()]);
 const cutOver = plan(tenant({ ...DEDICATED, move: { ...FROM_SHARED_MAIN, cutover: true }, receipt: receipt() }), declared.resources);
+/** The receipt's deploy lowers the source's protection (Pulumi refuses to delete protected resources); retiring comes after. */
+const lowered = (p: Plan, source = (r: PlanResource) => r.name.startsWith("acme-db-") || r.name === "acme-db"): Plan => ({
+    ...p, resources: p.resources.map((r) => (source(r) ? { ...r, options: { ...r.options, protect: false } } : r)),
+});
+const cutOverLowered = lowered(cutOver);
 /** move: removed: the source and the runner's access go; `r` is the receipt committed with it (or none). */
 const retired = (r?: PlanReceipt) => plan(tenant({ ...DEDICATED, ...(r ? { receipt: r } : {}) }), [tenantComponent, registry, ...dedicatedPlacement()]);
 
@@ -134,8 +139,9 @@ describe("data-loss guard: a placement change without a declared move", () => {
         const d = diffPlans(before, plan(tenant(DEDICATED), [tenantComponent, registry, ...dedicatedPlacement()]));
         expect(d.guardFires).toBe(true);
         expect(d.moves).toEqual([]);
-        expect(firing(d).map((r) => r.action)).toEqual(["remove", "remove", "remove", "remove"]);
-        for (const r of firing(d)) {
+        // Each protected resource also fails the deploy (Pulumi refuses to delete it) besides losing data.
+        expect(firing(d).map((r) => r.action).sort()).toEqual(["blocked", "blocked", "blocked", "blocked", "remove", "remove", "remove", "remove"]);
+        for (const r of firing(d).filter((x) => x.action === "remove")) {
             expect(r.reason).toContain("the tenant moves shared (cell main) → dedicated (us-east-1) without a declared move; declare it (move: { from: { tier: shared, cell: main } })");
         }
         const back = diffPlans(retired(), plan(tenant({ tier: "hybrid", size: "small", cell: null }), [tenantComponent, registry]));
@@ -147,14 +153,14 @@ describe("data-loss guard: a placement change without a declared move", () => {
 
 describe("data-loss guard: retiring a move", () => {
     it("fires without the receipt, and does not with this move's verified receipt committed", () => {
-        const without = diffPlans(cutOver, retired());
+        const without = diffPlans(cutOverLowered, retired());
         expect(without.guardFires).toBe(true);
         const removed = ["acme-db-db-runtime", "acme-db-owner", "acme-db-runtime", "acme-db-schema"];
         expect(firing(without).map((r) => [r.action, r.name]).sort()).toEqual(removed.map((n) => ["remove", n]));
         expect(firing(without)[0]!.reason).toContain("without this move's verified receipt in this change (none committed)");
         expect(without.moves.map((m) => m.phase)).toEqual(["unproven"]);
 
-        const withReceipt = diffPlans(cutOver, retired(receipt()));
+        const withReceipt = diffPlans(cutOverLowered, retired(receipt()));
         expect(withReceipt.guardFires).toBe(false);
         expect(withReceipt.risks.map((r) => [r.action, r.name, r.exempt, r.exemptBy]).sort()).toEqual(removed.map((n) => ["remove", n, true, "move"]));
         expect(withReceipt.moves.map((m) => [m.phase, m.removed])).toEqual([["retired", 7]]);
@@ -173,7 +179,7 @@ describe("data-loss guard: retiring a move", () => {
             ["verified: false", receipt({ verified: false }), "the committed receipt is not verified"],
         ];
         for (const [what, r, why] of others) {
-            const d = diffPlans(cutOver, retired(r));
+            const d = diffPlans(cutOverLowered, retired(r));
             expect(d.guardFires, what).toBe(true);
             expect(firing(d).map((x) => x.action), what).toEqual(["remove", "remove", "remove", "remove"]);
             expect(firing(d)[0]!.reason, what).toContain(why);
@@ -185,18 +191,19 @@ describe("data-loss guard: retiring a move", () => {
         // Cell → cell: the target TenantDatabase carries its label (shared-b); removing it instead of the source fires.
         const both = [tenantComponent, registry, ...sharedPlacement("acme-db"), ...sharedPlacement("acme-db-shared-b")];
         const toB = receipt({ to: { server: "b:5432/tenancy", tier: "shared", cell: "b", region: "eu-west-1", label: "shared-b" } });
-        const moving = plan(tenant({ cell: "b", move: { ...FROM_SHARED_MAIN, cutover: true }, receipt: toB }), both);
+        const moving = lowered(plan(tenant({ cell: "b", move: { ...FROM_SHARED_MAIN, cutover: true }, receipt: toB }), both), (r) => r.name.startsWith("acme-db-") && !r.name.startsWith("acme-db-shared-b"));
         const goodRetire = diffPlans(moving, plan(tenant({ cell: "b", receipt: toB }), [tenantComponent, registry, ...sharedPlacement("acme-db-shared-b")]));
         expect(goodRetire.guardFires).toBe(false);
         expect(goodRetire.risks.every((r) => r.exempt && r.name.startsWith("acme-db-") && !r.name.startsWith("acme-db-shared-b"))).toBe(true);
         const wrongSide = diffPlans(moving, plan(tenant({ cell: "b", receipt: toB }), [tenantComponent, registry, ...sharedPlacement("acme-db")]));
         expect(wrongSide.guardFires).toBe(true);
-        expect(firing(wrongSide).map((r) => r.name).sort()).toEqual(["acme-db-shared-b-db-runtime", "acme-db-shared-b-owner", "acme-db-shared-b-runtime", "acme-db-shared-b-schema"]);
+        expect(firing(wrongSide).filter((r) => r.action === "remove").map((r) => r.name).sort()).toEqual(["acme-db-shared-b-db-runtime", "acme-db-shared-b-owner", "acme-db-shared-b-runtime", "acme-db-shared-b-schema"]);
+        expect(firing(wrongSide).filter((r) => r.action === "blocked")).toHaveLength(4);
         // A deleted tenant file is never exempt.
-        const gone = diffPlans(cutOver, { ...retired(receipt()), tenants: [], resources: [] });
+        const gone = diffPlans(cutOverLowered, { ...retired(receipt()), tenants: [], resources: [] });
         expect(gone.guardFires).toBe(true);
         // Retiring while the target changes (dedicated → hybrid) is no retirement of this move.
-        const hybridNow = diffPlans(cutOver, plan(tenant({ tier: "hybrid", region: "eu-west-1", size: "small", network: null, cell: null, receipt: receipt() }), [tenantComponent, registry]));
+        const hybridNow = diffPlans(cutOverLowered, plan(tenant({ tier: "hybrid", region: "eu-west-1", size: "small", network: null, cell: null, receipt: receipt() }), [tenantComponent, registry]));
         expect(hybridNow.guardFires).toBe(true);
         expect(hybridNow.risks.filter((r) => r.exemptBy === "move")).toEqual([]);
     });
@@ -208,6 +215,40 @@ describe("data-loss guard: retiring a move", () => {
         expect(withReceipt.guardFires).toBe(false);
         const withoutReceipt = diffPlans(declared, { ...declared, resources: declared.resources.map(unprotect) });
         expect(firing(withoutReceipt).map((r) => r.action)).toEqual(Array(4).fill("unprotect"));
+    });
+});
+
+describe("data-loss guard: what a move must not do to its source", () => {
+    it("retiring in the same change as the receipt is blocked: Pulumi refuses to delete the still-protected source", () => {
+        const d = diffPlans(cutOver, retired(receipt()));
+        expect(d.guardFires).toBe(true);
+        const blocked = firing(d).filter((r) => r.action === "blocked");
+        expect(blocked.map((r) => r.name).sort()).toEqual(["acme-db-db-runtime", "acme-db-owner", "acme-db-runtime", "acme-db-schema"]);
+        expect(blocked[0]!.reason).toContain("is protected, so Pulumi refuses to delete it");
+        expect(blocked[0]!.reason).toContain("commit the verified receipt with move: still declared, deploy, then remove move:");
+    });
+
+    it("a declared move whose from.size or from.network is not the tenant's fires: the deploy would resize or re-create the live source", () => {
+        const dedicatedBefore = plan(tenant(DEDICATED), [tenantComponent, registry, ...dedicatedPlacement()]);
+        const fromDedicated = (from: Partial<PlanMove["from"]>) =>
+            plan(tenant({ cell: "main", move: { from: { tier: "dedicated", region: "us-east-1", label: "", size: "small", network: "10.40.0.0/16", ...from }, cutover: false } }),
+                [tenantComponent, registry, ...dedicatedPlacement(), ...sharedPlacement("acme-db")]);
+        expect(firing(diffPlans(dedicatedBefore, fromDedicated({}))).filter((r) => r.holds === "placement")).toEqual([]);
+        const wrong = firing(diffPlans({ ...dedicatedBefore, tenants: [tenant({ ...DEDICATED, size: "medium" })] }, fromDedicated({ network: "10.41.0.0/16" })));
+        expect(wrong.map((r) => [r.action, r.paths])).toEqual([["move", ["move.from"]]]);
+        expect(wrong[0]!.reason).toContain("move.from.size is small, the tenant is medium; move.from.network.cidr is 10.41.0.0/16, the tenant's VPC is 10.40.0.0/16");
+    });
+
+    it("while the move is under way, an update of what holds the source's data fires; its tags and the receipt's lowered protection do not", () => {
+        const resized = {
+            ...declared,
+            resources: declared.resources.map((r) => (r.name === "acme-db-schema" ? { ...r, inputs: { ...r.inputs, owner: "someone_else", tags: { a: "b" } } } : r)),
+        };
+        const d = diffPlans(declared, resized);
+        expect(firing(d).map((r) => [r.action, r.name, r.paths])).toEqual([["update", "acme-db-schema", ["owner"]]]);
+        expect(firing(d)[0]!.reason).toContain("while the move is under way");
+        const tagsOnly = { ...declared, resources: declared.resources.map((r) => (r.name === "acme-db-schema" ? { ...r, inputs: { ...r.inputs, tags: { a: "b" } } } : r)) };
+        expect(diffPlans(declared, tagsOnly).risks).toEqual([]);
     });
 });
 

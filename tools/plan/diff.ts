@@ -85,7 +85,7 @@ export interface TenantDiff {
  * `unprotect`: the resource stays, but a later deletion would lose data that is safe today. `blocked`: the deploy
  * would fail, because AWS refuses to delete a resource whose deletion protection is still on.
  */
-export type RiskAction = "remove" | ReplacementEffect | "unprotect" | "blocked" | "move";
+export type RiskAction = "remove" | ReplacementEffect | "unprotect" | "blocked" | "move" | "update";
 
 /** One thing that may lose data. */
 export interface Risk {
@@ -514,8 +514,45 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
             ? `: the tenant moves ${describePlacement(movePlacement(bt))} → ${describePlacement(movePlacement(ht))} without a declared move; ` +
               `declare it (move: { from: { tier: ${bt.tier}${bt.tier === "shared" && bt.cell ? `, cell: ${bt.cell}` : ""}${bt.tier === "dedicated" ? `, region: ${bt.region}${bt.network ? `, network: { cidr: ${bt.network} }` : ""}` : ""} } }) to keep the data and move it with npm run move`
             : "";
+        // Declaring a move keeps the source exactly as it is: the file's `move.from` must state what base has (a size
+        // left to its default would resize the live source, another CIDR would re-create its VPC).
+        if (slug !== null && note?.phase === "declared" && ht?.move && bt && samePlanPlacement(ht.move.from, placementOf(bt))) {
+            const wrong = [
+                ...(bt.size !== null && (ht.move.from.size ?? null) !== bt.size ? [`move.from.size is ${ht.move.from.size ?? "unset"}, the tenant is ${bt.size}`] : []),
+                ...(bt.network !== null && (ht.move.from.network ?? null) !== bt.network ? [`move.from.network.cidr is ${ht.move.from.network ?? "unset"}, the tenant's VPC is ${bt.network}`] : []),
+            ];
+            if (wrong.length) {
+                const component = [...h.values()].find((r) => r.type === TENANT_COMPONENT);
+                risks.push({
+                    tenant: slug, action: "move", urn: component?.urn ?? "", type: component?.type ?? TENANT_COMPONENT, name: slug, holds: "placement", paths: ["move.from"], exempt: false,
+                    reason: `${who}: the declared move's source is not the placement the tenant has: ${wrong.join("; ")}; the deploy would change the live source (state move.from exactly as the file had it)`,
+                });
+            }
+        }
+        // While a move is declared and not cut over, the source serves the tenant: what holds its data must not change.
+        if (note && (note.phase === "declared" || note.phase === "moving")) {
+            for (const c of changed) {
+                if (c.effect !== "update" || !isStateful(c.type) || !ofSource(c.urn)) continue;
+                // Tags, options and lowered protection are not the data's shape (the last is the unprotect rule's).
+                const lowered = new Set(loweredProtection(baseByKey.get(key(headUrns.get(c.urn)!))!, headUrns.get(c.urn)!).map((l) => l.path));
+                const paths = c.paths.map((p) => p.path).filter((p) => !/^tags(All)?(\.|$)/.test(p) && !p.startsWith("options.") && !lowered.has(p));
+                if (!paths.length) continue;
+                risks.push({
+                    tenant: slug, action: "update", urn: c.urn, type: c.type, name: c.name, holds: ruleFor(c.type)!.holds, paths, exempt: false,
+                    reason: `${who}: ${ruleFor(c.type)!.holds} ${c.name} of ${moveText} would change (${paths.join(", ")}) while the move is under way: the source stays as it was until the move is retired`,
+                });
+            }
+        }
         for (const r of removed) {
             const before = baseUrns.get(r.urn)!;
+            // Pulumi refuses to delete a protected resource: the deploy would stop half-way.
+            if (before.options.protect) {
+                risks.push({
+                    tenant: slug, action: "blocked", urn: r.urn, type: r.type, name: r.name, holds: ruleFor(r.type)?.holds ?? r.type, paths: [], exempt: false,
+                    reason: `${who}: ${r.name} is protected, so Pulumi refuses to delete it and the deploy stops part-way; lower its protection in one deploy, remove it in the next` +
+                        (ofSource(r.urn) ? " (a move's source: commit the verified receipt with move: still declared, deploy, then remove move:)" : ""),
+                });
+            }
             if (before.inputs["enableDeletionProtection"] === true || before.inputs["deletionProtection"] === true) {
                 const lb = r.type === "aws:lb/loadBalancer:LoadBalancer";
                 risks.push({
