@@ -29,6 +29,8 @@ export interface TenantTable {
     replicaIdentity: "d" | "i" | "f" | "n";
     /** Columns in attribute order, generated stored columns left out (they are computed, never sent nor written). */
     columns: TenantColumn[];
+    /** UNLOGGED tables write no WAL: their changes cannot be replicated. */
+    unlogged: boolean;
     /** Row-level security: `forced` applies it to the owner too, so the admin (owner through membership) sees only some rows. */
     rowSecurity: "off" | "on" | "forced";
     /** Partitions of a partitioned table, named like {@link name}, at any depth. */
@@ -55,10 +57,10 @@ export function quoteIdent(name: string): string {
  */
 export async function tenantTables(client: ClientBase, schema: string): Promise<TenantTable[]> {
     const { rows } = await client.query<{
-        name: string; relname: string; row_security: TenantTable["rowSecurity"]; relkind: "r" | "p"; relreplident: TenantTable["replicaIdentity"];
+        name: string; relname: string; unlogged: boolean; row_security: TenantTable["rowSecurity"]; relkind: "r" | "p"; relreplident: TenantTable["replicaIdentity"];
         key: string[] | null; primary_key: string[] | null; columns: { name: string; identity: "a" | "d" | "" }[]; partitions: string[] | null;
     }>(
-        `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relname, c.relkind::text AS relkind, c.relreplident::text AS relreplident,
+        `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relname, c.relkind::text AS relkind, c.relreplident::text AS relreplident, c.relpersistence = 'u' AS unlogged,
                 CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'on' ELSE 'off' END AS row_security,
                 (SELECT array_agg(a.attname::text ORDER BY k.ord)
                    FROM pg_index i
@@ -94,6 +96,7 @@ export async function tenantTables(client: ClientBase, schema: string): Promise<
         primaryKey: r.primary_key ?? [],
         replicaIdentity: r.relreplident,
         rowSecurity: r.row_security,
+        unlogged: r.unlogged,
         columns: r.columns.map((c) => ({ name: c.name, identity: c.identity })),
         ...(r.relkind === "p" ? { partitions: r.partitions ?? [] } : {}),
     }));

@@ -37,13 +37,15 @@ const SYNCABLE: readonly MoveState["phase"][] = ["prepared", "copying", "synced"
 
 /**
  * Tables sync must not take on, each with its remedy: without a key (or with REPLICA IDENTITY NOTHING), a publication
- * would make the app's own UPDATEs and DELETEs fail on the source, and verify could not order its rows; under FORCE ROW LEVEL SECURITY the admin would copy and change only the rows policies show it.
+ * would make the app's own UPDATEs and DELETEs fail on the source, and verify could not order its rows; an UNLOGGED
+ * table's changes never reach the slot; under FORCE ROW LEVEL SECURITY the admin would copy and change only the rows policies show it.
  */
 export function syncBlockers(tables: TenantTable[]): string[] {
     const out: string[] = [];
     for (const t of tables) {
         if (t.key.length === 0) out.push(`${t.name}: no primary key (remedy: add a primary key before the move)`);
         else if (t.replicaIdentity === "n") out.push(`${t.name}: REPLICA IDENTITY NOTHING (remedy: ALTER TABLE ${t.name} REPLICA IDENTITY DEFAULT)`);
+        if (t.unlogged) out.push(`${t.name}: UNLOGGED, its changes are not in the WAL (remedy: ALTER TABLE ${t.name} SET LOGGED before the move)`);
         if (t.rowSecurity === "forced") {
             out.push(`${t.name}: FORCE ROW LEVEL SECURITY hides rows from the move (remedy: ALTER TABLE ${t.name} NO FORCE ROW LEVEL SECURITY until the move is finished)`);
         }

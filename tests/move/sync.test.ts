@@ -118,6 +118,7 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
 
         // A table without key, and one whose policies bind even its owner: refused, each with its remedy, nothing changed.
         await sides((s) => s.query(`CREATE TABLE t_acme.nokey (v int); ALTER TABLE t_acme.nokey OWNER TO t_acme_owner;
+                                    CREATE UNLOGGED TABLE t_acme.scratch (id int PRIMARY KEY); ALTER TABLE t_acme.scratch OWNER TO t_acme_owner;
                                     ALTER TABLE t_acme.products FORCE ROW LEVEL SECURITY`));
         const refused = await sync(ctx).then(() => undefined, (err: unknown) => err as MoveError);
         expect(refused).toBeInstanceOf(MoveError);
@@ -125,10 +126,11 @@ describe("sync: initial copy and continuous apply between two PostgreSQL 15 serv
         expect(refused!.problems).toEqual([
             "t_acme.nokey: no primary key (remedy: add a primary key before the move)",
             "t_acme.products: FORCE ROW LEVEL SECURITY hides rows from the move (remedy: ALTER TABLE t_acme.products NO FORCE ROW LEVEL SECURITY until the move is finished)",
+            "t_acme.scratch: UNLOGGED, its changes are not in the WAL (remedy: ALTER TABLE t_acme.scratch SET LOGGED before the move)",
         ]);
         await sides(async (s) => {
             expect((await s.query("SELECT 1 FROM pg_publication_tables WHERE pubname = 'tenancy_move_acme' AND tablename = 'nokey'")).rowCount).toBe(0);
-            await s.query("DROP TABLE t_acme.nokey; ALTER TABLE t_acme.products NO FORCE ROW LEVEL SECURITY");
+            await s.query("DROP TABLE t_acme.nokey, t_acme.scratch; ALTER TABLE t_acme.products NO FORCE ROW LEVEL SECURITY");
         });
 
         // Changes the app's writer does not make: an update leaving a TOASTed body alone, a key change (the body again
