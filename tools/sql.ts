@@ -14,7 +14,7 @@ import { closest } from "../tenants/problems";
 import { loadRegistry, type Registry } from "../tenants/registry";
 import { attributeCells, attributeTenants, recordStack as recordProgram } from "./stackRecording";
 import { EXIT_USAGE, failOnRegistryError, parseFlags, STACKS_ROOT } from "./cli";
-import { roleManagerNotes, roleManagerRun } from "./sql/roleManager";
+import { roleManagerNotes, roleManagerRuns } from "./sql/roleManager";
 import { POSTGRESQL_TYPES, quoteIdentifier, renderSql, renderSqlUpdate, type DeclaredResource, type RenderOptions, type SqlStatement } from "./sql/render";
 
 const PROVIDER_TYPE = "pulumi:providers:postgresql";
@@ -68,13 +68,15 @@ export async function roleManagerSections(recording: StackRecording, scope: Scop
     if (scope.kind === "platform") return [];
     const owners = attributeTenants(recording.resources);
     const before = new Map((base?.resources ?? []).map((r) => [r.urn, JSON.stringify(r.inputs["input"])]));
-    const slugs = recording.registry.tenants.filter((t) => t.tier !== "shared" && (scope.kind === "all" || t.slug === scope.slug)).map((t) => t.slug).sort();
+    // A moving tenant's source may be an instance too.
+    const onInstance = (t: (typeof recording.registry.tenants)[number]) => t.tier !== "shared" || (t.move !== undefined && t.move.from.tier !== "shared");
+    const slugs = recording.registry.tenants.filter((t) => onInstance(t) && (scope.kind === "all" || t.slug === scope.slug)).map((t) => t.slug).sort();
     const sections: SqlSection[] = [];
     for (const slug of slugs) {
-        const run = await roleManagerRun(recording.resources, owners, slug);
-        if (!run) continue;
-        if (base && before.get(run.invocation) === JSON.stringify(run.input)) continue;
-        sections.push({ tenant: slug, notes: roleManagerNotes(run), statements: run.statements });
+        for (const run of await roleManagerRuns(recording.resources, owners, slug)) {
+            if (base && before.get(run.invocation) === JSON.stringify(run.input)) continue;
+            sections.push({ tenant: slug, notes: roleManagerNotes(run), statements: run.statements });
+        }
     }
     return sections;
 }

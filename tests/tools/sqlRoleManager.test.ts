@@ -59,4 +59,21 @@ describe("npm run sql: the role managers of hybrid and dedicated tenants", () =>
             write("globex.yaml", hybrid("globex"));
         }
     });
+
+    it("a tenant moving between instances gets a section per role manager (source and target); one moving off an instance keeps its source's", async () => {
+        const moving = makeRepo({
+            "hotel.yaml": sharedTenant("hotel", "tier: dedicated\nnetwork: {cidr: 10.51.0.0/16}\nmove:\n  from: { tier: hybrid }\n"),
+            "delta.yaml": sharedTenant("delta", "move:\n  from: { tier: dedicated, region: eu-west-1, network: {cidr: 10.52.0.0/16} }\n"),
+        });
+        try {
+            const sections = await roleManagerSections(await recordStack(moving, "test"), { kind: "all" });
+            expect(sections.map((s) => s.tenant)).toEqual(["delta", "hotel", "hotel"]);
+            expect(sections[0]!.notes.join(" ")).toMatch(/tenancy-test-dedicated-delta\.\S+\.eu-west-1\.rds\.amazonaws\.com/);
+            const hotel = sections.slice(1).map((s) => s.notes.join(" "));
+            expect(hotel.some((n) => /tenancy-test-hybrid-hotel\./.test(n))).toBe(true);
+            expect(hotel.some((n) => /tenancy-test-dedicated-hotel\./.test(n))).toBe(true);
+        } finally {
+            fs.rmSync(moving, { recursive: true, force: true });
+        }
+    });
 });

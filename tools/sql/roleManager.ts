@@ -45,10 +45,24 @@ function recordingClient(masterUser: string, sink: string[]): SqlClient {
  * has none (shared, or offboarded with its function gone). Throws when the recorded function's configuration is invalid.
  */
 export async function roleManagerRun(resources: readonly RecordedResource[], owners: ReadonlyMap<string, string | null>, slug: string): Promise<RoleManagerRun | undefined> {
+    return (await roleManagerRuns(resources, owners, slug))[0];
+}
+
+/**
+ * Every role manager run of tenant `slug`: one per instance it has (two while a move between a hybrid and a dedicated
+ * placement is declared), in declaration order. Each function's invocation is its sibling under one RoleManager.
+ */
+export async function roleManagerRuns(resources: readonly RecordedResource[], owners: ReadonlyMap<string, string | null>, slug: string): Promise<RoleManagerRun[]> {
     const mine = resources.filter((r) => owners.get(r.urn) === slug);
-    const fn = mine.find((r) => r.type === FUNCTION_TYPE);
-    const invocation = mine.find((r) => r.type === INVOCATION_TYPE);
-    if (!fn || !invocation) return undefined;
+    const runs: RoleManagerRun[] = [];
+    for (const fn of mine.filter((r) => r.type === FUNCTION_TYPE)) {
+        const invocation = mine.find((r) => r.type === INVOCATION_TYPE && r.parent === fn.parent);
+        if (invocation) runs.push(await oneRun(mine, fn, invocation, slug));
+    }
+    return runs;
+}
+
+async function oneRun(mine: readonly RecordedResource[], fn: RecordedResource, invocation: RecordedResource, slug: string): Promise<RoleManagerRun> {
     const env = ((fn.inputs["environment"] as { variables?: Record<string, string> } | undefined)?.variables ?? {}) as Record<string, string>;
     const { config, problems } = readConfig(env);
     if (!config) throw new Error(`role manager of ${slug}: ${problems.join("; ")}`);
