@@ -17,8 +17,11 @@ import { tenantTables } from "./catalog";
 import { connect, connectReplication, ident, literal } from "./connect";
 import type { Endpoint } from "./types";
 
-/** Keys per chunk: small enough that re-hashing a touched chunk takes milliseconds. */
-export const CHUNK_ROWS = 2_000;
+/**
+ * Keys per chunk: small enough that re-hashing a touched chunk takes about a millisecond, so that writes spread over a
+ * large table (each touching its own chunk) still fit the pause; the baseline hashes every chunk in one pass anyway.
+ */
+export const CHUNK_ROWS = 250;
 
 export interface KeyColumn {
     name: string;
@@ -142,7 +145,27 @@ export async function hashSide(client: Client, t: VerifyTable, boundaries: strin
     // would grow with the tenant's size again.
     await client.query("SET enable_seqscan = off");
     try {
-        for (const i of indexes) out.set(i, await hashChunk(client, t, boundaries, i));
+        // The open first and last chunks one by one; every chunk between two boundaries in ONE statement (a lateral
+        // index range scan per chunk): hundreds of touched chunks cost one round trip, not hundreds.
+        const closed = indexes.filter((i) => i > 0 && i < boundaries.length);
+        for (const i of indexes) if (i === 0 || i === boundaries.length) out.set(i, await hashChunk(client, t, boundaries, i));
+        for (let start = 0; start < closed.length; start += 5_000) {
+            const batch = closed.slice(start, start + 5_000);
+            const lo = (j: number): string[] => batch.map((i) => boundaries[i - 1]![j]!);
+            const hi = (j: number): string[] => batch.map((i) => boundaries[i]![j]!);
+            const n = t.key.length;
+            const col = (prefix: string): string => `(${t.key.map((_, j) => `c.${prefix}${j}`).join(", ")})`;
+            const { rows } = await client.query(
+                `SELECT c.i, x.n, x.h
+                   FROM unnest($1::int[], ${t.key.map((k, j) => `$${j + 2}::${k.type}[]`).join(", ")}, ${t.key.map((k, j) => `$${j + 2 + n}::${k.type}[]`).join(", ")})
+                        AS c(i, ${t.key.map((_, j) => `l${j}`).join(", ")}, ${t.key.map((_, j) => `h${j}`).join(", ")})
+                  CROSS JOIN LATERAL (
+                        SELECT count(*)::bigint AS n, coalesce(md5(string_agg(md5(ROW(r.*)::text), '' ORDER BY ${keyList(t)})), '') AS h
+                          FROM ${t.name} r WHERE ${keyRow(t)} > ${col("l")} AND ${keyRow(t)} <= ${col("h")}) x`,
+                [batch, ...t.key.map((_, j) => lo(j)), ...t.key.map((_, j) => hi(j))],
+            );
+            for (const r of rows) out.set(r["i"] as number, { rows: Number(r["n"]), hash: r["h"] as string });
+        }
     } finally {
         await client.query("RESET enable_seqscan");
     }
@@ -258,9 +281,10 @@ export async function baseline(p: {
         const hashes: TableHashes[] = sides.map((s, i) => ({ ...s, target: targetChunks[i]! }));
         // What one chunk costs when the pause re-hashes it alone (a range scan of the key index): the largest table's first.
         const largest = hashes.reduce((a, h) => (h.source.length > a.source.length ? h : a), hashes[0]!);
+        const sample = largest ? [0, 1, 2, 3].filter((i) => i <= largest.boundaries.length) : [];
         const t0 = Date.now();
-        if (largest) await hashChunk(target, largest.table, largest.boundaries, 0);
-        const chunkMs = Math.max(1, Date.now() - t0);
+        if (largest) await hashSide(target, largest.table, largest.boundaries, sample);
+        const chunkMs = Math.max(1, (Date.now() - t0) / Math.max(1, sample.length));
         return { lsn, tables: hashes, chunkMs, results: compareTables(hashes) };
     } finally {
         await repl.end().catch(() => undefined);
@@ -280,15 +304,19 @@ export async function touchedChunks(target: Client, tenant: string, b: Baseline)
         out.set(h.table.name, set);
         if (!h.boundaries.length) continue;
         const t = h.table;
-        // The touched key is a JSON array of the key columns' text values (apply.ts).
-        const keyValues = t.key.map((k, j) => `(tk.key::jsonb->>${j})::${k.type}`).join(", ");
-        const bounds = h.boundaries.map((row, i) => `(${i}, ${row.map((v, j) => `${literal(v)}::${t.key[j]!.type}`).join(", ")})`).join(", ");
-        const bcols = t.key.map((_, j) => `b${j}`);
+        // The touched key is a JSON array of the key columns' text values (apply.ts); boundaries travel as one text array
+        // per key column. width_bucket finds a key's chunk by binary search over the ordered boundaries (records compare
+        // column by column, as the chunks' row comparisons do): the count of boundaries <= key, minus one when it IS one
+        // (chunk i holds (b[i-1], b[i]]).
+        const cols = t.key.map((_, j) => `u.b${j}`);
+        const row = (parts: string[]): string => `ROW(${parts.map((p, j) => `${p}::${t.key[j]!.type}`).join(", ")})`;
         const { rows } = await target.query(
-            `WITH b(i, ${bcols.join(", ")}) AS (VALUES ${bounds})
-             SELECT DISTINCT (SELECT count(*) FROM b WHERE (${bcols.map((c) => `b.${c}`).join(", ")}) < (${keyValues}))::int AS chunk
-               FROM tenancy_move.touched tk WHERE tk.tenant = $1 AND tk.table_name = $2`,
-            [tenant, t.name],
+            `WITH b AS (SELECT array_agg(${row(cols)} ORDER BY u.o) AS arr
+                          FROM unnest(${t.key.map((_, j) => `$${j + 3}::text[]`).join(", ")}) WITH ORDINALITY u(${t.key.map((_, j) => `b${j}`).join(", ")}, o)),
+                  k AS (SELECT ${row(t.key.map((_, j) => `(tk.key::jsonb->>${j})`))} AS key FROM tenancy_move.touched tk WHERE tk.tenant = $1 AND tk.table_name = $2),
+                  w AS (SELECT k.key, width_bucket(k.key, b.arr) AS w, b.arr FROM k, b)
+             SELECT DISTINCT (CASE WHEN w.w > 0 AND w.arr[w.w] = w.key THEN w.w - 1 ELSE w.w END)::int AS chunk FROM w`,
+            [tenant, t.name, ...t.key.map((_, j) => h.boundaries.map((r) => r[j]!))],
         );
         for (const r of rows) set.add(r["chunk"] as number);
     }

@@ -3,7 +3,8 @@ import { Client } from "pg";
 import { inject } from "vitest";
 import { startPg15, type Pg15Server } from "../support/pg15";
 import { createSharedTier, createTenant, declareTenant, FIXTURE_PASSWORD, roleUrl } from "./fixture";
-import { endpoint } from "../../move/connect";
+import { connect, endpoint } from "../../move/connect";
+import { hashSide, hashTable, verifyTables } from "../../move/verify";
 import { prepare } from "../../move/prepare";
 import { findTool, missingToolMessage } from "../../move/ddl";
 import { detectPlacement } from "../../tools/move";
@@ -178,6 +179,25 @@ describe("move prepare: preflight, then roles, schema, privileges and objects on
         expect(await findTool("psql", 15)).toBe("/usr/lib/postgresql/15/bin/psql");
         expect(await findTool("pg_dump", 99)).toBeUndefined();
         expect(missingToolMessage("pg_dump", 99)).toBe("pg_dump of PostgreSQL 99 not found (looked in /usr/lib/postgresql/99/bin and PATH): install the client of the source's major version, e.g. `apt-get install postgresql-client-99`");
+    });
+
+    it("verification: the baseline's one-pass chunk hashes equal the pause's per-chunk re-hashes, chunk by chunk", async () => {
+        const c = await connect(endpoint(source.superuserUrl()));
+        try {
+            const tables = await verifyTables(c, "t_acme");
+            expect(tables.map((t) => t.relname)).toEqual(["customers", "documents", "events", "order_items", "orders", "products"]);
+            for (const t of tables) {
+                const { boundaries, chunks } = await hashTable(c, t, 50);
+                expect(chunks.length).toBe(boundaries.length + 1);
+                const again = await hashSide(c, t, boundaries);
+                expect(chunks.map((_, i) => again.get(i))).toEqual(chunks);
+            }
+            const items = tables.find((t) => t.relname === "order_items")!;
+            expect(items.key).toEqual([{ name: "order_id", type: "bigint" }, { name: "line", type: "integer" }]);
+            expect((await hashTable(c, items, 50)).boundaries.length).toBeGreaterThan(10);
+        } finally {
+            await c.end();
+        }
     });
 
     it("never grants to a role the target does not have (the source cell's reporting role)", () => {
