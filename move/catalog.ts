@@ -130,3 +130,36 @@ export async function tenantSequences(client: ClientBase, schema: string): Promi
         ...(r.owned_by ? { ownedBy: r.owned_by } : {}),
     }));
 }
+
+/**
+ * `tables` in an order where every table comes after the tables its foreign keys reference (within the list), so a
+ * load into a target that already has its foreign keys (a copy made again after post-data) never references a row
+ * not yet there. Self-references need nothing (checked at the end of each COPY); tables in a cycle keep name order.
+ */
+export async function inForeignKeyOrder(client: ClientBase, tables: TenantTable[]): Promise<TenantTable[]> {
+    const { rows } = await client.query<{ child: string; parent: string }>(
+        `SELECT format('%I.%I', cn.nspname, c.relname) AS child, format('%I.%I', pn.nspname, p.relname) AS parent
+           FROM pg_constraint k
+           JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+           JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+          WHERE k.contype = 'f' AND k.conparentid = 0 AND k.conrelid <> k.confrelid AND cn.nspname = ANY($1::text[])`,
+        [[...new Set(tables.map((t) => t.schema))]],
+    );
+    const names = new Set(tables.map((t) => t.name));
+    const parents = new Map<string, Set<string>>(tables.map((t) => [t.name, new Set<string>()]));
+    for (const r of rows) if (names.has(r.child) && names.has(r.parent)) parents.get(r.child)!.add(r.parent);
+    const ordered: TenantTable[] = [];
+    const placed = new Set<string>();
+    let left = [...tables];
+    while (left.length) {
+        const ready = left.filter((t) => [...parents.get(t.name)!].every((p) => placed.has(p)));
+        // A cycle: no order satisfies every key; the rest goes in name order.
+        const next = ready.length ? ready : left;
+        for (const t of next) {
+            ordered.push(t);
+            placed.add(t.name);
+        }
+        left = left.filter((t) => !placed.has(t.name));
+    }
+    return ordered;
+}

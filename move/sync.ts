@@ -7,7 +7,7 @@
  * is kept and sync goes on with post-data and apply, which skips what the target already recorded.
  */
 import type { Client } from "pg";
-import { tenantTables, quoteIdent, type TenantTable } from "./catalog";
+import { inForeignKeyOrder, tenantTables, quoteIdent, type TenantTable } from "./catalog";
 import { connect, connectReplication } from "./connect";
 import { beginInSnapshot, copyTable, createSlotWithSnapshot } from "./copy";
 import { applyPostData } from "./ddl";
@@ -102,8 +102,14 @@ export async function dropSlot(source: Client, slot: string): Promise<boolean> {
     }
 }
 
-async function slotExists(source: Client, slot: string): Promise<boolean> {
-    return ((await source.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot])).rowCount ?? 0) > 0;
+/**
+ * Whether the slot exists and can still be read: one the server invalidated for retaining more WAL than
+ * max_slot_wal_keep_size allows (wal_status `lost`) has lost changes, and only a new copy recovers from that.
+ */
+async function slotUsable(source: Client, slot: string): Promise<"usable" | "missing" | "lost"> {
+    const { rows } = await source.query<{ wal_status: string | null }>("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", [slot]);
+    if (!rows[0]) return "missing";
+    return rows[0].wal_status === "lost" ? "lost" : "usable";
 }
 
 /**
@@ -135,7 +141,7 @@ async function initialCopy(ctx: SyncContext, source: Client, target: Client, sta
         await updateState(target, ctx.tenant, { consistentLsn: slot.consistentLsn, appliedLsn: slot.consistentLsn });
         await beginInSnapshot(reader, slot.snapshot);
         const copied: CopiedTable[] = [];
-        for (const t of tables) {
+        for (const t of await inForeignKeyOrder(reader, tables)) {
             const done = await copyTable(reader, target, ctx.tenant, t, (rows, bytes) => ctx.progress({ kind: "table", table: t.name, rows, bytes, done: false }));
             ctx.progress({ kind: "table", table: t.name, rows: done.rows, bytes: done.bytes, done: true });
             copied.push(done);
@@ -172,10 +178,12 @@ export async function sync(ctx: SyncContext, opts: SyncOptions = {}): Promise<Sy
         await ensurePublication(source, state.publication, tables);
 
         const recorded = new Set((await copiedTables(target, ctx.tenant)).map((c) => c.table));
-        const copyComplete = state.consistentLsn !== null && (await slotExists(source, state.slot)) && tables.every((t) => recorded.has(t.name));
+        const slot = await slotUsable(source, state.slot);
+        const copyComplete = state.consistentLsn !== null && slot === "usable" && tables.every((t) => recorded.has(t.name));
         let copied = false;
         if (!copyComplete) {
-            if (state.phase === "synced") ctx.progress({ kind: "step", message: `slot ${state.slot} is gone from the source: copying again` });
+            if (slot === "lost") ctx.progress({ kind: "step", message: `slot ${state.slot} was invalidated by the source (max_slot_wal_keep_size): copying again` });
+            else if (state.phase === "synced") ctx.progress({ kind: "step", message: `slot ${state.slot} is gone from the source: copying again` });
             await initialCopy(ctx, source, target, state, tables);
             copied = true;
         }
@@ -194,6 +202,8 @@ export async function sync(ctx: SyncContext, opts: SyncOptions = {}): Promise<Sy
             if (Date.now() > deadline) throw new MoveError(`lag still ${lag} bytes (threshold ${untilLag}) after the timeout: run sync again`, 1);
             if (r.transactions === 0) await new Promise((res) => setTimeout(res, 200));
         }
+        // Between runs the slot keeps every WAL segment of the source server from its position on.
+        ctx.progress({ kind: "step", message: `synced; slot ${state.slot} retains the source's WAL from here until cutover or abort: do not leave it for long` });
         return { copied, tables: await copiedTables(target, ctx.tenant), appliedLsn, lagBytes: lag };
     } finally {
         await source.end().catch(() => undefined);

@@ -109,4 +109,29 @@ describe("sync survives SIGKILL", () => {
         expect(d).toEqual(s);
         expect(await lostWrites(dst, "t_acme", report)).toEqual([]);
     }, 60_000);
+
+    it("a slot the source invalidated (max_slot_wal_keep_size) is seen as lost: sync copies again and converges", async () => {
+        const su = await source.superuserClient();
+        try {
+            await su.query("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+            await su.query("SELECT pg_reload_conf()");
+            // WAL beyond what the slot may keep, then a checkpoint: the server invalidates the slot.
+            for (let i = 0; i < 3; i++) {
+                await su.query("INSERT INTO t_acme.events (occurred_at, kind) SELECT now(), 'wal' FROM generate_series(1, 500)");
+                await su.query("SELECT pg_switch_wal()");
+            }
+            await su.query("CHECKPOINT");
+            expect((await src.query("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'tenancy_move_acme'")).rows[0]!["wal_status"]).toBe("lost");
+
+            const events: string[] = [];
+            const resumed = await sync({ ...ctx, progress: (e) => e.kind === "step" && events.push(e.message) }, { untilLagBytes: 1 << 20 });
+            expect(resumed.copied).toBe(true);
+            expect(events).toContain("slot tenancy_move_acme was invalidated by the source (max_slot_wal_keep_size): copying again");
+            expect(await tableDigests(dst, "t_acme")).toEqual(await tableDigests(src, "t_acme"));
+        } finally {
+            await su.query("ALTER SYSTEM RESET max_slot_wal_keep_size");
+            await su.query("SELECT pg_reload_conf()");
+            await su.end();
+        }
+    }, 60_000);
 });
