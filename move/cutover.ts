@@ -53,6 +53,21 @@ async function ensureReceiptTable(target: Client): Promise<void> {
     await target.query(`REVOKE ALL ON ${STATE_SCHEMA}.receipts FROM PUBLIC`);
 }
 
+/**
+ * The baseline's snapshot slot waits for every transaction open on the source SERVER (any tenant's) to end: says so when
+ * one has been open a while, so a stuck cutover names what it waits for.
+ */
+async function reportOpenTransactions(ctx: Ctx, source: Client): Promise<void> {
+    const { rows } = await source.query(
+        `SELECT count(*)::int AS n, max(extract(epoch FROM now() - xact_start))::int AS oldest, (array_agg(pid ORDER BY xact_start))[1] AS pid
+           FROM pg_catalog.pg_stat_activity WHERE xact_start < now() - interval '5 seconds' AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL`,
+    );
+    const r = rows[0]!;
+    if ((r["n"] as number) > 0) {
+        step(ctx, `waiting for ${r["n"]} transaction(s) open on the source to end (oldest ${r["oldest"]} s, pid ${r["pid"]}): the verification snapshot needs it`);
+    }
+}
+
 /** Takes LOGIN from the tenant's roles on the source and ends their sessions, waiting until none is left. */
 export async function stopWrites(source: Client, roles: string[]): Promise<number> {
     for (const role of roles) await source.query(`ALTER ROLE ${ident(role)} NOLOGIN`);
@@ -171,6 +186,7 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
 
             // Statistics for the freshly loaded target (autovacuum may not have come yet): the pause's queries plan on them.
             for (const t of await tenantTables(target, ctx.schema)) await target.query(`ANALYZE ${t.name}`);
+            await reportOpenTransactions(ctx, source);
             step(ctx, "verification baseline (source in an exported snapshot, target applied to the same point)");
             await target.query(`DELETE FROM ${STATE_SCHEMA}.touched WHERE tenant = $1`, [ctx.tenant]);
             base = await baseline({
