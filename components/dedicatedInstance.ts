@@ -50,9 +50,10 @@ export interface DedicatedInstanceArgs {
     /**
      * The Route 53 records of the tenant's in-zone host names. Declared by default; not for a move's target before its
      * cutover (the move's flip writes them, then the program takes them over). `allowOverwrite` takes over the records
-     * the flip wrote; `aliases` names each record's former resource (the source placement's), so it is not deleted.
+     * the flip wrote; `aliases` names each record's former resource (the source placement's), so it is not deleted;
+     * `ignoreAliases` leaves a move source's records to the flip.
      */
-    dns?: { declare: boolean; allowOverwrite?: boolean; aliases?: (host: string) => pulumi.Input<pulumi.Alias>[] };
+    dns?: { declare: boolean; allowOverwrite?: boolean; aliases?: (host: string) => pulumi.Input<pulumi.Alias>[]; ignoreAliases?: boolean };
 }
 
 /**
@@ -233,7 +234,12 @@ export class DedicatedInstance extends pulumi.ComponentResource {
                 type: "A",
                 aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }],
                 ...(dns.allowOverwrite ? { allowOverwrite: true } : {}),
-            }, { parent: this, ...(dns.aliases ? { aliases: dns.aliases(host) } : {}) });
+            }, {
+                parent: this,
+                ...(dns.aliases ? { aliases: dns.aliases(host) } : {}),
+                // A move's source: the cutover points these names at the target, which a refresh and up must not undo.
+                ...(dns.ignoreAliases ? { ignoreChanges: ["aliases"] } : {}),
+            });
         }
         this.registerOutputs({ databaseAddress: this.database.address, loadBalancerDnsName: this.loadBalancer.dnsName });
     }

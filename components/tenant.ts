@@ -278,7 +278,12 @@ export class TenantResources extends pulumi.ComponentResource {
                     type: "A",
                     aliases: [{ name: platform.loadBalancerDnsName, zoneId: platform.loadBalancerZoneId, evaluateTargetHealth: true }],
                     ...(adopt ? { allowOverwrite: true } : {}),
-                }, { parent: this, ...(adopt ? { aliases: [{ name: `${name}-dedicated-dns-${host}`, parent: pulumi.createUrn(`${name}-dedicated`, "tenancy:tenant:DedicatedInstance", this) }] } : {}) });
+                }, {
+                    parent: this,
+                    ...(adopt ? { aliases: [{ name: `${name}-dedicated-dns-${host}`, parent: pulumi.createUrn(`${name}-dedicated`, "tenancy:tenant:DedicatedInstance", this) }] } : {}),
+                    // The source's records while moving to a dedicated placement: the flip points them there.
+                    ...(toDedicated && !cutover ? { ignoreChanges: ["aliases"] } : {}),
+                });
             }
             const sharedCertificates = tenantCertificates({ dedicated: false, hostname: tenant.hostnames[0]!, customDomains: tenant.customDomains, zoneDomain: env.domain });
             const shared = this.customDomainCertificates(name, sharedCertificates, env, platform, tags);
@@ -389,6 +394,8 @@ export class TenantResources extends pulumi.ComponentResource {
         const retiring = role === "source" && cutover;
         const tags = ownershipTags({ stack: env.stack, tier: p.tier, tenant: tenant.slug, extra: tenant.tags });
         const common = { stack: env.stack, protect: env.protect, tags, label: p.label, retiring };
+        // What the cutover changes on a source (its roles' LOGIN, its host records) stays the cutover's until the receipt.
+        const flipped = role === "source" && !cutover;
         const size = role === "source" ? env.moveSource?.size : env.size;
         const endpointOf = (host: pulumi.Input<string>, port: pulumi.Input<number>, database: string, adminSecretArn: pulumi.Input<string>, iamUser?: string) => ({
             tier: p.tier, ...(p.cell !== undefined ? { cell: p.cell } : {}), region: p.region, label: p.label, host, port, database, adminSecretArn,
@@ -405,6 +412,7 @@ export class TenantResources extends pulumi.ComponentResource {
                 groupRoleName: cell.groupRoleName,
                 reportingRoleName: cell.reportingRoleName,
                 secretKmsKeyId: args.platform.keyArn,
+                moveSource: flipped,
             // In a single stack its SQL must wait for the cell's writer and hardening.
             }, { parent: this, provider: cell.provider, dependsOn: cell.ready ?? [] });
             return {
@@ -445,7 +453,7 @@ export class TenantResources extends pulumi.ComponentResource {
             ? { declare: false }
             : adopt
                 ? { declare: true, allowOverwrite: true, aliases: (host: string) => (formerRecords.has(host) ? [{ name: `${name}-dns-${host}`, parent: this }] : []) }
-                : { declare: true };
+                : { declare: true, ...(flipped ? { ignoreAliases: true } : {}) };
         const dedicated = new DedicatedInstance(`${name}-dedicated`, {
             ...common,
             tenant: t,

@@ -40,6 +40,11 @@ export interface TenantDatabaseArgs {
      * the receipt proves). The secrets keep the stack's recovery window. Defaults to false.
      */
     retiring?: boolean;
+    /**
+     * The placement is the source of a declared move not yet cut over: the move's cutover sets its roles NOLOGIN
+     * (writes stop there for good), which a `pulumi refresh` followed by `up` must not undo. Defaults to false.
+     */
+    moveSource?: boolean;
 }
 
 /**
@@ -74,7 +79,9 @@ export class TenantDatabase extends pulumi.ComponentResource {
         const stateful = { parent: this, protect: args.protect && !retiring };
         // A component's dependsOn does not reach its children: the roles (which everything else follows) wait for the
         // caller's dependencies (in a single stack, the cell's writer and hardening).
-        const afterHardening: pulumi.CustomResourceOptions = { ...stateful, dependsOn: opts?.dependsOn };
+        const afterHardening: pulumi.CustomResourceOptions = {
+            ...stateful, dependsOn: opts?.dependsOn, ...(args.moveSource ? { ignoreChanges: ["login"] } : {}),
+        };
 
         const ownerPassword = new random.RandomPassword(`${name}-owner-password`, { length: 40, special: false }, stateful);
         const owner = new postgresql.Role(

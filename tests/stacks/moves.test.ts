@@ -167,6 +167,30 @@ describe("declaring a move: the source stays exactly as it was", () => {
     });
 });
 
+describe("what the cutover changes on the source stays the cutover's until the receipt (a refresh and up must not undo it)", () => {
+    it.each(SLUGS)("%s: the source's roles ignore LOGIN and its host records their target while moving; nothing ignored before or after", (slug) => {
+        const was = ofTenant(before, slug);
+        const now = ofTenant(moving, slug);
+        const from = DIRECTIONS[slug]!.from.tier;
+        const roles = [...now.values()].filter((r) => r.type === "postgresql:index/role:Role" && was.has(r.urn));
+        const hosts = [...now.values()].filter((r) => r.type === "aws:route53/record:Record" && was.has(r.urn) && !r.options.retainOnDelete);
+        if (from === "shared") expect(roles.length).toBeGreaterThan(0);
+        for (const r of roles) expect(r.options.ignoreChanges, r.urn).toEqual(["login"]);
+        if (from === "dedicated" || DIRECTIONS[slug]!.to.tier === "dedicated") {
+            // A dedicated source has a record per in-zone host; a shared source only for names the wildcard does not cover.
+            const expected = { s2d: 1, d2s: 2, d2h: 1, h2d: 0 }[slug];
+            expect(hosts.length, slug).toBe(expected);
+        }
+        for (const r of hosts) expect(r.options.ignoreChanges, r.urn).toEqual(["aliases"]);
+        for (const r of [...was.values()]) {
+            if (r.type === "postgresql:index/role:Role" || r.type === "aws:route53/record:Record") expect(r.options.ignoreChanges, r.urn).toEqual([]);
+        }
+        for (const r of ofTenant(cutover, slug).values()) {
+            if (r.type === "postgresql:index/role:Role" || r.type === "aws:route53/record:Record") expect(r.options.ignoreChanges, r.urn).toEqual([]);
+        }
+    });
+});
+
 describe("the moves output (npm run move -- --env)", () => {
     it("lists every moving tenant with both placements' admin facts and no password", () => {
         const moves = moving.outputs["moves"] as Record<string, Record<string, Record<string, unknown>>>;
