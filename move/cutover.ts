@@ -20,8 +20,10 @@ import { readState, updateState, STATE_SCHEMA, type MoveState } from "./state";
 import { MoveError, type MoveContext, type Receipt, type ReceiptSequence } from "./types";
 import { baseline, chunkCount, compareTables, fullHashes, mismatches, recheck, refresh, touchedChunks, verifyTables, type TableResult } from "./verify";
 
-/** What the pause costs besides applying and hashing: ending sessions, sequences, the flip. */
-export const FIXED_PAUSE_MS = 400;
+/** What the pause costs besides applying and hashing: ending sessions, sequences, triggers, the flip. */
+export const FIXED_PAUSE_MS = 500;
+/** Safety factor on the measured parts of the estimate (apply rate, chunk cost): machines are shared and noisy. */
+const ESTIMATE_MARGIN = 1.5;
 /** Times the baseline is moved forward before the pause at most (each one re-hashes what changed during the last). */
 const MAX_REFRESHES = 3;
 /** Assumed apply rate (bytes of source WAL per ms) when too little was applied to measure one. */
@@ -212,8 +214,12 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
             // that set shrinks (the open last chunk of each table is always re-hashed and does not count).
             const always = base.tables.length;
             let chunks = chunkCount(await touchedChunks(target, ctx.tenant, base));
+            // Cost of one chunk in the pause (both sides, their shared machine): the baseline's sample, or what the last
+            // refresh took per chunk it re-hashed (snapshot, apply and lookup included), whichever is higher.
+            let chunkMs = base.chunkMs * 2;
             for (let i = 0; i < MAX_REFRESHES && chunks > always; i++) {
                 const b = base;
+                const t1 = Date.now();
                 const refreshed = await refresh({
                     source: ctx.source, target, tenant: ctx.tenant, slot: state.slot,
                     applyTo: async (lsn) => {
@@ -224,16 +230,16 @@ export async function cutover(ctx: Ctx, opts: CutoverOptions = {}): Promise<Cuto
                 if (bad.length) throw new MoveError(`verification failed before any write was stopped: the target differs from the source (changed behind the tool's back?); the source stays writable, nothing was flipped`, 2, bad);
                 await updateState(target, ctx.tenant, { baselineLsn: b.lsn });
                 await applyWith(source, target, ctx.tenant, ctx.schema, { trackFrom: b.lsn });
+                chunkMs = Math.max(chunkMs, (Date.now() - t1) / Math.max(1, refreshed.chunks));
                 const next = chunkCount(await touchedChunks(target, ctx.tenant, b));
                 step(ctx, `baseline moved forward: ${refreshed.chunks} chunk(s) re-hashed, ${next} touched since`);
-                if (next >= chunks) {
-                    chunks = next;
-                    break;
-                }
                 chunks = next;
+                // Stop when it no longer shrinks: the app touches as much as a refresh takes to re-hash.
+                if (next >= refreshed.chunks) break;
             }
             const lag = await lagWith(source, target, ctx.tenant);
-            estimate = Math.round(FIXED_PAUSE_MS + lag / rate + chunks * base.chunkMs * 2);
+            // With a margin: a pause over the limit must be refused here, before any write stops.
+            estimate = Math.round(FIXED_PAUSE_MS + ESTIMATE_MARGIN * (lag / rate + chunks * chunkMs));
             step(ctx, `estimated write pause ${estimate} ms (lag ${lag} bytes, ${chunks} chunk(s) to re-verify, limit ${ctx.maxPauseMs} ms)`);
             if (estimate > ctx.maxPauseMs) {
                 throw new MoveError(`the write pause would take about ${estimate} ms, over --max-pause-ms ${ctx.maxPauseMs}: nothing was stopped; run --phase sync again (or lower the tenant's write rate) and retry`, 1);

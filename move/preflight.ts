@@ -138,13 +138,11 @@ export async function preflight(ctx: Pick<MoveContext, "tenant" | "schema" | "so
         // the target could not find the row to change: refused, never replicated with REPLICA IDENTITY FULL silently.
         const catalog = await tenantTables(source, ctx.schema);
         const unkeyed = catalog.filter((t) => t.key.length === 0).map((t) => t.name);
-        // What else sync refuses (REPLICA IDENTITY NOTHING, FORCE ROW LEVEL SECURITY), said here before anything changes.
+        // What else sync refuses (REPLICA IDENTITY NOTHING, UNLOGGED, FORCE ROW LEVEL SECURITY), said here before anything changes.
         problems.push(...syncBlockers(catalog.filter((t) => t.key.length > 0)).map((p) => `${src}: ${p}`));
         if (unkeyed.length) {
             problems.push(`${src}: ${unkeyed.length} table${unkeyed.length === 1 ? "" : "s"} without a primary key or replica identity index: ${unkeyed.join(", ")} (remedy: add a primary key, e.g. ALTER TABLE … ADD PRIMARY KEY (…), or a unique index on NOT NULL columns with ALTER TABLE … REPLICA IDENTITY USING INDEX …, then run prepare again)`);
         }
-        const unlogged = tables.filter((r) => r.relpersistence === "u").map((r) => r.name);
-        if (unlogged.length) problems.push(`${src}: unlogged tables are not in the WAL and cannot be replicated: ${unlogged.join(", ")} (remedy: ALTER TABLE … SET LOGGED)`);
         const foreign = rels.filter((r) => r.relkind === "f").map((r) => r.name);
         if (foreign.length) problems.push(`${src}: foreign tables hold no data to move: ${foreign.join(", ")} (remedy: drop them from the tenant's schema, re-create them after the move)`);
         const matviews = rels.filter((r) => r.relkind === "m").map((r) => r.name);
