@@ -3,7 +3,7 @@ import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { SizePreset } from "../stacks/config";
 import type { Placement, Tenant } from "../tenants/registry";
-import { samePlacement } from "../tenants/moves";
+import { samePlacement, type MoveDnsRecord, type MoveEndpointOutput, type MoveOutput } from "../tenants/moves";
 import { DedicatedInstance } from "./dedicatedInstance";
 import { coveredByZoneWildcard, tenantCertificates, type TenantCertificates } from "../tenants/certificates";
 import { listenerCertificates, type ExternalValidationRecord, type ListenerCertificateSpec } from "./certificate";
@@ -15,6 +15,8 @@ import { labelSuffix, tenantParameterName } from "./naming";
 import { subnetLayout } from "./network";
 import { ownershipTags } from "./tags";
 import { TenantDatabase } from "./tenantDatabase";
+
+export type { MoveDnsRecord, MoveEndpointOutput, MoveOutput } from "../tenants/moves";
 
 /** What a tenant uses of its environment (the stack config), resolved. */
 export interface TenantEnvironment {
@@ -129,44 +131,6 @@ export interface TenantSummary {
     pendingCustomDomains: string[];
     /** The load balancer serving the tenant, where its custom domains must point (CNAME); absent when offboarded. */
     loadBalancerDnsName?: pulumi.Output<string>;
-}
-
-/** One side of a declared move, as the stack exports it (`moves.<slug>.from`/`.to`): where its admin logs in, never a password. */
-export interface MoveEndpointOutput {
-    tier: Placement["tier"];
-    cell?: string;
-    region: string;
-    label: string;
-    host: string;
-    port: number;
-    /** The application database holding the tenant's schema `t_<slug>`. */
-    database: string;
-    /** The admin's JSON `{ username, password }`: a cell's admin secret, an instance's RDS-managed master secret. */
-    adminSecretArn: string;
-    /** Cells with `adminAuth: iam`: the master user, who logs in with an IAM token instead. */
-    iamUser?: string;
-}
-
-/** A Route 53 record the move's flip UPSERTs (moves to or from a dedicated placement). */
-export interface MoveDnsRecord {
-    zoneId: string;
-    name: string;
-    type: "A";
-    alias: { name: string; zoneId: string; evaluateTargetHealth: boolean };
-}
-
-/** The stack output `moves.<slug>`, read by `npm run move -- --env` (move/environment.ts). */
-export interface MoveOutput {
-    from: MoveEndpointOutput;
-    to: MoveEndpointOutput;
-    cutover: {
-        /** The registry parameter, and the exact value the program declares for it once this move's receipt is committed. */
-        parameter: { name: string; region: string; value: string };
-        /** The records to UPSERT at cutover; none for moves between shared and hybrid placements. */
-        dns: MoveDnsRecord[];
-    };
-    /** IAM policy (JSON) the deploy runner needs during the move: read both admin secrets (README "Moving a tenant"). */
-    runnerPolicy: string;
 }
 
 /** What a placement gives the tenant: its record's database facts, its admin's, and what a move's network path needs. */

@@ -15,41 +15,10 @@ import { DEFAULT_RDS_CA_BUNDLE, type StackConfig } from "../stacks/config";
 import { tenantStackName } from "../model/fleet";
 import { loadRegistry, type Tenant } from "../tenants/registry";
 import { formatProblem, RegistryError } from "../tenants/problems";
-import { MoveError, type Endpoint, type PlacementRef } from "./types";
+import type { MoveDnsRecord, MoveEndpointOutput, MoveOutput } from "../tenants/moves";
+import { MoveError, type Endpoint } from "./types";
 
-/** One side of a move as the stack exports it (`moves.<slug>.from` / `.to`): no password, only where to find one. */
-export interface MoveEndpointOutput {
-    tier: PlacementRef["tier"];
-    cell?: string;
-    region: string;
-    label: string;
-    host: string;
-    port: number;
-    database: string;
-    /** Secrets Manager secret with the admin's JSON `{ username, password }` (a cell's admin secret, an instance's RDS-managed master secret). */
-    adminSecretArn: string;
-    /** Cells with `adminAuth: iam`: connect as this user with an IAM token instead of the secret's password. */
-    iamUser?: string;
-}
-
-export interface DnsRecordOutput {
-    zoneId: string;
-    name: string;
-    type: "A";
-    alias: { name: string; zoneId: string; evaluateTargetHealth: boolean };
-}
-
-/** The stack output `moves.<slug>`. */
-export interface MoveOutput {
-    from: MoveEndpointOutput;
-    to: MoveEndpointOutput;
-    cutover: {
-        /** The registry parameter, and the exact value the program declares for it once this move's receipt is committed. */
-        parameter: { name: string; region: string; value: string };
-        /** Route 53 records to UPSERT at cutover (moves to or from a dedicated placement); none otherwise. */
-        dns: DnsRecordOutput[];
-    };
-}
+export type { MoveDnsRecord, MoveEndpointOutput, MoveOutput } from "../tenants/moves";
 
 /** What the tool needs of AWS and Pulumi. */
 export interface EnvironmentServices {
@@ -60,7 +29,7 @@ export interface EnvironmentServices {
     /** A 15-minute RDS IAM authentication token. */
     iamToken(endpoint: { host: string; port: number; user: string; region: string }): Promise<string>;
     putParameter(parameter: { name: string; region: string; value: string }): Promise<void>;
-    upsertRecords(records: DnsRecordOutput[]): Promise<void>;
+    upsertRecords(records: MoveDnsRecord[]): Promise<void>;
 }
 
 export interface EnvironmentMove {
@@ -207,7 +176,7 @@ export function awsServices(root: string): EnvironmentServices {
         upsertRecords: async (records) => {
             const { Route53Client, ChangeResourceRecordSetsCommand } = await import("@aws-sdk/client-route-53");
             const client = new Route53Client({});
-            const byZone = new Map<string, DnsRecordOutput[]>();
+            const byZone = new Map<string, MoveDnsRecord[]>();
             for (const r of records) byZone.set(r.zoneId, [...(byZone.get(r.zoneId) ?? []), r]);
             for (const [zoneId, list] of byZone) {
                 // One change batch per zone: Route 53 applies it atomically.

@@ -135,3 +135,43 @@ export function placementLabels(
     const source = isReceiptOf(receipt, from, current) ? (receipt!.from.label ?? "") : (fromReceiptTo(from) ?? "");
     return { current: currentLabel, from: source };
 }
+
+// The stack output `moves.<slug>` (components/tenant.ts declares it, move/environment.ts reads it).
+
+/** One side of a declared move, as the stack exports it (`moves.<slug>.from`/`.to`): where its admin logs in, never a password. */
+export interface MoveEndpointOutput {
+    tier: Tier;
+    cell?: string;
+    region: string;
+    label: string;
+    host: string;
+    port: number;
+    /** The application database holding the tenant's schema `t_<slug>`. */
+    database: string;
+    /** The admin's JSON `{ username, password }`: a cell's admin secret, an instance's RDS-managed master secret. */
+    adminSecretArn: string;
+    /** Cells with `adminAuth: iam`: the master user, who logs in with an IAM token instead. */
+    iamUser?: string;
+}
+
+/** A Route 53 record the move's flip UPSERTs (moves to or from a dedicated placement). */
+export interface MoveDnsRecord {
+    zoneId: string;
+    name: string;
+    type: "A";
+    alias: { name: string; zoneId: string; evaluateTargetHealth: boolean };
+}
+
+/** The stack output `moves.<slug>`, read by `npm run move -- --env` (move/environment.ts). */
+export interface MoveOutput {
+    from: MoveEndpointOutput;
+    to: MoveEndpointOutput;
+    cutover: {
+        /** The registry parameter, and the exact value the program declares for it once this move's receipt is committed. */
+        parameter: { name: string; region: string; value: string };
+        /** The records to UPSERT at cutover; none for moves between shared and hybrid placements. */
+        dns: MoveDnsRecord[];
+    };
+    /** IAM policy (JSON) the deploy runner needs during the move: read both admin secrets (README "Moving a tenant"). */
+    runnerPolicy: string;
+}

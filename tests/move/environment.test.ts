@@ -28,6 +28,7 @@ function output(over: Partial<MoveOutput> = {}): MoveOutput {
             parameter: { name: "/tenancy/dev/tenants/wonka", region: "us-east-1", value: "{\"slug\":\"wonka\"}" },
             dns: [{ zoneId: "Z0DEV0EXAMPLE0ZONE01", name: "wonka.dev.tenancy-example.com", type: "A", alias: { name: "wonka-alb.elb.amazonaws.com", zoneId: "Z35SXDOTRQ7X7K", evaluateTargetHealth: true } }],
         },
+        runnerPolicy: "{}",
         ...over,
     };
 }
