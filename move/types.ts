@@ -62,39 +62,8 @@ export type ProgressEvent =
     | { kind: "lag"; bytes: number }
     | { kind: "step"; message: string };
 
-/** One side of a move in the receipt: the server, and its placement fields only when known (env mode). */
-export interface ReceiptSide {
-    server: string;
-    tier?: PlacementRef["tier"];
-    cell?: string;
-    region?: string;
-    label?: string;
-}
-
-export interface ReceiptTable {
-    name: string;
-    sourceRows: number;
-    targetRows: number;
-    sourceHash: string;
-    targetHash: string;
-}
-
-export interface ReceiptSequence {
-    name: string;
-    source: number;
-    target: number;
-}
-
-/** `tenants/<env>/.moves/<slug>.json`: the proof the data-loss guard asks for before the old placement is retired. */
-export interface Receipt {
-    tenant: string;
-    schema: string;
-    from: ReceiptSide;
-    to: ReceiptSide;
-    startedAt: string;
-    finishedAt: string;
-    writePauseMs: number;
-    tables: ReceiptTable[];
-    sequences: ReceiptSequence[];
-    verified: boolean;
-}
+/**
+ * The receipt `tenants/<env>/.moves/<slug>.json` (the proof the data-loss guard asks for before the old placement is
+ * retired): one type with the registry's reader, tenants/moves.ts, which validates it.
+ */
+export type { MoveReceipt as Receipt, ReceiptPlacement as ReceiptSide, ReceiptSequence, ReceiptTable } from "../tenants/moves";
