@@ -308,11 +308,17 @@ async function recordIdlePosition(target: Client, tenant: string, lsn: string): 
 }
 
 /** Moves the slot's confirmed position to `lsn` when it is behind (never back: PostgreSQL refuses that). */
-async function advanceSlot(source: Client, slot: string, lsn: string): Promise<void> {
+export async function advanceSlot(source: Client, slot: string, lsn: string): Promise<void> {
     const { rows } = await source.query<{ confirmed: string | null }>("SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1", [slot]);
     if (!rows[0]) throw new MoveError(`replication slot ${slot} is gone from the source: run --phase abort, then sync again`, 1);
     if (compareLsn(rows[0].confirmed, lsn) >= 0) return;
-    await retryWhileActive(() => source.query("SELECT pg_replication_slot_advance($1, $2::pg_lsn)", [slot, lsn]));
+    try {
+        await retryWhileActive(() => source.query("SELECT pg_replication_slot_advance($1, $2::pg_lsn)", [slot, lsn]));
+    } catch (err) {
+        // Another run (serialized on the state row) advanced it further between the read above and now: already done.
+        if (/cannot advance replication slot to .*, minimum is/.test((err as Error).message)) return;
+        throw err;
+    }
 }
 
 /** A slot held by another session (a killed run's backend still finishing a peek) frees itself within seconds. */

@@ -118,3 +118,22 @@ describe("pgoutput decoder", () => {
         expect(compareLsn(null, "0/1")).toBeLessThan(0);
     });
 });
+
+describe("advancing the slot", () => {
+    it("a slot another run advanced further between the check and the advance is already done, not an error", async () => {
+        const { advanceSlot } = await import("../../move/apply");
+        const calls: string[] = [];
+        // The race of two appliers: the check reads the slot behind, the advance then finds it ahead.
+        const source = {
+            query: async (sql: string) => {
+                calls.push(sql);
+                if (sql.includes("pg_replication_slots")) return { rows: [{ confirmed: "0/100" }] };
+                throw new Error("cannot advance replication slot to 0/200, minimum is 0/300");
+            },
+        } as unknown as Client;
+        await expect(advanceSlot(source, "tenancy_move_acme", "0/200")).resolves.toBeUndefined();
+        expect(calls).toHaveLength(2);
+        const failing = { query: async (sql: string) => (sql.includes("pg_replication_slots") ? { rows: [{ confirmed: "0/100" }] } : Promise.reject(new Error("permission denied"))) } as unknown as Client;
+        await expect(advanceSlot(failing, "tenancy_move_acme", "0/200")).rejects.toThrow(/permission denied/);
+    });
+});
