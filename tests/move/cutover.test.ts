@@ -4,28 +4,14 @@ import { join } from "path";
 import type { Client } from "pg";
 import { startPg15, type Pg15Server } from "../support/pg15";
 import { makeTempDir } from "../support/tempDirs";
-import { connect, createTenant, FIXTURE_TABLES, lostWrites, writer, type FixtureTenant } from "./fixture";
-import { endpoint } from "../../move/connect";
+import { connect, createTenant, FIXTURE_TABLES, lostWrites, moveContext, writer, type FixtureTenant } from "./fixture";
 import { runMove } from "../../move/engine";
 import { MoveError, type MoveContext, type ProgressEvent } from "../../move/types";
-import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName } from "../../components/naming";
 
+/** The fixture's move context, its progress kept in `events`, with `extra` over it. */
 function context(source: string, target: string, tenant: string, extra: Partial<MoveContext> = {}): MoveContext & { events: ProgressEvent[] } {
     const events: ProgressEvent[] = [];
-    return {
-        tenant,
-        schema: tenantSchemaName(tenant),
-        source: endpoint(source),
-        target: endpoint(target),
-        ownerRole: tenantOwnerRoleName(tenant),
-        runtimeRole: tenantRuntimeRoleName(tenant),
-        targetPlacement: "instance",
-        maxPauseMs: 5000,
-        maxLagBytes: 256 * 1024,
-        progress: (e) => { events.push(e); if (process.env["MOVE_DEBUG"]) console.log(new Date().toISOString(), JSON.stringify(e)); },
-        events,
-        ...extra,
-    };
+    return { ...moveContext(source, target, tenant, events), maxLagBytes: 256 * 1024, events, ...extra };
 }
 
 async function rows(url: string, sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {

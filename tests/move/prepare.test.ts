@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "pg";
 import { inject } from "vitest";
 import { startPg15, type Pg15Server } from "../support/pg15";
-import { createSharedTier, createTenant, declareTenant, FIXTURE_PASSWORD, roleUrl } from "./fixture";
+import { createSharedTier, createTenant, declareTenant, FIXTURE_PASSWORD, moveContext, roleUrl } from "./fixture";
 import { connect, endpoint } from "../../move/connect";
 import { hashSide, hashTable, verifyTables } from "../../move/verify";
 import { prepare } from "../../move/prepare";
@@ -11,24 +11,11 @@ import { detectPlacement } from "../../tools/move";
 import { preflight } from "../../move/preflight";
 import { privilegePlan, type TargetFacts } from "../../move/privileges";
 import { MoveError, type MoveContext, type ProgressEvent } from "../../move/types";
-import { tenantOwnerRoleName, tenantRuntimeRoleName, tenantSchemaName } from "../../components/naming";
 
+/** The fixture's move context, its progress kept in `events`, with `extra` over it. */
 function context(source: string, target: string, tenant: string, extra: Partial<MoveContext> = {}): MoveContext & { events: ProgressEvent[] } {
     const events: ProgressEvent[] = [];
-    return {
-        tenant,
-        schema: tenantSchemaName(tenant),
-        source: endpoint(source),
-        target: endpoint(target),
-        ownerRole: tenantOwnerRoleName(tenant),
-        runtimeRole: tenantRuntimeRoleName(tenant),
-        targetPlacement: "instance",
-        maxPauseMs: 5000,
-        maxLagBytes: 1 << 20,
-        progress: (e) => events.push(e),
-        events,
-        ...extra,
-    };
+    return { ...moveContext(source, target, tenant, events), events, ...extra };
 }
 
 async function query(url: string, sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
