@@ -4,10 +4,10 @@
  * inputs, and exports `moves.<slug>`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { record, secretOutput, type RecordResult } from "../../engine/recorder";
+import { record, type RecordResult } from "../../engine/recorder";
 import { main } from "../../stacks/program";
 import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
-import { recordStack, removeDir, tenantOf } from "./harness";
+import { fleetReferences, recordStack, removeDir, stackRef, tenantOf } from "./harness";
 
 const SHARED = { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 8 }, cells: { main: {}, b: {} } };
 const FILES = {
@@ -24,7 +24,7 @@ const repo = (layout: "single" | "fleet") => {
 };
 afterAll(() => roots.forEach(removeDir));
 
-const ref = (stack: string) => `organization/tenancy/${stack}`;
+const ref = stackRef;
 const identity = (urn: string, stack: string) => urn.replace(`urn:pulumi:${stack}::`, "urn:pulumi:ENV::");
 
 let single: RecordResult;
@@ -33,13 +33,7 @@ let fleetRoot: string;
 beforeAll(async () => {
     single = await recordStack(repo("single"), "test");
     fleetRoot = repo("fleet");
-    const cells = single.outputs["cells"] as Record<string, Record<string, unknown>>;
-    const password = (cell: string) => single.resources.find((x) => x.type === "pulumi:providers:postgresql" && x.name === `cell-${cell}-pg`)!.inputs["password"];
-    references = {
-        [ref("test")]: { platform: single.outputs["platform"] },
-        [ref("test.cell-main")]: { cell: { ...cells["main"], masterPassword: secretOutput(password("main")) } },
-        [ref("test.cell-b")]: { cell: { ...cells["b"], masterPassword: secretOutput(password("b")) } },
-    };
+    references = fleetReferences(single, "test", ["main", "b"]);
 }, 60_000);
 
 const recordFleet = (stack: string) => record(() => main(fleetRoot), { project: "tenancy", stack, stackReferences: references, idSeedStack: "test" });

@@ -4,10 +4,10 @@
  * others by StackReference, and a stack name the registry does not know refused before anything is registered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { record, secretOutput, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
+import { record, type RecordedResource, type RecordOptions, type RecordResult } from "../../engine/recorder";
 import { main } from "../../stacks/program";
 import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
-import { recordStack, removeDir, tenantOf } from "./harness";
+import { fleetReferences, recordStack, removeDir, stackRef, tenantOf } from "./harness";
 
 const SHARED = { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 4 }, cells: { main: {}, b: { maxCapacity: 8 } } };
 const FILES = {
@@ -35,7 +35,7 @@ async function recordFleet(root: string, stack: string, references: References =
     return record(() => main(root), { project: "tenancy", stack, stackReferences: references, idSeedStack: "test", ...extra });
 }
 
-const ref = (stack: string) => `organization/tenancy/${stack}`;
+const ref = stackRef;
 const inStack = (urn: string, stack: string) => urn.replace(`urn:pulumi:${stack}::`, "urn:pulumi:ENV::");
 /** A resource's identity apart from its stack: type chain and logical name. */
 const identity = (r: RecordedResource, stack: string) => inStack(r.urn, stack);
@@ -50,14 +50,7 @@ beforeAll(async () => {
     singleRoot = repo("single");
     fleetRoot = repo("fleet");
     single = await recordStack(singleRoot, "test");
-    // What the fleet's platform and cell stacks export, taken from the single stack of the same environment.
-    const cells = single.outputs["cells"] as Record<string, Record<string, unknown>>;
-    const password = (cell: string) => single.resources.find((x) => x.type === "pulumi:providers:postgresql" && x.name === `cell-${cell}-pg`)!.inputs["password"];
-    references = {
-        [ref("test")]: { platform: single.outputs["platform"] },
-        [ref("test.cell-main")]: { cell: { ...cells["main"], masterPassword: secretOutput(password("main")) } },
-        [ref("test.cell-b")]: { cell: { ...cells["b"], masterPassword: secretOutput(password("b")) } },
-    };
+    references = fleetReferences(single, "test", ["main", "b"]);
 });
 
 describe("fleet: tenant stacks", () => {
