@@ -1,0 +1,26 @@
+/**
+ * The privileges the program declares for the tenant's schema on its placement, from move/privileges.ts (the same
+ * statements the move gives a target): a cell's (TenantDatabase: group role, reporting role) or an instance's (the role
+ * manager's). The roles exist already (the program made them), so nothing is created; the admin's membership in the
+ * owner role is the restore's own business (restore/owner.ts), so the plan's GRANT of it is left out.
+ */
+import { privilegePlan, type TargetFacts } from "../move/privileges";
+import { ident } from "../move/connect";
+
+export interface DeclaredPrivileges {
+    /** Before the schema's objects exist: the schema's own grants and the owner's default privileges. */
+    before: string[];
+    /** After: grants on every table, sequence and function restored. */
+    after: string[];
+}
+
+/**
+ * `scope: "schema"` keeps what concerns the schema only (the side schema of a restore, while the tenant's live schema
+ * serves); `"all"` adds the database-level grants of an instance (CONNECT for the tenant's roles only), for the swap.
+ */
+export function declaredPrivileges(p: { schema: string; ownerRole: string; runtimeRole: string; facts: TargetFacts }, scope: "schema" | "all"): DeclaredPrivileges {
+    const plan = privilegePlan({ ...p, facts: { ...p.facts, existingRoles: [p.ownerRole, p.runtimeRole], schemaExists: true }, source: [] });
+    const membership = `GRANT ${ident(p.ownerRole)} TO ${ident(p.facts.admin)};`;
+    const before = plan.before.filter((s) => s !== membership && (scope === "all" || !/ ON DATABASE /.test(s)));
+    return { before, after: plan.after };
+}

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "path";
+import { startPg15, type Pg15Server } from "../support/pg15";
+import { makeTempDir } from "../support/tempDirs";
+import { endpoint } from "../../move/connect";
+import { runRestore } from "../../restore/engine";
+import { RestoreError } from "../../restore/types";
+import { connect, createTenant, digestsOf, nightlyDump, one, restoreContext, roleUrl } from "./fixture";
+
+/**
+ * On a real PostgreSQL 15 cell with two shared tenants: dump one, damage it, restore side by side, swap, and prove the
+ * content is the dump's, the other tenant untouched and the tenant's roles working as before.
+ */
+describe("npm run restore on a cell with two shared tenants", () => {
+    let pg: Pg15Server;
+    let dir: string;
+    let dump: string;
+    let atDump: Record<string, { rows: number; md5: string }>;
+    let globexBefore: Record<string, { rows: number; md5: string }>;
+    const clock = (iso: string) => () => new Date(iso);
+
+    beforeAll(async () => {
+        pg = await startPg15();
+        await createTenant(pg.adminUrl(), "acme", { scale: 0.02 });
+        await createTenant(pg.adminUrl(), "globex", { scale: 0.01 });
+        dir = makeTempDir("restore-");
+        dump = join(dir, "2026-11-23T02-00-00Z.dump");
+        await nightlyDump(pg, "acme", dump);
+        atDump = await digestsOf(pg, "t_acme");
+        globexBefore = await digestsOf(pg, "t_globex");
+        // The damage: rows deleted (order items go with their orders), a table dropped.
+        const owner = await connect(roleUrl(pg.adminUrl(), "t_acme_owner"));
+        await owner.query("DELETE FROM t_acme.orders WHERE id % 3 = 0");
+        await owner.query("DROP TABLE t_acme.documents");
+        await owner.end();
+    });
+    afterAll(async () => {
+        await pg?.stop();
+    });
+
+    it("restores side by side: the live schema untouched, the side schema equal to the dump, checked against its manifest", async () => {
+        const damaged = await digestsOf(pg, "t_acme");
+        const oid = await one(pg, "SELECT oid FROM pg_namespace WHERE nspname = 't_acme'");
+        const log: string[] = [];
+        const result = await runRestore({ ...restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump }, "side-by-side", log), now: clock("2026-11-23T14:00:00Z") });
+        expect(result).toMatchObject({ mode: "side-by-side", sideSchema: "t_acme_restore_20261123140000", reused: false, checkedAgainst: "manifest" });
+        expect(await digestsOf(pg, "t_acme_restore_20261123140000")).toEqual(atDump);
+        expect(await digestsOf(pg, "t_acme")).toEqual(damaged);
+        expect(await one(pg, "SELECT oid FROM pg_namespace WHERE nspname = 't_acme'")).toEqual(oid);
+        expect(await digestsOf(pg, "t_globex")).toEqual(globexBefore);
+        // The admin holds no membership afterwards (granted inside the transactions only).
+        expect(await one(pg, "SELECT pg_has_role('admin', 't_acme_owner', 'MEMBER') AS m")).toEqual({ m: false });
+        // The copy's objects belong to the owner; sequences owned by its columns, its view and index are its own.
+        expect(await one(pg, "SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 't_acme_restore_20261123140000'")).toEqual({ owner: "t_acme_owner" });
+        expect(await one(pg, "SELECT pg_get_serial_sequence('t_acme_restore_20261123140000.products', 'id') AS s")).toEqual({ s: "t_acme_restore_20261123140000.products_id_seq" });
+        expect(await one(pg, "SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 't_acme_restore_20261123140000' AND indexname = 'orders_customer'")).toEqual({ n: 1 });
+        expect(await one(pg, "SELECT pg_get_viewdef('t_acme_restore_20261123140000.order_totals') ~ 't_acme_restore_20261123140000.orders' AS ok")).toEqual({ ok: true });
+        // A second run with the same dump finds it and restores nothing again.
+        const again = await runRestore({ ...restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump }, "side-by-side"), now: clock("2026-11-23T14:05:00Z") });
+        expect(again).toMatchObject({ sideSchema: "t_acme_restore_20261123140000", reused: true });
+    });
+
+    it("swaps: content equal to the dump, the former schema kept, the other tenant untouched, the tenant's roles working", async () => {
+        const damaged = await digestsOf(pg, "t_acme");
+        const result = await runRestore({ ...restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump }, "swap"), now: clock("2026-11-23T14:10:00Z") });
+        expect(result).toMatchObject({ mode: "swap", sideSchema: "t_acme_restore_20261123140000", reused: true, replacedSchema: "t_acme_replaced_20261123141000" });
+        expect(await digestsOf(pg, "t_acme")).toEqual(atDump);
+        expect(await digestsOf(pg, "t_acme_replaced_20261123141000")).toEqual(damaged);
+        expect(await digestsOf(pg, "t_globex")).toEqual(globexBefore);
+        expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 't_acme_restore_20261123140000'")).toEqual({ n: 0 });
+        // Logins as before, no state left in the live schema's comment, no membership left.
+        expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
+        expect(await one(pg, "SELECT obj_description('t_acme'::regnamespace, 'pg_namespace') AS c")).toEqual({ c: null });
+        expect(await one(pg, "SELECT pg_has_role('admin', 't_acme_owner', 'MEMBER') AS m")).toEqual({ m: false });
+
+        // The app logs in as before, reads and writes (identity and serial sequences continue past the restored rows).
+        const app = await connect(roleUrl(pg.adminUrl(), "t_acme_app"));
+        try {
+            expect((await app.query("SELECT count(*)::int AS n FROM documents")).rows[0]).toEqual({ n: atDump["documents"]!.rows });
+            const c = (await app.query("INSERT INTO customers (name, email) VALUES ('after', 'after@example.com') RETURNING id")).rows[0]!["id"];
+            const o = (await app.query("INSERT INTO orders (customer_id, total) VALUES ($1, 1) RETURNING id", [c])).rows[0]!["id"];
+            await app.query("INSERT INTO products (sku, price) VALUES ('SKU-after', 1)");
+            await app.query("INSERT INTO order_items (order_id, line, product_id, quantity, unit_price) VALUES ($1, 1, 1, 1, 1)", [o]);
+            await app.query("UPDATE orders SET status = 'paid' WHERE id = $1", [o]);
+            await app.query("DELETE FROM order_items WHERE order_id = $1", [o]);
+            expect((await app.query("SELECT count(*)::int AS n FROM order_totals WHERE customer_id = $1", [c])).rows[0]).toEqual({ n: 1 });
+            // Data only, as declared: no DDL, no function.
+            await expect(app.query("CREATE TABLE x (i int)")).rejects.toThrow(/permission denied/);
+            await expect(app.query("SELECT customer_order_count(1)")).rejects.toThrow(/permission denied/);
+        } finally {
+            await app.end();
+        }
+        const reporting = await connect(roleUrl(pg.adminUrl(), "tenancy_reporting"));
+        try {
+            expect((await reporting.query("SELECT count(*)::int AS n FROM t_acme.orders")).rows[0]!["n"]).toBeGreaterThan(0);
+            await expect(reporting.query("DELETE FROM t_acme.orders")).rejects.toThrow(/permission denied/);
+        } finally {
+            await reporting.end();
+        }
+        const owner = await connect(roleUrl(pg.adminUrl(), "t_acme_owner"));
+        try {
+            expect((await owner.query("SELECT customer_order_count(1) AS n")).rows[0]!["n"]).toBeDefined();
+        } finally {
+            await owner.end();
+        }
+        // Running the same swap again does nothing.
+        const again = await runRestore({ ...restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump }, "swap"), now: clock("2026-11-23T14:20:00Z") });
+        expect(again).toMatchObject({ reused: true, replacedSchema: "t_acme_replaced_20261123141000" });
+        expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 't_acme_replaced_%'")).toEqual({ n: 1 });
+    });
+
+    it("exit 2 when the side schema changed between restore and swap: nothing swapped, logins back", async () => {
+        const dump2 = join(dir, "second.dump");
+        await nightlyDump(pg, "acme", dump2, { manifest: false });
+        const ctx = restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump2 }, "side-by-side");
+        const side = (await runRestore({ ...ctx, now: clock("2026-11-23T15:00:00Z") })).sideSchema;
+        expect(side).toBe("t_acme_restore_20261123150000");
+        const live = await digestsOf(pg, "t_acme");
+        await one(pg, `UPDATE ${side}.products SET price = price + 1 WHERE id = 1`);
+        const err = await runRestore({ ...ctx, mode: "swap", now: clock("2026-11-23T15:05:00Z") }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(RestoreError);
+        expect(err).toMatchObject({ exitCode: 2, problems: [expect.stringMatching(/^products: expected \d+ rows/)] });
+        expect(await digestsOf(pg, "t_acme")).toEqual(live);
+        expect(await one(pg, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = '${side}'`)).toEqual({ n: 1 });
+        expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
+    });
+
+    it("killed after stopping writes or after the swap's commit: the next run gives the logins back", async () => {
+        const file = join(dir, "third.dump");
+        await nightlyDump(pg, "acme", file);
+        const ctx = restoreContext(pg.adminUrl(), "acme", { kind: "dump", file }, "swap");
+        const crash = async (): Promise<void> => {
+            throw new Error("killed");
+        };
+        await expect(runRestore({ ...ctx, now: clock("2026-11-23T16:00:00Z"), hooks: { afterStop: crash } })).rejects.toThrow("killed");
+        expect(await one(pg, "SELECT bool_or(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: false });
+        // A side-by-side run (another command) gives them back and swaps nothing.
+        const live = await digestsOf(pg, "t_acme");
+        const side = await runRestore({ ...ctx, mode: "side-by-side", now: clock("2026-11-23T16:01:00Z") });
+        expect(side.recovered).toEqual([expect.stringMatching(/killed after stopping writes: nothing was swapped; the tenant's logins are back/)]);
+        expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
+        expect(await digestsOf(pg, "t_acme")).toEqual(live);
+
+        await expect(runRestore({ ...ctx, now: clock("2026-11-23T16:02:00Z"), hooks: { afterSwap: crash } })).rejects.toThrow("killed");
+        expect(await one(pg, "SELECT bool_or(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: false });
+        const rerun = await runRestore({ ...ctx, now: clock("2026-11-23T16:03:00Z") });
+        expect(rerun.recovered).toEqual([expect.stringMatching(/a swap killed after its commit/)]);
+        expect(rerun).toMatchObject({ replacedSchema: "t_acme_replaced_20261123160200" });
+        expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
+        expect(await one(pg, "SELECT obj_description('t_acme'::regnamespace, 'pg_namespace') AS c")).toEqual({ c: null });
+    });
+
+    it("--source: restores from a clone at a point in time, checked against the clone's own hashes", async () => {
+        // The clone: the tenant's schema as the nightly dump had it, in a database of its own (a cluster cloned to T).
+        const su = await connect(pg.superuserUrl());
+        await su.query("CREATE DATABASE clone OWNER admin");
+        await su.end();
+        const { execFileSync } = await import("child_process");
+        execFileSync("/usr/lib/postgresql/15/bin/pg_restore", ["-d", "clone", dump], {
+            env: { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.superuser.user, PGPASSWORD: pg.superuser.password },
+        });
+        const ctx = restoreContext(pg.adminUrl(), "acme", { kind: "source", source: endpoint(pg.adminUrl("clone")) }, "side-by-side");
+        const result = await runRestore({ ...ctx, now: clock("2026-11-23T17:00:00Z") });
+        expect(result).toMatchObject({ sideSchema: "t_acme_restore_20261123170000", checkedAgainst: "source", reused: false });
+        expect(await digestsOf(pg, "t_acme_restore_20261123170000")).toEqual(atDump);
+        expect(await one(pg, "SELECT pg_has_role('admin', 't_acme_owner', 'MEMBER') AS m")).toEqual({ m: false });
+    });
+
+    it("refuses, with exit 1 and nothing changed: another tenant's dump, a wrong tier, a tenant not on the target", async () => {
+        const other = join(dir, "globex.dump");
+        await nightlyDump(pg, "globex", other, { manifest: false });
+        const before = await one(pg, "SELECT count(*)::int AS n FROM pg_namespace");
+        const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as RestoreError);
+        const foreign = await fail(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: other }, "swap")));
+        expect(foreign).toMatchObject({ exitCode: 1, problems: [expect.stringContaining("a dump of schema t_globex, not of tenant acme's t_acme")] });
+        const tier = await fail(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump }, "swap", [], "hybrid")));
+        expect(tier).toMatchObject({ exitCode: 1, message: expect.stringMatching(/is a shared cell .* but tenant acme is hybrid/) });
+        const unknown = await fail(runRestore(restoreContext(pg.adminUrl(), "initech", { kind: "source", source: endpoint(pg.adminUrl("clone")) }, "swap")));
+        expect(unknown).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^tenant initech is not on .*: its roles t_initech_owner, t_initech_app do not exist there/) });
+        const missing = await fail(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: join(dir, "nope.dump") }, "swap")));
+        expect(missing).toMatchObject({ exitCode: 1, problems: [expect.stringMatching(/nope\.dump cannot be read \(no such file\)/)] });
+        expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace")).toEqual(before);
+    });
+});
