@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
+import { main } from "../../tools/restore";
 import { startPg15, type Pg15Server } from "../support/pg15";
 import { makeTempDir } from "../support/tempDirs";
 import { endpoint } from "../../move/connect";
@@ -109,17 +111,35 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 't_acme_replaced_%'")).toEqual({ n: 1 });
     });
 
-    it("exit 2 when the side schema changed between restore and swap: nothing swapped, logins back", async () => {
+    /** `npm run restore -- …` in this process: its exit code, stdout and stderr. */
+    async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+        let stdout = "";
+        let stderr = "";
+        const out = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((stdout += String(s)), true));
+        const err = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((stderr += String(s)), true));
+        try {
+            return { code: await main(args), stdout, stderr };
+        } finally {
+            out.mockRestore();
+            err.mockRestore();
+        }
+    }
+
+    it("the CLI: exit 0 side by side, exit 2 when the side schema changed before the swap (nothing swapped, logins back)", async () => {
         const dump2 = join(dir, "second.dump");
         await nightlyDump(pg, "acme", dump2, { manifest: false });
-        const ctx = restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump2 }, "side-by-side");
-        const side = (await runRestore({ ...ctx, now: clock("2026-11-23T15:00:00Z") })).sideSchema;
-        expect(side).toBe("t_acme_restore_20261123150000");
+        const args = ["--tenant", "acme", "--dump", dump2, "--target", pg.adminUrl(), "--tier", "shared"];
+        const first = await cli(args);
+        expect(first.code).toBe(0);
+        const side = /^restored (t_acme_restore_\d{14}): 6 table\(s\), \d+ row\(s\), no manifest to check against; t_acme is untouched$/m.exec(first.stdout)?.[1];
+        expect(side).toBeDefined();
         const live = await digestsOf(pg, "t_acme");
         await one(pg, `UPDATE ${side}.products SET price = price + 1 WHERE id = 1`);
-        const err = await runRestore({ ...ctx, mode: "swap", now: clock("2026-11-23T15:05:00Z") }).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(RestoreError);
-        expect(err).toMatchObject({ exitCode: 2, problems: [expect.stringMatching(/^products: expected \d+ rows/)] });
+        const tampered = await cli([...args, "--swap"]);
+        expect(tampered.code).toBe(2);
+        expect(tampered.stderr).toMatch(new RegExp(`^restore: verification failed: ${side} is not what was restored \\(changed since\\?\\); nothing was swapped, the tenant's logins are back\n  - products: expected \\d+ rows`, "m"));
+        expect(tampered.stderr).not.toMatch(/^\s+at /m);
+        expect(tampered.stdout).toBe("");
         expect(await digestsOf(pg, "t_acme")).toEqual(live);
         expect(await one(pg, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = '${side}'`)).toEqual({ n: 1 });
         expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
@@ -148,6 +168,19 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(rerun).toMatchObject({ replacedSchema: "t_acme_replaced_20261123160200" });
         expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
         expect(await one(pg, "SELECT obj_description('t_acme'::regnamespace, 'pg_namespace') AS c")).toEqual({ c: null });
+    });
+
+    it("a dump cut short (a partial download) restores nothing: the transaction never commits", async () => {
+        const cut = join(dir, "cut.dump");
+        const whole = readFileSync(dump);
+        writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+        const live = await digestsOf(pg, "t_acme");
+        const schemas = await one(pg, "SELECT string_agg(nspname, ',' ORDER BY nspname) AS s FROM pg_namespace");
+        const err = await runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: cut }, "swap")).catch((e: unknown) => e);
+        expect(err).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^pg_restore could not read all of .*cut\.dump, nothing was kept: /) });
+        expect(await one(pg, "SELECT string_agg(nspname, ',' ORDER BY nspname) AS s FROM pg_namespace")).toEqual(schemas);
+        expect(await digestsOf(pg, "t_acme")).toEqual(live);
+        expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
     });
 
     it("--source: restores from a clone at a point in time, checked against the clone's own hashes", async () => {
