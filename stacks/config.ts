@@ -2,6 +2,7 @@ import { z } from "zod";
 import { fargateSizeProblem } from "../model/fargate";
 import { CELL_NAME_PATTERN, DEFAULT_CELL, LAYOUTS, type Layout } from "../model/fleet";
 import { isPrivate, parseCidr } from "../tenants/cidr";
+import { BackupConfigSchema } from "./backupConfig";
 import { DEFAULT_CERTIFICATES_PER_LISTENER } from "../tenants/certificates";
 import {
     AWS_REGION_PATTERN, HOSTNAME_PATTERN, IPV4_CIDR_PATTERN, MAX_FEATURE_NAME_CHARS, MAX_VERSION_CHARS, SEMVER_PATTERN, SIZES, TIERS,
@@ -333,6 +334,8 @@ export const StackConfigSchema = z.strictObject({
     appRepository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be an ECR repository name").default("tenancy-app"),
     /** Secret signing key of the app; read as a secret. A random one is generated when unset. */
     appSecretKey: z.string().optional(),
+    /** AWS Backup of hybrid and dedicated tenants (stacks/backupConfig.ts, README "Backups"). Defaults: policy `standard`. */
+    backup: BackupConfigSchema.default(BackupConfigSchema.parse({})),
 });
 
 /** A problem of the AZ configuration: config path under `tenancy:`, message, and whether it is about the key itself. */

@@ -5,6 +5,7 @@ import {
     availabilityZoneProblems, capacityProblems, CONFIG_NAMESPACE, defaultCellOf, resolveCellDatabase, SECRET_CONFIG_KEYS, StackConfigSchema, type StackConfig,
 } from "../stacks/config";
 import { canonical, formatCidr, isPrivate, overlaps, parseCidr } from "./cidr";
+import { backupConfigProblems, tenantBackupProblems, type TenantBackupChoice } from "../stacks/backupConfig";
 import { closest, fieldPath, RegistryError, SourceFile, type PathSegment, type Problem } from "./problems";
 import {
     isReservedHost, RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier,
@@ -42,6 +43,8 @@ export interface Tenant {
     branding: { primaryColor?: string; logoUrl?: string };
     database: { backupRetentionDays: number; connectionLimit: number; statementTimeoutSeconds: number };
     tags: Record<string, string>;
+    /** The file's `backup:` choice (hybrid and dedicated tenants): policy, longer retention, copy region. Absent: the stack's defaults. */
+    backup?: TenantBackupChoice;
     /**
      * Suffix of the names of this placement that would collide with another placement of the tenant (tenants/moves.ts):
      * "" (or absent) for a tenant that never moved; a move's target gets its placement key and keeps it after the move.
@@ -163,6 +166,7 @@ export function validateStackConfig(
         problems.push(locate(["shared", "vpcCidr"], "must be a private (RFC 1918) IPv4 block"));
     }
     for (const p of availabilityZoneProblems(config)) problems.push(locate(p.path, p.message, { key: p.key }));
+    for (const p of backupConfigProblems(config)) problems.push(locate(p.path, p.message));
     return { config: problems.length ? undefined : config, problems };
 }
 
@@ -585,6 +589,11 @@ function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid:
     for (const k of ["connectionLimit", "statementTimeoutSeconds"] as const) {
         if (tier && tier !== "shared" && data.database?.[k] !== undefined) at(["database", k], `only shared tenants set ${k}; a ${tier} tenant has its own database`);
     }
+    const region = tier === "dedicated" ? (data.region ?? config.region) : config.region;
+    if (tier && ok("backup") && ok("region") && ok("database")) {
+        const retention = data.database?.backupRetentionDays ?? config.shared.database.backupRetentionDays;
+        for (const [p, m] of tenantBackupProblems(data.backup, { tier, region, backupRetentionDays: retention, retentionInFile: data.database?.backupRetentionDays !== undefined }, config)) at(p, m);
+    }
     return problems;
 }
 
@@ -674,6 +683,7 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig, rece
             statementTimeoutSeconds: data.database.statementTimeoutSeconds ?? config.shared.database.tenantStatementTimeoutSeconds,
         },
         tags: data.tags,
+        ...(data.backup ? { backup: data.backup } : {}),
         ...(labels.current ? { label: labels.current } : {}),
         ...(from ? { move: { from: { ...from, label: labels.from ?? "" }, cutover: isReceiptOf(receipt, from, current) } } : {}),
         ...(receipt ? { receipt } : {}),

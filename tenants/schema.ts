@@ -173,6 +173,14 @@ export const TenantFileSchema = z
             statementTimeoutSeconds: z.int("must be a whole number").min(1, "must be 1 to 3600").max(3600, "must be 1 to 3600").optional()
                 .describe("Shared tenants: default statement timeout of the runtime role (a session may raise it). Defaults to the stack's value."),
         }).default({}).describe("Database overrides."),
+        backup: z.strictObject({
+            policy: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a policy name such as standard").optional()
+                .describe("A backup policy of the stack (tenancy:backup.policies). Defaults to the stack's defaultPolicy."),
+            retentionDays: z.int("must be a whole number of days").min(1, "must be 1 to 36500 days").max(36500, "must be 1 to 36500 days").optional()
+                .describe("Keep this tenant's snapshots longer than its policy does (at least the policy's retention)."),
+            copyRegion: z.string().regex(AWS_REGION_PATTERN, "must be an AWS region code such as eu-west-1").optional()
+                .describe("Copy each snapshot to this region of the stack (not the tenant's own), so the data survives the loss of its region."),
+        }).optional().describe("Hybrid and dedicated tenants: AWS Backup of the tenant's database (README \"Backups\")."),
         tags: z.record(
             z.string()
                 .min(1, "tag keys must be 1 to 128 characters").max(128, "tag keys must be 1 to 128 characters")
