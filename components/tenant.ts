@@ -1,9 +1,12 @@
 import * as aws from "@pulumi/aws";
 import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import type { TenantBackupSettings } from "../stacks/backupConfig";
 import type { SizePreset } from "../stacks/config";
 import type { Placement, Tenant } from "../tenants/registry";
 import { samePlacement, type MoveDnsRecord, type MoveEndpointOutput, type MoveOutput } from "../tenants/moves";
+import { TenantBackup } from "./backup/tenantBackup";
+import type { BackupVaultRef } from "./backup/vaults";
 import { DedicatedInstance } from "./dedicatedInstance";
 import { coveredByZoneWildcard, tenantCertificates, type TenantCertificates } from "../tenants/certificates";
 import { listenerCertificates, type ExternalValidationRecord, type ListenerCertificateSpec } from "./certificate";
@@ -45,6 +48,8 @@ export interface TenantEnvironment {
     sharedVpc: { cidr: string; availabilityZones: number };
     /** A move's source placement: its size preset (hybrid, dedicated) and its region's AZ IDs (dedicated). */
     moveSource?: { size?: SizePreset; availabilityZoneIds: string[] };
+    /** The tenant's AWS Backup plan (stacks/backupConfig.ts); required while a placement is hybrid or dedicated. */
+    backup?: TenantBackupSettings;
 }
 
 /**
@@ -70,6 +75,9 @@ export interface PlatformRefs {
     deployRunnerSecurityGroupId?: pulumi.Input<string>;
     /** Route tables of the shared VPC's private subnets (the runner's): a dedicated placement's peering routes. Needed while a move is declared. */
     privateRouteTableIds?: pulumi.Input<string>[];
+    /** The AWS Backup vault of every region of the environment, and the role selections run as. Needed by hybrid and dedicated tenants. */
+    backupVaults?: pulumi.Input<Record<string, BackupVaultRef>>;
+    backupRoleArn?: pulumi.Input<string>;
 }
 
 /**
@@ -207,6 +215,11 @@ export class TenantResources extends pulumi.ComponentResource {
             ];
             if (missing.length) throw new Error(`tenant ${tenant.slug}: a move from ${move.from.tier} needs ${missing.join(", ")}`);
         }
+        // Placements that are RDS instances (hybrid, dedicated): backed up, each in its region.
+        const backedUp = [currentPlacement(tenant), move?.from].filter((p): p is Placement => !!p && p.tier !== "shared").map((p) => ({ region: p.region, label: p.label ?? "" }));
+        if (backedUp.length && (!env.backup || platform.backupVaults === undefined || platform.backupRoleArn === undefined)) {
+            throw new Error(`tenant ${tenant.slug}: a ${tenant.tier} placement is backed up and needs args.environment.backup and args.platform.backupVaults and backupRoleArn`);
+        }
         super("tenancy:tenant:Tenant", name, {}, opts);
         const tags = ownershipTags({ stack: env.stack, tier: tenant.tier, tenant: tenant.slug, extra: tenant.tags });
         const child = { parent: this };
@@ -220,6 +233,13 @@ export class TenantResources extends pulumi.ComponentResource {
         // --- The placements. Without a move only the tenant's own, exactly as before moves existed.
         const source = move ? this.placement(name, tenant, move.from, "source", cutover, args) : undefined;
         const target = this.placement(name, tenant, current, move ? "target" : "only", cutover, args, arrivedFrom);
+        // While a move is declared both placements hold data: the plan of each region takes every instance of the tenant there.
+        if (backedUp.length) {
+            new TenantBackup(`${name}-backup`, {
+                tenant: tenant.slug, env: env.stack, placements: backedUp, settings: env.backup!,
+                vaults: platform.backupVaults!, roleArn: platform.backupRoleArn!, tags,
+            }, child);
+        }
         // Whose data the registry and the outputs point at: the source until this move's receipt is committed.
         const live = source && !cutover ? { placement: move!.from, built: source } : { placement: current, built: target };
 

@@ -294,6 +294,20 @@ export const RESOURCE_MOCKS: Record<string, ResourceMock> = {
     return { id: `${secretId}|${versionId}`, outputs: { arn: secretId, versionId, versionStages: ["AWSCURRENT"] } };
   },
 
+  // AWS Backup: a vault is named by its `name` (its id too); plans and selections get generated ids.
+  "aws:backup/vault:Vault": (ctx) => {
+    const name = physical(ctx, "name", 50);
+    return { id: name, outputs: { name, arn: regionalArn("backup", ctx.region, `backup-vault:${name}`), recoveryPoints: 0 } };
+  },
+  "aws:backup/vaultLockConfiguration:VaultLockConfiguration": (ctx) => {
+    const name = str(ctx.inputs, "backupVaultName") ?? physical(ctx);
+    return { id: name, outputs: { backupVaultArn: regionalArn("backup", ctx.region, `backup-vault:${name}`) } };
+  },
+  "aws:backup/plan:Plan": (ctx) => {
+    const id = fakeUuid(ctx.urn);
+    return { id, outputs: { arn: regionalArn("backup", ctx.region, `backup-plan:${id}`), version: fakeString(ctx.urn + "version", 32) } };
+  },
+  "aws:backup/selection:Selection": (ctx) => ({ id: fakeUuid(ctx.urn) }),
   "aws:ecs/cluster:Cluster": (ctx) => {
     const name = physical(ctx);
     const arn = regionalArn("ecs", ctx.region, `cluster/${name}`);

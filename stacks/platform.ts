@@ -4,6 +4,7 @@
  * tenant stacks read by StackReference (`platformRefsFromOutput`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { BackupVaults, type BackupVaultRef } from "../components/backup/vaults";
 import { SharedPlatform } from "../components/sharedPlatform";
 import { ownershipTags } from "../components/tags";
 import type { PlatformRefs } from "../components/tenant";
@@ -12,9 +13,16 @@ import { zoneIdsFor, type StackConfig } from "./config";
 /** Logical name of the SharedPlatform in every layout. */
 export const PLATFORM_NAME = "shared";
 
-/** The SharedPlatform of the environment, a child of the stack. */
-export function declarePlatform(config: StackConfig, appSecretKey: pulumi.Output<string> | undefined, opts?: pulumi.ComponentResourceOptions): SharedPlatform {
-    return new SharedPlatform(PLATFORM_NAME, {
+/** What the platform declares: the SharedPlatform, and what the day-two features add under it. */
+export interface Platform {
+    shared: SharedPlatform;
+    /** AWS Backup: a vault per region of the environment and the service role (README "Backups"). */
+    backup: BackupVaults;
+}
+
+/** The SharedPlatform of the environment, a child of the stack, and the components the platform adds under it. */
+export function declarePlatform(config: StackConfig, appSecretKey: pulumi.Output<string> | undefined, opts?: pulumi.ComponentResourceOptions): Platform {
+    const shared = new SharedPlatform(PLATFORM_NAME, {
         stack: config.stack,
         domain: config.domain,
         hostedZoneId: config.hostedZoneId,
@@ -29,6 +37,15 @@ export function declarePlatform(config: StackConfig, appSecretKey: pulumi.Output
         logRetentionDays: config.logRetentionDays,
         tags: ownershipTags({ stack: config.stack, tier: "platform" }),
     }, opts);
+    // Under the platform: in a fleet the platform stack still holds the SharedPlatform alone at its top.
+    const backup = new BackupVaults(`${PLATFORM_NAME}-backup`, {
+        env: config.stack,
+        regions: config.allowedRegions,
+        protect: config.protect,
+        lock: config.backup.vaultLock,
+        tags: ownershipTags({ stack: config.stack, tier: "platform" }),
+    }, { parent: shared });
+    return { shared, backup };
 }
 
 /** The platform stack's `platform` output: what cells and tenants use, and what operators need (README). */
@@ -51,11 +68,14 @@ export interface PlatformOutputs {
     registryPath: string;
     /** Route tables of the private subnets (the deploy runner's), in AZ order: a moving dedicated tenant's peering routes. */
     privateRouteTableIds: string[];
+    /** Backups: the AWS Backup vault of every region of the environment, and the role selections run as. */
+    backupVaults: Record<string, BackupVaultRef>;
+    backupRoleArn: string;
 }
 
 type Outputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-export function platformOutputs(platform: SharedPlatform): Outputs<PlatformOutputs> {
+export function platformOutputs({ shared: platform, backup }: Platform): Outputs<PlatformOutputs> {
     return {
         vpcId: platform.network.vpcId,
         isolatedSubnetIds: pulumi.all(platform.network.isolatedSubnetIds),
@@ -71,11 +91,13 @@ export function platformOutputs(platform: SharedPlatform): Outputs<PlatformOutpu
         imageUri: platform.imageUri,
         registryPath: platform.registryPath,
         privateRouteTableIds: pulumi.all(platform.network.privateRouteTableIds),
+        backupVaults: pulumi.all(backup.vaults),
+        backupRoleArn: backup.roleArn,
     };
 }
 
 /** What tenants use of the platform, from the component itself (single stack). */
-export function platformRefsOf(platform: SharedPlatform): PlatformRefs {
+export function platformRefsOf({ shared: platform, backup }: Platform): PlatformRefs {
     return {
         vpcId: platform.network.vpcId,
         isolatedSubnetIds: platform.network.isolatedSubnetIds,
@@ -88,6 +110,8 @@ export function platformRefsOf(platform: SharedPlatform): PlatformRefs {
         keyArn: platform.key.arn,
         deployRunnerSecurityGroupId: platform.deployRunnerSecurityGroupId,
         privateRouteTableIds: platform.network.privateRouteTableIds,
+        backupVaults: pulumi.all(backup.vaults),
+        backupRoleArn: backup.roleArn,
     };
 }
 
@@ -110,6 +134,8 @@ export function platformRefsFromOutput(output: pulumi.Output<PlatformOutputs>, s
         keyArn: field("keyArn"),
         deployRunnerSecurityGroupId: field("deployRunnerSecurityGroupId"),
         privateRouteTableIds: each("privateRouteTableIds"),
+        backupVaults: field("backupVaults"),
+        backupRoleArn: field("backupRoleArn"),
     };
 }
 

@@ -15,8 +15,9 @@ import { declareTenant, environmentPriorities } from "./tenant";
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function singleProgram(config: StackConfig, tenants: readonly Tenant[], appSecretKey: pulumi.Output<string> | undefined): Promise<Record<string, unknown>> {
-    const platform = declarePlatform(config, appSecretKey);
-    const outputs = platformOutputs(platform);
+    const declared = declarePlatform(config, appSecretKey);
+    const platform = declared.shared;
+    const outputs = platformOutputs(declared);
     const cells = new Map(Object.keys(config.cells).map((name) => [name, declareCell(config, name, {
         ...outputs,
         isolatedSubnetIds: platform.network.isolatedSubnetIds,
@@ -24,7 +25,7 @@ export async function singleProgram(config: StackConfig, tenants: readonly Tenan
     }, name === DEFAULT_CELL ? { formerPlatform: PLATFORM_NAME } : {})]));
 
     const priorities = environmentPriorities(tenants);
-    const platformRefs = platformRefsOf(platform);
+    const platformRefs = platformRefsOf(declared);
     const summaries: Record<string, TenantSummary> = {};
     const moves: Record<string, pulumi.Output<MoveOutput>> = {};
     for (const tenant of [...tenants].sort((a, b) => a.slug.localeCompare(b.slug))) {

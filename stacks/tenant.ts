@@ -9,6 +9,7 @@ import { TenantResources, type CellRefs, type PlatformRefs, type TenantEnvironme
 import { cellStackName } from "../model/fleet";
 import { listenerRulePriorities } from "../model/listenerPriorities";
 import type { Tenant } from "../tenants/registry";
+import { tenantBackupSettings } from "./backupConfig";
 import { cellRefsFromOutput, type CellOutputs } from "./cell";
 import type { StackConfig } from "./config";
 import { platformRefsFromOutput, type PlatformOutputs } from "./platform";
@@ -34,6 +35,7 @@ export function tenantEnvironment(config: StackConfig, tenant: Tenant): TenantEn
                 availabilityZoneIds: config.availabilityZoneIds[tenant.move.from.region] ?? [],
             },
         } : {}),
+        ...(tenant.tier !== "shared" || (tenant.move && tenant.move.from.tier !== "shared") ? { backup: tenantBackupSettings(config.backup, tenant) } : {}),
     };
 }
 

@@ -291,6 +291,12 @@ describe("retiring the move (move removed, receipt kept)", () => {
         const sourceRoot = [...cut.values()].filter(isPlacementRoot).find((p) => was.has(p.urn))!;
         const dropped = new Set(descendants(cut, sourceRoot).map((r) => r.urn));
         for (const r of cut.values()) if (r.type === MOVE_ACCESS) descendants(cut, r).forEach((x) => dropped.add(x.urn));
+        // The source's AWS Backup plan goes with it (the target's region has its own), the whole TenantBackup when the target is shared.
+        for (const r of cut.values()) {
+            if (r.type !== "tenancy:backup:TenantBackup") continue;
+            const sourceOnly = (x: RecordedResource) => DIRECTIONS[slug]!.to.tier === "shared" || [`${slug}-backup-plan`, `${slug}-backup-selection`].includes(x.name);
+            descendants(cut, r).filter(sourceOnly).forEach((x) => dropped.add(x.urn));
+        }
         const expected = [...cut.values()].filter((r) => !dropped.has(r.urn));
         const now = ofTenant(retired, slug);
         expect([...now.keys()].sort()).toEqual(expected.map((r) => r.urn).sort());
