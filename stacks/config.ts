@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { fargateSizeProblem } from "../model/fargate";
+import { CostConfigSchema } from "./costConfig";
 import { CELL_NAME_PATTERN, DEFAULT_CELL, LAYOUTS, type Layout } from "../model/fleet";
 import { isPrivate, parseCidr } from "../tenants/cidr";
 import { BackupConfigSchema } from "./backupConfig";
@@ -336,6 +337,8 @@ export const StackConfigSchema = z.strictObject({
     appSecretKey: z.string().optional(),
     /** AWS Backup of hybrid and dedicated tenants (stacks/backupConfig.ts, README "Backups"). Defaults: policy `standard`. */
     backup: BackupConfigSchema.default(BackupConfigSchema.parse({})),
+    /** Cost: usage assumptions of the plan's monthly estimate (stacks/costConfig.ts); defaults apply. */
+    cost: CostConfigSchema,
 });
 
 /** A problem of the AZ configuration: config path under `tenancy:`, message, and whether it is about the key itself. */
