@@ -108,7 +108,7 @@ describe("offline plan of the committed stacks", () => {
         const text = planToJson(dev);
         expect(planToJson(again)).toBe(text);
         expect(keysSorted(JSON.parse(text))).toBe(true);
-        expect(Object.keys(JSON.parse(text))).toEqual(["planVersion", "project", "region", "resources", "stack", "stacks", "tenants"]);
+        expect(Object.keys(JSON.parse(text))).toEqual(["cost", "planVersion", "project", "region", "resources", "stack", "stacks", "tenants"]);
     });
 
     it("text lists per tenant its tier, region, status, hosts, release and resource counts by type, then platform totals", () => {

@@ -165,6 +165,35 @@ export interface PlanDiff {
     moves: MoveNote[];
     /** True when any risk is not exempt: `plan:diff` exits 2. */
     guardFires: boolean;
+    /** How the monthly cost estimate changes, from the two plans' estimates ({@link costDiff}; diffPlans always sets it). */
+    cost?: CostDiff;
+}
+
+/** A month before and after, in USD; null where a plan has no estimate (written before costs existed) or no such tenant. */
+export interface CostChange {
+    before: number | null;
+    after: number | null;
+    /** after − before, when both are known. */
+    delta: number | null;
+}
+
+/** One tenant's monthly change and what explains it (`size medium → large`, `new tenant`, `removed`). */
+export interface TenantCostChange extends CostChange {
+    slug: string;
+    notes: string[];
+}
+
+export interface CostDiff {
+    /** The environment's month (every tenant's own cost plus the platform's). */
+    total: CostChange;
+    platform: CostChange;
+    /**
+     * Tenants whose own cost changes, added and removed tenants, and (when base has no estimate) every tenant of head;
+     * by slug.
+     */
+    tenants: TenantCostChange[];
+    /** Tenants whose own cost is the same but whose share of the platform moves, with the smallest and largest change. */
+    shareOnly: { tenants: string[]; min: number; max: number } | null;
 }
 
 export { joinPath } from "./model";
@@ -342,10 +371,61 @@ export function loweredProtection(before: PlanResource, after: PlanResource): { 
     return out;
 }
 
-/** What a tenant is, without what the plan derives from it (counts) or where its file sits. */
+/**
+ * What a tenant is, without what the plan derives from it (counts, its cost estimate and the weight behind it) or
+ * where its file sits: these fields reach its runtime record. Cost changes are reported apart ({@link CostDiff}).
+ */
 function tenantFields(t: PlanTenant): Record<string, unknown> {
-    const { resourceCount: _count, protectedCount: _protected, file: _file, ...fields } = t;
+    const { resourceCount: _count, protectedCount: _protected, file: _file, monthlyCost: _cost, connectionLimit: _limit, ...fields } = t;
     return fields;
+}
+
+const cents = (n: number) => Math.round(n * 100);
+const change = (before: number | null, after: number | null): CostChange =>
+    ({ before, after, delta: before !== null && after !== null ? (cents(after) - cents(before)) / 100 : null });
+
+/** What explains a tenant's change of cost: a new or removed tenant, or the placement and status fields that price it. */
+function costNotes(b: PlanTenant | undefined, h: PlanTenant | undefined): string[] {
+    if (!b) return ["new tenant"];
+    if (!h) return ["removed"];
+    const notes: string[] = [];
+    for (const k of ["tier", "size", "region", "cell", "status"] as const) {
+        const x = b[k] ?? null;
+        const y = h[k] ?? null;
+        if (x !== y) notes.push(`${k} ${x ?? "–"} → ${y ?? "–"}`);
+    }
+    if ((b.connectionLimit ?? null) !== (h.connectionLimit ?? null)) notes.push(`connection limit ${b.connectionLimit ?? "–"} → ${h.connectionLimit ?? "–"}`);
+    return notes;
+}
+
+/** The monthly cost change of a diff, from the plans' estimates (cost/estimate.ts via tools/plan/model.ts). */
+export function costDiff(base: Plan, head: Plan): CostDiff {
+    const baseTenants = new Map(base.tenants.map((t) => [t.slug, t]));
+    const headTenants = new Map(head.tenants.map((t) => [t.slug, t]));
+    const estimated = base.cost !== undefined;
+    const own = (c: PlanTenant["monthlyCost"]) => (c ? (cents(c.total) - cents(c.apportioned ?? 0)) / 100 : null);
+    const tenants: TenantCostChange[] = [];
+    const shares: { slug: string; delta: number }[] = [];
+    for (const slug of [...new Set([...baseTenants.keys(), ...headTenants.keys()])].sort(compare)) {
+        const b = baseTenants.get(slug);
+        const h = headTenants.get(slug);
+        const c = change(b?.monthlyCost?.total ?? null, h?.monthlyCost?.total ?? null);
+        if (!b || !h || !estimated) {
+            if (b?.monthlyCost || h?.monthlyCost) tenants.push({ slug, ...c, ...(!b || !h ? { delta: c.after !== null ? c.after : c.before !== null ? -c.before : null } : {}), notes: costNotes(b, h) });
+            continue;
+        }
+        if (c.delta === null || c.delta === 0) continue;
+        if (own(b.monthlyCost) !== own(h.monthlyCost)) tenants.push({ slug, ...c, notes: costNotes(b, h) });
+        else shares.push({ slug, delta: c.delta });
+    }
+    return {
+        total: change(base.cost?.total ?? null, head.cost?.total ?? null),
+        platform: change(base.cost?.platform.total ?? null, head.cost?.platform.total ?? null),
+        tenants,
+        shareOnly: shares.length
+            ? { tenants: shares.map((s) => s.slug), min: Math.min(...shares.map((s) => s.delta)), max: Math.max(...shares.map((s) => s.delta)) }
+            : null,
+    };
 }
 
 function groupByTenant(plan: Plan): Map<string | null, Map<string, PlanResource>> {
@@ -627,5 +707,6 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         risks,
         moves,
         guardFires: risks.some((r) => !r.exempt),
+        cost: costDiff(base, head),
     };
 }

@@ -4,7 +4,10 @@
  * Stable by construction: resources sorted by URN, tenants by slug, every object's keys sorted recursively, so two
  * plans of the same program and inputs serialize byte-identically and diff cleanly in review.
  */
+import { estimate, type MonthlyCost, type PlatformCost } from "../../cost/estimate";
+import { committedPrices } from "../../cost/prices";
 import { joinPath, maskPaths } from "../../engine/paths";
+import { COST_DEFAULTS, type CostAssumptions } from "../../stacks/costConfig";
 import type { RecordedResource } from "../../engine/recorder";
 import { samePlacement, type MoveReceipt, type Placement } from "../../tenants/moves";
 import type { Tier } from "../../tenants/schema";
@@ -88,6 +91,26 @@ export interface PlanTenant {
     move?: PlanMove;
     /** The committed receipt of the tenant's last move (`tenants/<env>/.moves/<slug>.json`), summarized; absent without one. */
     receipt?: PlanReceipt;
+    /** A shared tenant's runtime connection limit (its weight in the cost apportionment); null for other tiers. */
+    connectionLimit?: number | null;
+    /**
+     * The estimated monthly cost (cost/estimate.ts): its own resources by type plus its share of the platform
+     * (`apportioned`). Absent from plans written before costs existed.
+     */
+    monthlyCost?: MonthlyCost;
+}
+
+/** The plan's cost estimate: what it rests on and the platform's part. Absent from plans written before costs existed. */
+export interface PlanCost {
+    currency: "USD";
+    /** The date of the price table (cost/prices.json). */
+    pricesAsOf: string;
+    /** The usage assumptions: the stack's `tenancy:cost`, defaults filled in. */
+    assumptions: CostAssumptions;
+    /** The platform's resources (under no tenant), how they were apportioned and what no tenant carries. */
+    platform: PlatformCost;
+    /** The environment's month: every tenant's own cost plus the platform's. */
+    total: number;
 }
 
 /** One placement of a tenant in a plan (tenants/moves.ts `Placement`). */
@@ -156,6 +179,8 @@ export interface Plan {
     stacks: PlanStack[];
     /** Every registered resource, sorted by URN. */
     resources: PlanResource[];
+    /** The monthly cost estimate; absent from plans written before costs existed. */
+    cost?: PlanCost;
 }
 
 /** A copy of `value` with every object's keys sorted (arrays keep their order). */
@@ -255,10 +280,12 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
             protectedCount: counts.get(t.slug)?.protected ?? 0,
             file: t.file,
             cell: t.tier === "shared" ? (t.cell ?? null) : null,
+            connectionLimit: t.tier === "shared" ? (t.database?.connectionLimit ?? null) : null,
             ...(t.move ? { move: planMove(t.move) } : {}),
             ...(t.receipt ? { receipt: planReceipt(t.receipt) } : {}),
         }));
     const stacks: PlanStack[] = args.stacks.map((s) => ({ name: s.name, role: s.role, tenants: [...s.tenants].sort(compare), resourceCount: s.resources.length }));
+    const cost = planCost(registry, tenants, resources);
     return sortKeys({
         planVersion: PLAN_VERSION,
         project: args.project,
@@ -267,7 +294,32 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
         tenants,
         stacks,
         resources,
+        cost,
     });
+}
+
+/**
+ * Prices the plan (cost/estimate.ts) with the committed price table and the stack's `tenancy:cost`, writing each
+ * tenant's `monthlyCost`. A hybrid tenant weighs, unless the stack says otherwise, as much as a shared tenant with
+ * the stack's default connection limit.
+ */
+function planCost(registry: Registry, tenants: PlanTenant[], resources: readonly PlanResource[]): PlanCost {
+    const config = registry.config as Partial<Registry["config"]>;
+    const configured = config.cost ?? COST_DEFAULTS;
+    const assumptions: CostAssumptions = {
+        ...configured,
+        apportion: { hybridWeight: configured.apportion.hybridWeight ?? config.shared?.database.tenantConnectionLimit },
+    };
+    if (assumptions.apportion.hybridWeight === undefined) delete assumptions.apportion.hybridWeight;
+    const prices = committedPrices();
+    const e = estimate({ region: registry.config.region, tenants, resources }, prices, assumptions);
+    let cents = Math.round(e.platform.total * 100);
+    for (const t of tenants) {
+        const c = e.tenants[t.slug]!;
+        t.monthlyCost = c;
+        cents += Math.round((c.total - (c.apportioned ?? 0)) * 100);
+    }
+    return { currency: "USD", pricesAsOf: prices.asOf, assumptions, platform: e.platform, total: cents / 100 };
 }
 
 /** A tenant's declared move as the plan states it. */

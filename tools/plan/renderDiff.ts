@@ -1,6 +1,7 @@
 /** A plan diff as text (terminal, CI log) or Markdown (pull-request comment). */
-import { describePlacement, type ChangedPath, type MoveNote, type PlanDiff, type Risk, type StackDiff, type TenantDiff } from "./diff";
+import { describePlacement, type ChangedPath, type MoveNote, type PlanDiff, type Risk, type StackDiff, type TenantCostChange, type TenantDiff } from "./diff";
 import { cell, fit, GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions } from "./renderMarkdown";
+import { money } from "./renderText";
 
 export { GITHUB_COMMENT_LIMIT, MARKDOWN_BUDGET, type MarkdownOptions };
 
@@ -130,6 +131,46 @@ export function moveLines(m: MoveNote, env: string): string[] {
     }
 }
 
+/** `+$412.00`, `-$3.10`. */
+const signed = (n: number) => `${n < 0 ? "-" : "+"}${money(Math.abs(n))}`;
+
+/** One tenant's monthly change: `tyrell: +$412.00/month ($1,990.97 → $2,402.97), size medium → large`. */
+function tenantCostLine(t: TenantCostChange, name: string): string {
+    const why = t.notes.filter((n) => n !== "new tenant" && n !== "removed");
+    const tail = why.length ? `, ${why.join(", ")}` : "";
+    if (t.notes.includes("new tenant")) return `${name}: ${t.after === null ? "no estimate" : `${signed(t.after)}/month`} (new tenant)`;
+    if (t.notes.includes("removed")) return `${name}: ${t.before === null ? "no estimate" : `${signed(-t.before)}/month`} (removed)`;
+    if (t.before === null) return `${name}: ${t.after === null ? "no estimate" : `${money(t.after)}/month`} (no estimate in base)${tail}`;
+    if (t.after === null) return `${name}: ${money(t.before)}/month in base (no estimate in head)${tail}`;
+    return `${name}: ${signed(t.delta ?? 0)}/month (${money(t.before)} → ${money(t.after)})${tail}`;
+}
+
+/**
+ * The monthly cost change (README "Cost"): the environment's month, then a line per tenant whose own cost changes
+ * (or is new, removed, or had no estimate in base), then those whose share of the platform alone moves, then the
+ * platform. `name` formats a slug; at most `max` tenant lines. Empty when neither plan has an estimate.
+ */
+export function costLines(d: PlanDiff, name: (slug: string) => string = (s) => s, max = Infinity): { headline: string; lines: string[] } | undefined {
+    const c = d.cost;
+    if (!c || (c.total.before === null && c.total.after === null)) return undefined;
+    const t = c.total;
+    const headline = t.before === null ? `Monthly cost (estimate): no estimate in base; head ${money(t.after!)}/month`
+        : t.after === null ? `Monthly cost (estimate): no estimate in head; base ${money(t.before)}/month`
+            : t.delta === 0 ? `Monthly cost (estimate): ${money(t.after)}, unchanged`
+                : `Monthly cost (estimate): ${money(t.before)} → ${money(t.after)} (${signed(t.delta!)}/month)`;
+    const lines = c.tenants.slice(0, max).map((x) => tenantCostLine(x, name(x.slug)));
+    if (c.tenants.length > max) lines.push(`and ${c.tenants.length - max} more tenants (see the full diff)`);
+    const s = c.shareOnly;
+    if (s) {
+        const amount = s.min === s.max ? `${signed(s.min)}/month each` : `${signed(s.min)} to ${signed(s.max)}/month`;
+        const shown = s.tenants.slice(0, 10).map(name).join(", ");
+        lines.push(`${s.tenants.length} tenant${s.tenants.length === 1 ? "'s" : "s'"} share of the platform: ${amount} (${shown}${s.tenants.length > 10 ? ` and ${s.tenants.length - 10} more` : ""})`);
+    }
+    const p = c.platform;
+    if (p.delta !== null && p.delta !== 0) lines.push(`platform: ${signed(p.delta)}/month (${money(p.before!)} → ${money(p.after!)})`);
+    return { headline, lines };
+}
+
 /** The diff as JSON (`plan:diff --format json`): the stacks a change touches first, for workflows to pick up. */
 export function renderDiffJson(d: PlanDiff): string {
     return `${JSON.stringify({ touchedStacks: d.stacks.map((s) => s.name), ...d }, null, 2)}\n`;
@@ -167,6 +208,8 @@ export function renderDiffText(d: PlanDiff): string {
         }
         lines.push("");
     }
+    const cost = costLines(d);
+    if (cost) lines.push(cost.headline, ...cost.lines.map((l) => `  ${l}`), "");
     const changed = d.tenants.filter((t) => t.change !== "unchanged");
     for (const t of changed) {
         lines.push(`${who(t)}: ${t.change}${statusNote(t)}  ${counts(t)}`);
@@ -258,6 +301,8 @@ export function renderDiffMarkdown(d: PlanDiff, opts: MarkdownOptions = {}): str
         }
         head.push("");
     }
+    const cost = costLines(d, (slug) => `\`${slug}\``, 50);
+    if (cost) head.push("#### Monthly cost", "", cell(cost.headline), "", ...cost.lines.map((l) => `- ${cell(l)}`), ...(cost.lines.length ? [""] : []));
     // The touched stacks after the guard (which stays first): a line, and an HTML comment a workflow can read back.
     const layout = layoutLine(d);
     if (layout) head.push("> [!WARNING]", `> ${layout}`, "");

@@ -1,6 +1,6 @@
 /** The plan as a pull-request comment: a summary table per tenant, then each tenant's details folded. */
 import { countByType, resourcesOf, totals, type Plan, type PlanResource } from "./model";
-import { moveLine, placement, stackTitle } from "./renderText";
+import { costLine, money, moveLine, placement, stackTitle, typeSummary, unpricedLines } from "./renderText";
 
 /** GitHub refuses a comment longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -37,25 +37,29 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     // In a fleet each tenant has its own stack (a column); the platform and cell stacks get a row each.
     const stackOf = new Map(plan.stacks.flatMap((s) => s.tenants.map((t) => [t, s.name] as const)));
     const sharedStacks = plan.stacks.filter((s) => s.role !== "tenant");
+    // A plan written before costs existed has no estimate: no column.
+    const costed = plan.cost !== undefined;
+    const costCell = (n: number | undefined) => (costed ? ` ${n === undefined ? "" : money(n)} |` : "");
     const lines = [
         `### Offline plan: stack \`${plan.stack}\``,
         "",
         `${fleet ? `${plan.stacks.length} stacks, ` : ""}${plan.tenants.length} tenants, ${all.resources} resources (${all.protected} protected) in ${plan.region}. ` +
             "Declared by the program under mocks: no credentials, no cloud calls.",
         "",
-        `| Tenant | Tier | Region | Status | Release | Hosts |${fleet ? " Stack |" : ""} Resources | Protected |`,
-        `|---|---|---|---|---|---|${fleet ? "---|" : ""}---:|---:|`,
+        `| Tenant | Tier | Region | Status | Release | Hosts |${fleet ? " Stack |" : ""} Resources | Protected |${costed ? " Monthly cost |" : ""}`,
+        `|---|---|---|---|---|---|${fleet ? "---|" : ""}---:|---:|${costed ? "---:|" : ""}`,
         ...plan.tenants.map((t) =>
             `| \`${t.slug}\` | ${t.move ? `${t.tier} (moving from ${t.move.from.tier})` : t.tier} | ${t.region} | ${t.status === "active" ? "active" : `**${t.status}**`} | ${cell(t.releaseVersion)} | ` +
-            `${t.hostnames.map((h) => `\`${cell(h)}\``).join("<br>")} |${fleet ? ` \`${stackOf.get(t.slug) ?? ""}\` |` : ""} ${t.resourceCount} | ${t.protectedCount} |`,
+            `${t.hostnames.map((h) => `\`${cell(h)}\``).join("<br>")} |${fleet ? ` \`${stackOf.get(t.slug) ?? ""}\` |` : ""} ${t.resourceCount} | ${t.protectedCount} |${costCell(t.monthlyCost?.total)}`,
         ),
         ...(fleet
             ? sharedStacks.map((s) => {
                   const st = totals(plan.resources.filter((r) => r.stack === s.name && r.tenant === null));
-                  return `| _${s.role}_ | | ${plan.region} | | | | \`${s.name}\` | ${st.resources} | ${st.protected} |`;
+                  return `| _${s.role}_ | | ${plan.region} | | | | \`${s.name}\` | ${st.resources} | ${st.protected} |${costCell(undefined)}`;
               })
-            : [`| _platform_ | | ${plan.region} | | | | ${pt.resources} | ${pt.protected} |`]),
+            : [`| _platform_ | | ${plan.region} | | | | ${pt.resources} | ${pt.protected} |${costCell(plan.cost?.platform.total)}`]),
         "",
+        ...costSummary(plan),
     ];
     const blocks: string[][] = [];
     for (const t of plan.tenants) {
@@ -66,6 +70,8 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
             `${t.tier} · ${t.region} · ${t.status} · release ${cell(t.releaseVersion)} · ${placement(t)}`,
             "",
             ...(moveLine(t) ? [`Move: ${cell(moveLine(t)!)}`, ""] : []),
+            ...(costLine(t) ? [`${cell(costLine(t)!.replace(/^monthly cost/, "Monthly cost"))}`, ""] : []),
+            ...unpricedLines(t.monthlyCost?.unpriced).map((l) => `- ${cell(l)}`),
             ...typeTable(resourcesOf(plan, t.slug)),
             "",
             "</details>",
@@ -78,6 +84,21 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
         return ["<details>", `<summary>${title}: ${st.resources} resources, ${st.protected} protected</summary>`, "", ...typeTable(resources), "", "</details>", ""];
     }));
     return fit(lines, blocks, opts.budget ?? MARKDOWN_BUDGET, opts);
+}
+
+/** The estimate under the summary table: the environment's month, the platform's part and what the figures rest on. */
+function costSummary(plan: Plan): string[] {
+    const c = plan.cost;
+    if (!c) return [];
+    const p = c.platform;
+    const pools = (p.pools ?? []).map((x) => `${x.pool} ${money(x.amount)} → ${x.tenants.length ? x.tenants.map((t) => `\`${t}\``).join(", ") : "nobody"}`);
+    return [
+        `Estimated monthly cost: **${money(c.total)}**, of which the platform ${money(p.total)}${Object.keys(p.byType).length ? ` (${cell(typeSummary(p.byType))})` : ""}` +
+            `${pools.length ? `, apportioned by connection limit: ${pools.join("; ")}` : ""}${p.unapportioned > 0 ? `; ${money(p.unapportioned)} carried by no tenant` : ""}. ` +
+            `AWS list prices of ${c.pricesAsOf} (\`cost/prices.json\`; no discounts, free tier or taxes), usage as \`tenancy:cost\` assumes.`,
+        ...unpricedLines(p.unpriced).map((l) => `- platform ${cell(l)}`),
+        "",
+    ];
 }
 
 /**

@@ -3,6 +3,55 @@ import { countByType, resourcesOf, totals, type Plan, type PlanResource, type Pl
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
+/** USD as `$1,234.56` (`-$12.00`). */
+export function money(n: number): string {
+    const abs = Math.abs(n).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    return `${n < 0 ? "-" : ""}$${abs}`;
+}
+
+/** `rds/instance` of `aws:rds/instance:Instance`: short, and still tells an RDS instance from an EC2 one. */
+export function shortType(type: string): string {
+    return type.split(":")[1] ?? type;
+}
+
+/** A cost's types, dearest first: `rds/instance $397.12, ecs/service $82.90, and 6 more`. */
+export function typeSummary(byType: Record<string, number>, max = 3): string {
+    const rows = Object.entries(byType).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+    const shown = rows.slice(0, max).map(([t, v]) => `${shortType(t)} ${money(v)}`).join(", ");
+    return rows.length > max ? `${shown} and ${rows.length - max} more` : shown;
+}
+
+/** A tenant's monthly cost in one line, or undefined for a plan written before costs existed. */
+export function costLine(t: PlanTenant): string | undefined {
+    const c = t.monthlyCost;
+    if (!c) return undefined;
+    const share = c.apportioned ?? 0;
+    const own = Math.round((c.total - share) * 100) / 100;
+    const parts = [`own ${money(own)}${Object.keys(c.byType).length ? `: ${typeSummary(c.byType)}` : ""}`];
+    if (share > 0 || (c.weight ?? 0) > 0) parts.push(`platform share ${money(share)} (weight ${c.weight ?? 0})`);
+    return `monthly cost: ${money(c.total)} (${parts.join("; ")})`;
+}
+
+/** Types the estimate could not price, one line each; empty when everything was priced. */
+export function unpricedLines(unpriced: Record<string, string> | undefined): string[] {
+    return Object.entries(unpriced ?? {}).map(([type, why]) => `unpriced: ${type} (${why})`);
+}
+
+/** The platform's cost and where it went, then the environment's total and what it rests on; empty without an estimate. */
+export function platformCostLines(plan: Plan): string[] {
+    const c = plan.cost;
+    if (!c) return [];
+    const p = c.platform;
+    const pools = (p.pools ?? []).map((x) => `${x.pool} ${money(x.amount)} → ${x.tenants.length ? x.tenants.join(", ") : "nobody (unapportioned)"}`);
+    return [
+        `Platform monthly cost: ${money(p.total)}${Object.keys(p.byType).length ? ` (${typeSummary(p.byType, 5)})` : ""}`,
+        ...(pools.length ? [`  apportioned by weight (connection limits; hybrid tenants ${c.assumptions.apportion.hybridWeight ?? "20"}): ${pools.join("; ")}`] : []),
+        ...unpricedLines(p.unpriced).map((l) => `  ${l}`),
+        `Monthly cost (estimate): ${money(c.total)} for the plan's stacks: AWS list prices of ${c.pricesAsOf} (cost/prices.json; no discounts, free tier or taxes), ` +
+            "usage as assumed by tenancy:cost (README \"Cost\").",
+    ];
+}
+
 /** Per type: count, type token and how many are protected; right-aligned counts. */
 function typeLines(resources: readonly PlanResource[], indent: string): string[] {
     const rows = countByType(resources);
@@ -48,6 +97,8 @@ function tenantBlock(plan: Plan, t: PlanTenant): string[] {
         `  placement: ${placement(t)}`,
         ...(move ? [`  move: ${move}`] : []),
         `  hosts: ${t.hostnames.join(", ")}`,
+        ...(costLine(t) ? [`  ${costLine(t)}`] : []),
+        ...unpricedLines(t.monthlyCost?.unpriced).map((l) => `  ${l}`),
         `  ${plural(t.resourceCount, "resource")}, ${t.protectedCount} protected:`,
         ...typeLines(resources, "    "),
     ];
@@ -95,6 +146,8 @@ export function renderText(plan: Plan): string {
         for (const t of plan.tenants) lines.push(...tenantBlock(plan, t), "");
         lines.push(`Platform (shared side and stack): ${plural(pt.resources, "resource")}, ${pt.protected} protected:`, ...typeLines(platform, "    "), "");
     }
+    const cost = platformCostLines(plan);
+    if (cost.length) lines.push(...cost, "");
     lines.push(
         `Totals: ${plural(plan.tenants.length, "tenant")} (${byTier("shared")} shared, ${byTier("hybrid")} hybrid, ${byTier("dedicated")} dedicated; ` +
             `${byStatus("active")} active, ${byStatus("suspended")} suspended, ${byStatus("offboarded")} offboarded)`,
