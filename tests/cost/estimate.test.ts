@@ -213,6 +213,20 @@ describe("the other day-two resources (backups, monitoring, dumps), on fixture g
         expect(e.tenants.a!.unpriced).toBeUndefined();
     });
 
+    it("AWS Backup: a selection by conditions on tags over a wildcard ARN (the shape components/backup declares) selects only the tagged databases", () => {
+        const db = (slug: string, gb: number) => res("aws:rds/instance:Instance", `${slug}-db`, { identifier: `tenancy-test-dedicated-${slug}`, instanceClass: "db.t4g.medium", allocatedStorage: gb, tags: { "tenancy:stack": "test", "tenancy:tenant": slug } }, { tenant: slug });
+        const e = estimate(planOf([tenant("a", "dedicated"), tenant("b", "dedicated")], [
+            db("a", 100), db("b", 400),
+            res("aws:backup/plan:Plan", "a-backup-plan", { rules: [{ lifecycle: { deleteAfter: 10 } }, { enableContinuousBackup: true, lifecycle: { deleteAfter: 5 } }] }, { parent: "urn:a-backup" }),
+            res("aws:backup/selection:Selection", "a-backup-selection", {
+                resources: ["arn:aws:rds:us-east-1:*:db:*"],
+                conditions: [{ stringEquals: [{ key: "aws:ResourceTag/tenancy:stack", value: "test" }, { key: "aws:ResourceTag/tenancy:tenant", value: "a" }] }],
+            }, { parent: "urn:a-backup" }),
+        ]), prices, A);
+        // Under no tenant here: the platform pays for a's 100 GB kept for the longest rule (10 days); b's 400 GB are not selected.
+        expect(e.platform.byType["aws:backup/selection:Selection"]).toBe(cents(100 * (1 + 0.02 * 10) * P.backupRdsGbMonth));
+    });
+
     it("a scheduled ECS task: runs a month from its expression × duration × the task's size, plus Scheduler invocations", () => {
         const e = estimate(planOf([], [
             res("aws:ecs/taskDefinition:TaskDefinition", "cell-main-dump-task", { family: "cell-main-dump", cpu: "1024", memory: "2048" }),
