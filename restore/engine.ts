@@ -192,9 +192,15 @@ async function swap(client: Client, ctx: RestoreContext, facts: TargetFacts, sid
     const replaced = live ? `${ctx.schema}_replaced_${stamp(now)}` : undefined;
     const privileges = declaredPrivileges({ schema: ctx.schema, ownerRole: ctx.ownerRole, runtimeRole: ctx.runtimeRole, facts }, "all");
     const expected = state.digest!;
-    const { problems, digest } = await inOwnerTransaction(client, ctx.ownerRole, async () => {
+    const giveBack = async (): Promise<void> => {
+        await restoreLogins(client, logins);
+        const { logins: _, ...rest } = state;
+        await setComment(client, ctx, side.name, { ...rest, phase: "restored" });
+    };
+    // One transaction: nobody writes the copy between its check and the renames, and a failure renames nothing.
+    const swapTransaction = (): Promise<{ problems: string[]; digest: SchemaDigest }> => inOwnerTransaction(client, ctx.ownerRole, async () => {
+        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(ctx.lockTimeoutMs ?? 30_000))}`);
         const tables = await tenantTables(client, side.name);
-        // Nobody writes the copy between its check and the renames.
         if (tables.length) await client.query(`LOCK TABLE ${tables.map((t) => t.name).join(", ")} IN SHARE MODE`);
         const digest = await schemaDigest(client, side.name);
         const problems = digestProblems(expected, digest);
@@ -211,10 +217,17 @@ async function swap(client: Client, ctx: RestoreContext, facts: TargetFacts, sid
         }
         return { problems, digest };
     });
+    let outcome: { problems: string[]; digest: SchemaDigest };
+    try {
+        outcome = await swapTransaction();
+    } catch (err) {
+        // Rolled back (a lock that would not come, a statement refused): nothing swapped, the tenant writes again.
+        await giveBack();
+        throw new RestoreError(`the swap failed and was rolled back: ${(err as Error).message}; nothing was swapped, the tenant's logins are back`, 1);
+    }
+    const { problems, digest } = outcome;
     if (problems.length) {
-        await restoreLogins(client, logins);
-        const { logins: _, ...rest } = state;
-        await setComment(client, ctx, side.name, { ...rest, phase: "restored" });
+        await giveBack();
         throw new RestoreError(`verification failed: ${side.name} is not what was restored (changed since?); nothing was swapped, the tenant's logins are back`, 2, problems);
     }
     await ctx.hooks?.afterSwap?.();

@@ -41,6 +41,8 @@ export interface RestoreContext {
     progress: (message: string) => void;
     /** Clock, replaceable in tests. */
     now?: () => Date;
+    /** How long the swap waits for its locks on the copy (a reader holding them) before giving up, writes back. Defaults to 30000. */
+    lockTimeoutMs?: number;
     /** Tests only: run at the named point, e.g. to tamper or to simulate a kill by throwing. */
     hooks?: {
         /** After the tenant's roles lost LOGIN and their sessions ended, before the swap transaction. */
