@@ -16,7 +16,10 @@ import type { Mode, Origin, RestoreContext, Tier } from "../../restore/types";
 
 export { connect, createTenant, roleUrl, tableDigests, FIXTURE_PASSWORD } from "../move/fixture";
 
-/** `pg_dump -Fc -n <schema>` of the app database to `file`, and (unless `manifest: false`) `<file without .dump>.json`. */
+/**
+ * `pg_dump -Fc -n <schema>` of the app database to `file`, and (unless `manifest: false`) `<file without .dump>.json`
+ * in the shape backup/dump.sh writes (DAY2.md's contract).
+ */
 export async function nightlyDump(server: Pg15Server, slug: string, file: string, opts: { manifest?: boolean; cell?: string } = {}): Promise<void> {
     const schema = tenantSchemaName(slug);
     await new Promise<void>((resolve, reject) => {
@@ -28,7 +31,8 @@ export async function nightlyDump(server: Pg15Server, slug: string, file: string
     const c = await connect(server.superuserUrl());
     try {
         const { rows } = await c.query(
-            `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
+            // As backup/dump.sh counts them: leaf tables (partitions, not their partitioned parent).
+            `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY 1`,
             [schema],
         );
         const tables = [];

@@ -170,6 +170,24 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(await one(pg, "SELECT obj_description('t_acme'::regnamespace, 'pg_namespace') AS c")).toEqual({ c: null });
     });
 
+    it("checks the manifest: another tenant's is refused (exit 1), a count that differs fails the restore (exit 2, the copy dropped)", async () => {
+        const file = join(dir, "counted.dump");
+        await nightlyDump(pg, "acme", file);
+        const manifest = JSON.parse(readFileSync(join(dir, "counted.json"), "utf8")) as { slug: string; tables: { name: string; rows: number }[] };
+        const schemas = await one(pg, "SELECT string_agg(nspname, ',' ORDER BY nspname) AS s FROM pg_namespace");
+        writeFileSync(join(dir, "counted.json"), JSON.stringify({ ...manifest, slug: "globex" }));
+        await expect(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file }, "side-by-side"))).rejects.toMatchObject({
+            exitCode: 1, problems: [expect.stringMatching(/counted\.json slug: 'globex' \(allowed: acme, the tenant being restored\)$/)],
+        });
+        const orders = manifest.tables.find((t) => t.name === "orders")!;
+        writeFileSync(join(dir, "counted.json"), JSON.stringify({ ...manifest, tables: manifest.tables.map((t) => (t === orders ? { ...t, rows: t.rows + 1 } : t)) }));
+        await expect(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file }, "swap"))).rejects.toMatchObject({
+            exitCode: 2, problems: [`orders: the manifest counts ${orders.rows + 1} rows, the restored dump holds ${orders.rows}`],
+        });
+        expect(await one(pg, "SELECT string_agg(nspname, ',' ORDER BY nspname) AS s FROM pg_namespace")).toEqual(schemas);
+        expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
+    });
+
     it("a dump cut short (a partial download) restores nothing: the transaction never commits", async () => {
         const cut = join(dir, "cut.dump");
         const whole = readFileSync(dump);
