@@ -80,7 +80,7 @@ export function loadScript(p: Omit<LoadPlan, "target" | "psql" | "pgRestore" | "
 export function load(p: LoadPlan): Promise<void> {
     const { header, trailer } = loadScript(p);
     return new Promise((resolve, reject) => {
-        const psql = spawn(p.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"], { env: libpqEnv(p.target), stdio: ["pipe", "ignore", "pipe"] });
+        const psql = spawn(p.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"], { env: { ...libpqEnv(p.target), PGAPPNAME: "tenancy-restore" }, stdio: ["pipe", "ignore", "pipe"] });
         const restore = spawn(p.pgRestore, ["--no-owner", "--no-privileges", "-L", p.listFile, "-f", "-", p.file], { stdio: ["ignore", "pipe", "pipe"] });
         let psqlErr = "";
         let restoreErr = "";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join } from "path";
+import { spawn } from "child_process";
+import { join, resolve } from "path";
 import { startPg15, type Pg15Server } from "../support/pg15";
 import { makeTempDir } from "../support/tempDirs";
 import { applyRoles } from "../../components/roleManager/handler";
@@ -77,5 +78,39 @@ describe("npm run restore on a hybrid tenant's instance", () => {
         const again = await runRestore({ ...ctx, mode: "swap", now: clock("2026-11-23T15:02:00Z") });
         expect(again).toMatchObject({ sideSchema: side, reused: true, replacedSchema: "t_initech_replaced_20261123150200" });
         expect(await digestsOf(pg, "t_initech")).toEqual(atDump);
+    });
+
+    it("SIGKILLed while loading: the tenant's schema stays as it was, and the same command again completes the swap", async () => {
+        // A dump of its own (the first one is swapped in already: the same command with it does nothing), then damage.
+        const fresh = join(makeTempDir("restore-kill-"), "initech.dump");
+        await nightlyDump(pg, "initech", fresh, { manifest: false });
+        const atFresh = await digestsOf(pg, "t_initech");
+        const damage = await connect(roleUrl(pg.adminUrl(), "t_initech_app"));
+        await damage.query("DELETE FROM t_initech.orders WHERE id % 2 = 0");
+        await damage.end();
+        const before = await digestsOf(pg, "t_initech");
+        const args = ["--tenant", "initech", "--dump", fresh, "--target", pg.adminUrl(), "--tier", "hybrid", "--swap"];
+        const killed = await new Promise<{ signal: NodeJS.Signals | null; stderr: string }>((done, fail) => {
+            const child = spawn(process.execPath, ["--import", "tsx", "tools/restore.ts", ...args], { cwd: resolve(__dirname, "../.."), stdio: ["ignore", "ignore", "pipe"] });
+            let stderr = "";
+            child.stderr.on("data", (d: Buffer) => {
+                stderr += d.toString();
+                if (/restoring .* into t_initech_restore_/.test(stderr)) child.kill("SIGKILL");
+            });
+            child.once("error", fail);
+            child.once("close", (_code, signal) => done({ signal, stderr }));
+        });
+        expect(killed.signal).toBe("SIGKILL");
+        // psql outlives the tool for a moment: its input ended without COMMIT, the server rolls back when it exits.
+        for (let i = 0; i < 100 && (await one(pg, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tenancy-restore'"))!["n"] !== 0; i++) {
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(await digestsOf(pg, "t_initech")).toEqual(before);
+        expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 't_initech_restore_%_h'")).toEqual({ n: 0 });
+        expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_initech_owner', 't_initech_app')")).toEqual({ l: true });
+        const rerun = await runRestore({ ...restoreContext(pg.adminUrl(), "initech", { kind: "dump", file: fresh }, "swap", [], "hybrid"), now: clock("2026-11-23T16:00:00Z") });
+        expect(rerun.replacedSchema).toBe("t_initech_replaced_20261123160000");
+        expect(await digestsOf(pg, "t_initech")).toEqual(atFresh);
+        expect(await digestsOf(pg, "t_initech_replaced_20261123160000")).toEqual(before);
     });
 });
