@@ -6,6 +6,7 @@
  */
 import { privilegePlan, type TargetFacts } from "../move/privileges";
 import { ident } from "../move/connect";
+import { REPORTING_ROLE } from "../components/naming";
 
 export interface DeclaredPrivileges {
     /** Before the schema's objects exist: the schema's own grants and the owner's default privileges. */
@@ -22,5 +23,13 @@ export function declaredPrivileges(p: { schema: string; ownerRole: string; runti
     const plan = privilegePlan({ ...p, facts: { ...p.facts, existingRoles: [p.ownerRole, p.runtimeRole], schemaExists: true }, source: [] });
     const membership = `GRANT ${ident(p.ownerRole)} TO ${ident(p.facts.admin)};`;
     const before = plan.before.filter((s) => s !== membership && (scope === "all" || !/ ON DATABASE /.test(s)));
-    return { before, after: plan.after };
+    const after = [...plan.after];
+    if (p.facts.placement === "shared" && p.facts.reportingRole) {
+        // TenantDatabase's reporting-default-sequences: the cell's schema dumps (tenancy_backup, a member of the reporting
+        // role) read every sequence's state; without it the next nightly dump of a restored tenant would fail.
+        const [s, o, rep] = [ident(p.schema), ident(p.ownerRole), ident(REPORTING_ROLE)];
+        before.push(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA ${s} GRANT SELECT ON SEQUENCES TO ${rep};`);
+        after.push(`GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${rep};`);
+    }
+    return { before, after };
 }

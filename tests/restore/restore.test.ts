@@ -95,6 +95,8 @@ describe("npm run restore on a cell with two shared tenants", () => {
         const reporting = await connect(roleUrl(pg.adminUrl(), "tenancy_reporting"));
         try {
             expect((await reporting.query("SELECT count(*)::int AS n FROM t_acme.orders")).rows[0]!["n"]).toBeGreaterThan(0);
+            // The nightly dump reads sequences through the reporting role (TenantDatabase's reporting-default-sequences).
+            expect((await reporting.query("SELECT last_value > 0 AS ok FROM t_acme.orders_id_seq")).rows[0]).toEqual({ ok: true });
             await expect(reporting.query("DELETE FROM t_acme.orders")).rejects.toThrow(/permission denied/);
         } finally {
             await reporting.end();
