@@ -120,7 +120,8 @@ async function restoreSide(client: Client, ctx: RestoreContext, facts: TargetFac
         let expected: SchemaDigest | undefined;
         if (ctx.origin.kind === "source") {
             ctx.progress(`dumping ${ctx.schema} from ${ctx.origin.source.label} (pg_dump of its major version, in a snapshot the tool hashes too)`);
-            source = await dumpSource(ctx.origin.source, ctx.tenant, ctx.schema, ctx.ownerRole);
+            const from = ctx.origin.source;
+            source = await asRestoreError(() => dumpSource(from, ctx.tenant, ctx.schema, ctx.ownerRole));
             file = source.file;
             expected = source.digest;
             toc = await readToc(file, ctx.tenant, ctx.schema);
