@@ -91,7 +91,9 @@ describe("npm run restore on a hybrid tenant's instance", () => {
         const before = await digestsOf(pg, "t_initech");
         const args = ["--tenant", "initech", "--dump", fresh, "--target", pg.adminUrl(), "--tier", "hybrid", "--swap"];
         const killed = await new Promise<{ signal: NodeJS.Signals | null; stderr: string }>((done, fail) => {
-            const child = spawn(process.execPath, ["--import", "tsx", "tools/restore.ts", ...args], { cwd: resolve(__dirname, "../.."), stdio: ["ignore", "ignore", "pipe"] });
+            // A TMPDIR of this file's own: the killed tool cannot remove its work directory.
+            const env = { ...process.env, TMPDIR: makeTempDir("restore-kill-tmp-") };
+            const child = spawn(process.execPath, ["--import", "tsx", "tools/restore.ts", ...args], { cwd: resolve(__dirname, "../.."), env, stdio: ["ignore", "ignore", "pipe"] });
             let stderr = "";
             child.stderr.on("data", (d: Buffer) => {
                 stderr += d.toString();
