@@ -167,7 +167,7 @@ export const TenantFileSchema = z
         }).default({}).describe("Look and feel of the tenant's pages."),
         database: z.strictObject({
             backupRetentionDays: z.int("must be a whole number").min(7, "must be 7 to 35").max(35, "must be 7 to 35").optional()
-                .describe("Hybrid and dedicated: days of automated backups (7-35). Defaults to the stack's value."),
+                .describe("Hybrid and dedicated: days of automated backups (7-35), also the point-in-time window of AWS Backup. Defaults to the stack's value."),
             connectionLimit: z.int("must be a whole number").min(1, "must be 1 to 500").max(500, "must be 1 to 500").optional()
                 .describe("Shared tenants: maximum connections of the runtime role. Defaults to the stack's value."),
             statementTimeoutSeconds: z.int("must be a whole number").min(1, "must be 1 to 3600").max(3600, "must be 1 to 3600").optional()

@@ -100,10 +100,16 @@ export class TenantBackup extends pulumi.ComponentResource {
         const child = { parent: this };
         const partition = aws.getPartitionOutput({}, child).partition;
         const vaults = pulumi.output(args.vaults);
+        // In a fleet, read from the platform stack: one deployed before backups existed exports none yet.
+        const stale = (what: string) => new Error(`TenantBackup ${name}: the platform stack ${args.env} exports no ${what} (update it first: pulumi up -s ${args.env})`);
         const vault = (region: string) => vaults.apply((v) => {
-            const found = v[region];
-            if (!found) throw new Error(`TenantBackup ${name}: the platform has no backup vault in ${region} (vaults: ${Object.keys(v).join(", ")})`);
+            const found = v?.[region];
+            if (!found) throw stale(`backup vault in ${region}`);
             return found;
+        });
+        const roleArn = pulumi.output(args.roleArn).apply((arn) => {
+            if (!arn) throw stale("backup role");
+            return arn;
         });
         const recoveryPointTags = { [TAG_STACK]: args.env, [TAG_TENANT]: args.tenant, [TAG_BACKUP_POLICY]: args.settings.policy };
         for (const [region, label] of byRegion) {
@@ -120,7 +126,7 @@ export class TenantBackup extends pulumi.ComponentResource {
             new aws.backup.Selection(`${name}-selection${labelSuffix(label)}`, {
                 name: `tenancy-${args.tenant}`,
                 planId: plan.id,
-                iamRoleArn: args.roleArn,
+                iamRoleArn: roleArn,
                 resources: [pulumi.interpolate`arn:${partition}:rds:${region}:*:db:*`],
                 conditions: [{
                     stringEquals: [
