@@ -20,8 +20,8 @@ export interface BackupVaultsArgs {
      */
     regions: string[];
     /**
-     * Protected stack: vaults and keys protected in Pulumi, and every vault locked with `lock`. Off: no lock (a dev
-     * stack's vault and its recovery points can be cleaned up by hand).
+     * Protected stack: vaults and keys protected in Pulumi, and every vault locked with `lock`. Off: no lock, and
+     * deleting a vault deletes its recovery points (a throw-away stack can be destroyed).
      */
     protect: boolean;
     /** The vault lock of a protected stack; ignored otherwise. */
@@ -64,8 +64,9 @@ export class BackupVaults extends pulumi.ComponentResource {
             const vault = new aws.backup.Vault(`${name}-${region}-vault`, {
                 name: backupVaultName(args.env),
                 kmsKeyArn: key.arn,
-                // Never delete recovery points to make a vault deletable.
-                forceDestroy: false,
+                // A protected stack's vault is never emptied to be deleted; an unprotected (throw-away) stack's
+                // recovery points go with it, as its instances' automated backups and final snapshots do.
+                forceDestroy: !args.protect,
                 region,
                 tags: args.tags,
             }, stateful);

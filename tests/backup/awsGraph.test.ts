@@ -59,7 +59,7 @@ beforeAll(async () => {
 });
 
 describe("platform: vaults, keys, lock and role", () => {
-    it("one vault per region of the environment, named tenancy-<env>, encrypted with a key of ours in that region, never force-destroyed", () => {
+    it("one vault per region of the environment, named tenancy-<env>, encrypted with a key of ours in that region", () => {
         const vaults = ofType(single, "aws:backup/vault:Vault");
         expect(vaults.map((v) => [v.name, v.inputs["region"], v.inputs["name"]])).toEqual(REGIONS.map((r) => [`shared-backup-${r}-vault`, r, "tenancy-test"]));
         for (const v of vaults) {
@@ -69,7 +69,8 @@ describe("platform: vaults, keys, lock and role", () => {
             expect(key.inputs).toMatchObject({ region, enableKeyRotation: true });
             expect(v.inputs["kmsKeyArn"]).toBe(key.outputs["arn"]);
             expect(String(v.inputs["kmsKeyArn"])).toMatch(new RegExp(`^arn:aws:kms:${region}:`));
-            expect(v.inputs["forceDestroy"]).toBe(false);
+            // Unprotected (a throw-away stack): its recovery points go with the vault, as its automated backups do.
+            expect(v.inputs["forceDestroy"]).toBe(true);
             expect(v.inputs["tags"]).toMatchObject({ "tenancy:stack": "test", "tenancy:tier": "platform" });
             // Under the platform: the fleet's platform stack still declares the SharedPlatform alone at its top.
             expect(ancestors(single, v).map((a) => a.type)).toEqual(["tenancy:backup:BackupVaults", "tenancy:platform:SharedPlatform", "pulumi:pulumi:Stack"]);
@@ -87,7 +88,8 @@ describe("platform: vaults, keys, lock and role", () => {
             // Every argument forces a new lock; create-then-delete would put the new lock, then delete it (same vault).
             expect(l.options).toMatchObject({ protect: true, deleteBeforeReplace: true });
         }
-        for (const v of ofType(protectedSingle, "aws:backup/vault:Vault")) expect(v.options.protect).toBe(true);
+        const vaults = ofType(protectedSingle, "aws:backup/vault:Vault");
+        expect(vaults.map((v) => [v.options.protect, v.inputs["forceDestroy"]])).toEqual([[true, false], [true, false]]);
         for (const region of REGIONS) expect(named(protectedSingle, `shared-backup-${region}-kms-key`).options).toMatchObject({ protect: true, retainOnDelete: true });
     });
 
