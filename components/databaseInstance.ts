@@ -57,6 +57,12 @@ export interface DatabaseInstanceArgs {
     /** Automated backup retention in days: 7 to 35; lower values throw. */
     backupRetentionDays: number;
     /**
+     * AWS Backup's continuous backup manages the automated backups (README "Backups"): it owns their retention and RDS
+     * refuses a change from anyone else, so `backupRetentionDays` is set at creation and its changes are left to the
+     * backup plan, whose rule has the same number. Defaults to false.
+     */
+    automatedBackupsManagedByAwsBackup?: boolean;
+    /**
      * Protect the data: `protect` on the instance and its log groups, RDS deletion protection, a final snapshot
      * (`<identifier>-final`) and retained automated backups on delete. False only for throw-away stacks.
      */
@@ -268,7 +274,10 @@ export class DatabaseInstance extends pulumi.ComponentResource {
                 region,
                 tags,
             },
-            { ...stateful, dependsOn: [...logGroups, monitoring.attachment] },
+            {
+                ...stateful, dependsOn: [...logGroups, monitoring.attachment],
+                ...(args.automatedBackupsManagedByAwsBackup ? { ignoreChanges: ["backupRetentionPeriod"] } : {}),
+            },
         );
 
         this.address = this.instance.address;

@@ -34,6 +34,8 @@ export interface DedicatedInstanceArgs {
     allowMajorVersionUpgrade?: boolean;
     /** Three AZs, NAT per AZ and a Multi-AZ database. Defaults to false. */
     highAvailability?: boolean;
+    /** AWS Backup's continuous backup manages the database's automated backups (see DatabaseInstanceArgs). Defaults to false. */
+    automatedBackupsManagedByAwsBackup?: boolean;
     protect: boolean;
     logRetentionDays: number;
     containerPort: number;
@@ -116,6 +118,7 @@ export class DedicatedInstance extends pulumi.ComponentResource {
             maxAllocatedStorageGb: args.size.maxAllocatedStorageGb,
             multiAz: ha,
             backupRetentionDays: tenant.database.backupRetentionDays,
+            automatedBackupsManagedByAwsBackup: args.automatedBackupsManagedByAwsBackup ?? false,
             protect: args.protect,
             retiring,
             databaseName: "app",

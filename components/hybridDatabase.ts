@@ -31,6 +31,7 @@ export function hybridInstanceArgs(args: HybridDatabaseArgs, kmsKeyArn: pulumi.I
         maxAllocatedStorageGb: args.size.maxAllocatedStorageGb,
         multiAz: args.multiAz,
         backupRetentionDays: args.tenant.database.backupRetentionDays,
+        automatedBackupsManagedByAwsBackup: args.automatedBackupsManagedByAwsBackup ?? false,
         protect: args.protect,
         databaseName: HYBRID_DATABASE_NAME,
         masterUsername: HYBRID_MASTER_USERNAME,
@@ -61,6 +62,8 @@ export interface HybridDatabaseArgs {
     appSecurityGroupId: pulumi.Input<string>;
     /** Standby in a second availability zone. */
     multiAz: boolean;
+    /** AWS Backup's continuous backup manages the instance's automated backups (see DatabaseInstanceArgs). Defaults to false. */
+    automatedBackupsManagedByAwsBackup?: boolean;
     /** Protect the key, the instance and its logs (see DatabaseInstanceArgs.protect). */
     protect: boolean;
     /** Retention of the instance's log groups, in days. */

@@ -378,6 +378,8 @@ export class TenantResources extends pulumi.ComponentResource {
         const retiring = role === "source" && cutover;
         const tags = ownershipTags({ stack: env.stack, tier: p.tier, tenant: tenant.slug, extra: tenant.tags });
         const common = { stack: env.stack, protect: env.protect, tags, label: p.label, retiring };
+        // Point-in-time by AWS Backup (TenantBackup, every RDS placement of the tenant): it owns the automated backups.
+        const automatedBackupsManagedByAwsBackup = env.backup?.pointInTimeDays !== undefined;
         // What the cutover changes on a source (its roles' LOGIN, its host records) stays the cutover's until the receipt.
         const flipped = role === "source" && !cutover;
         const size = role === "source" ? env.moveSource?.size : env.size;
@@ -419,6 +421,7 @@ export class TenantResources extends pulumi.ComponentResource {
                 appSecurityGroupId: args.platform.appSecurityGroupId,
                 multiAz: env.highAvailability,
                 logRetentionDays: env.logRetentionDays,
+                automatedBackupsManagedByAwsBackup,
             }, { parent: this });
             return {
                 database: pulumi.all([db.address, db.port, db.databaseName]).apply(([host, port, dbName]) => ({ host, port, name: dbName, schema: db.schemaName })),
@@ -449,6 +452,7 @@ export class TenantResources extends pulumi.ComponentResource {
             engineVersion: env.instanceDatabases.engineVersion,
             allowMajorVersionUpgrade: env.instanceDatabases.allowMajorVersionUpgrade,
             highAvailability: env.highAvailability,
+            automatedBackupsManagedByAwsBackup,
             logRetentionDays: env.logRetentionDays,
             containerPort: env.app.containerPort,
             healthCheckPath: env.app.healthCheckPath,

@@ -63,7 +63,8 @@ export function backupRules(
     }];
     if (settings.pointInTimeDays !== undefined) {
         // AWS Backup takes over the instance's automated backups and sets their retention to this rule's, which is the
-        // instance's own backupRetentionPeriod (the tenant's database.backupRetentionDays): nothing drifts. Kept while
+        // instance's own backupRetentionPeriod (the tenant's database.backupRetentionDays): nothing drifts, and since RDS
+        // then refuses that change from anyone but AWS Backup, the instance leaves it to this rule. Kept while
         // offboarded too: removing the rule would let AWS Backup delete the continuous recovery point when it expires,
         // which for RDS turns the instance's automated backups off. Its schedule only syncs, daily: more often than
         // the shortest window (7 days) expires, as AWS requires.

@@ -14,6 +14,7 @@ const BACKUP = {
     policies: {
         standard: { retentionDays: 35 },
         critical: { schedule: "cron(0 */6 ? * * *)", retentionDays: 90, copyRetentionDays: 30 },
+        snapshots: { pointInTime: false, retentionDays: 14 },
     },
     offboarded: { retentionDays: 400 },
 };
@@ -22,6 +23,7 @@ const FILES = {
     "charlie.yaml": sharedTenant("charlie", "tier: hybrid\ndatabase:\n  backupRetentionDays: 14\n"),
     "delta.yaml": sharedTenant("delta", "tier: dedicated\nregion: eu-west-1\nnetwork: {cidr: 10.60.0.0/16}\nbackup:\n  policy: critical\n  retentionDays: 120\n  copyRegion: us-east-1\n"),
     "echo.yaml": sharedTenant("echo", "tier: hybrid\nstatus: offboarded\n"),
+    "hotel.yaml": sharedTenant("hotel", "tier: hybrid\nbackup:\n  policy: snapshots\n"),
 };
 const REGIONS = ["us-east-1", "eu-west-1"];
 
@@ -173,6 +175,17 @@ describe("tenants: plans and selections", () => {
         expect(pitr).toMatchObject({ enableContinuousBackup: true, lifecycle: { deleteAfter: 7 } });
         const [selection] = selectionsOf(single, "delta");
         expect(selection!.inputs).toMatchObject({ region: "eu-west-1", resources: ["arn:aws:rds:eu-west-1:*:db:*"] });
+    });
+
+    it("point-in-time by AWS Backup: the instance's backupRetentionPeriod is AWS Backup's to change, so Pulumi ignores its changes (set at creation)", () => {
+        const instanceOf = (slug: string) => ofType(single, "aws:rds/instance:Instance").find((i) => tenantOf(single)(i) === slug)!;
+        for (const slug of ["charlie", "delta", "echo"]) {
+            expect(instanceOf(slug).options.ignoreChanges, slug).toContain("backupRetentionPeriod");
+            expect(instanceOf(slug).inputs["backupRetentionPeriod"], slug).toBeGreaterThanOrEqual(7);
+        }
+        // Snapshots only: RDS keeps its automated backups, and the program their retention.
+        expect(instanceOf("hotel").options.ignoreChanges ?? []).not.toContain("backupRetentionPeriod");
+        expect((plansOf(single, "hotel")[0]!.inputs["rules"] as unknown[]).length).toBe(1);
     });
 
     it("an offboarded tenant: weekly snapshots kept the offboarded time replace its policy's; point-in-time stays so RDS keeps its automated backups", () => {
