@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { AWS_REGION_PATTERN, type Status, type Tier } from "../tenants/schema";
+import { SharedBackupSchema } from "./sharedBackupConfig";
 
 /** AWS Backup keeps a recovery point at most 100 years. */
 export const MAX_RECOVERY_POINT_DAYS = 36500;
@@ -83,6 +84,8 @@ export const BackupConfigSchema = z.strictObject({
     /** The vault lock of protected stacks (`tenancy:protect: true`), every region's vault alike; bounds are checked in every stack. */
     vaultLock: VaultLockSchema.default({ mode: "governance", minRetentionDays: 7, maxRetentionDays: 3650 }),
     offboarded: OffboardedSchema.default({ retentionDays: 365, schedule: "cron(0 5 ? * SUN *)" }),
+    /** Shared tenants: the scheduled logical dumps of their schemas, per cell (stacks/sharedBackupConfig.ts). Every field defaults. */
+    shared: SharedBackupSchema,
 }).superRefine((b, ctx) => {
     const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
     const names = Object.keys(b.policies);

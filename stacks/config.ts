@@ -335,7 +335,7 @@ export const StackConfigSchema = z.strictObject({
     appRepository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "must be an ECR repository name").default("tenancy-app"),
     /** Secret signing key of the app; read as a secret. A random one is generated when unset. */
     appSecretKey: z.string().optional(),
-    /** AWS Backup of hybrid and dedicated tenants (stacks/backupConfig.ts, README "Backups"). Defaults: policy `standard`. */
+    /** AWS Backup of hybrid and dedicated tenants and (`shared`) the schema dumps of shared tenants (stacks/backupConfig.ts). Defaults: policy `standard`, nightly dumps. */
     backup: BackupConfigSchema.default(BackupConfigSchema.parse({})),
     /** Cost: usage assumptions of the plan's monthly estimate (stacks/costConfig.ts); defaults apply. */
     cost: CostConfigSchema,

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BackupConfigSchema, tenantBackupSettings } from "../../stacks/backupConfig";
+import { SHARED_BACKUP_DEFAULTS } from "../../stacks/sharedBackupConfig";
 import { baseStackConfig, registryProblems, sharedTenant } from "../tenants/fixtures";
 
 const POLICIES = {
@@ -21,6 +22,8 @@ describe("tenancy:backup", () => {
             policies: { standard: { schedule: "cron(0 5 ? * * *)", retentionDays: 35, pointInTime: true } },
             vaultLock: { mode: "governance", minRetentionDays: 7, maxRetentionDays: 3650 },
             offboarded: { retentionDays: 365, schedule: "cron(0 5 ? * SUN *)" },
+            // The shared tenants' schema dumps (stacks/sharedBackupConfig.ts, tests/backup/dumpConfig.test.ts).
+            shared: SHARED_BACKUP_DEFAULTS,
         });
         expect(registryProblems({ "hyb.yaml": sharedTenant("hyb", "tier: hybrid\n") }, baseStackConfig())).toEqual([]);
     });
