@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
-import { REPORTING_CONNECTION_LIMIT } from "../tenants/capacity";
+import { BACKUP_CONNECTION_LIMIT, REPORTING_CONNECTION_LIMIT } from "../tenants/capacity";
 import { credentialsSecret } from "./credentialsSecret";
-import { REPORTING_ROLE, TENANTS_GROUP_ROLE, tenantSecretName } from "./naming";
+import { BACKUP_ROLE, REPORTING_ROLE, TENANTS_GROUP_ROLE, tenantSecretName } from "./naming";
 
 /** Maintenance database every PostgreSQL cluster has; tenants must not connect to it. */
 export const MAINTENANCE_DATABASE = "postgres";
@@ -48,7 +48,9 @@ export function hasPostgresqlProvider(opts: pulumi.ComponentResourceOptions | un
  * `opts.provider` (inherited by every PostgreSQL child):
  * PUBLIC loses every privilege on the app database, on `postgres` and on `template1`, and CREATE on schema `public`;
  * the NOLOGIN group role `tenancy_tenants` alone holds CONNECT on the app database; the login role `tenancy_reporting`
- * (member of the group) gets its credentials in Secrets Manager. Tenant roles and grants must depend on {@link ready}.
+ * (member of the group) gets its credentials in Secrets Manager, and so does the login role `tenancy_backup` of the
+ * cell's schema dumps (a member of `tenancy_reporting`: it reads what reporting reads, tenant by tenant as TenantDatabase
+ * grants it, and writes nothing). Tenant roles and grants must depend on {@link ready}.
  */
 export class DatabaseHardening extends pulumi.ComponentResource {
     /** `tenancy_tenants`: every tenant role is a member; it alone may CONNECT to the app database. */
@@ -57,6 +59,10 @@ export class DatabaseHardening extends pulumi.ComponentResource {
     readonly reportingRoleName: pulumi.Output<string>;
     /** Secret `tenancy/<stack>/<secretOwner>/db-reporting`: JSON {engine, host, port, dbname, username, password}. */
     readonly reportingSecretArn: pulumi.Output<string>;
+    /** `tenancy_backup`: the schema dump job's login, a member of `tenancy_reporting` (read-only). */
+    readonly backupRoleName: pulumi.Output<string>;
+    /** Secret `tenancy/<stack>/<secretOwner>/db-backup`, same shape: injected into the dump task (components/backup/schemaDumps.ts). */
+    readonly backupSecretArn: pulumi.Output<string>;
     /** What tenant resources depend on: the roles and every database-level grant. */
     readonly ready: pulumi.Resource[];
 
@@ -128,14 +134,46 @@ export class DatabaseHardening extends pulumi.ComponentResource {
             password: password.result,
         }, stateful);
 
+        // The dump job reads through reporting's privileges (USAGE and SELECT per tenant schema, tables and sequences:
+        // what pg_dump needs) rather than grants of its own per tenant; its own login keeps its password and limit apart.
+        const backupPassword = new random.RandomPassword(`${name}-backup-password`, { length: 40, special: false }, stateful);
+        const backup = new postgresql.Role(
+            `${name}-backup`,
+            {
+                name: BACKUP_ROLE,
+                login: true,
+                password: backupPassword.result,
+                roles: [reporting.name],
+                // A snapshot session and pg_dump, one tenant at a time; part of the platform's reserved connections.
+                connectionLimit: BACKUP_CONNECTION_LIMIT,
+                ...NO_ROLE_POWERS,
+            },
+            sql({ protect: args.protect }),
+        );
+        const backupSecret = credentialsSecret(`${name}-backup-secret`, {
+            secretName: tenantSecretName(args.stack, args.secretOwner ?? "platform", "db-backup"),
+            description: `Schema dump (read-only) credentials of the shared database ${db}`,
+            kmsKeyId: args.secretKmsKeyId,
+            tags: args.tags,
+            host: args.host,
+            port: args.port,
+            dbname: db,
+            username: backup.name,
+            password: backupPassword.result,
+        }, stateful);
+
         this.groupRoleName = group.name;
         this.reportingRoleName = reporting.name;
         this.reportingSecretArn = secret.arn;
+        this.backupRoleName = backup.name;
+        this.backupSecretArn = backupSecret.arn;
         this.ready = [group, reporting, ...grants];
         this.registerOutputs({
             groupRoleName: this.groupRoleName,
             reportingRoleName: this.reportingRoleName,
             reportingSecretArn: this.reportingSecretArn,
+            backupRoleName: this.backupRoleName,
+            backupSecretArn: this.backupSecretArn,
         });
     }
 }

@@ -27,6 +27,9 @@ export const TENANTS_GROUP_ROLE = "tenancy_tenants";
 /** Read-only role for platform reporting across every tenant schema. */
 export const REPORTING_ROLE = "tenancy_reporting";
 
+/** Login role of a cell's schema dump job: a member of the reporting role, so it reads every tenant schema and writes none. */
+export const BACKUP_ROLE = "tenancy_backup";
+
 /**
  * Secrets Manager name stem of a tenant's credentials, e.g. `tenancy/prod/acme/db-runtime` (a moved tenant's placement
  * `tenancy/prod/acme/hybrid/db-runtime`). Secrets get it as a

@@ -24,7 +24,10 @@ export interface TenantDatabaseArgs {
     port: pulumi.Input<number>;
     /** The cell's NOLOGIN group role (`tenancy_tenants`, DatabaseHardening's): the tenant's roles join it to CONNECT. */
     groupRoleName: pulumi.Input<string>;
-    /** The cell's read-only reporting role (`tenancy_reporting`): gets USAGE and default SELECT in the tenant's schema. */
+    /**
+     * The cell's read-only reporting role (`tenancy_reporting`): gets USAGE and SELECT on the schema's tables and sequences
+     * (default privileges, and a grant on the sequences already there). The schema dump job's role is its member.
+     */
     reportingRoleName: pulumi.Input<string>;
     /** KMS key (ARN or id) encrypting the two credentials secrets. */
     secretKmsKeyId: pulumi.Input<string>;
@@ -151,6 +154,13 @@ export class TenantDatabase extends pulumi.ComponentResource {
         defaults("runtime-default-sequences", {
             ...byOwner, schema: schema.name, role: runtime.name, objectType: "sequence", privileges: ["USAGE", "SELECT"],
         });
+        // pg_dump reads each sequence's state (SELECT last_value): without it the schema dump job (a member of the
+        // reporting role) fails. A sequence reveals no more than the tables reporting already reads.
+        defaults("reporting-default-sequences", {
+            ...byOwner, schema: schema.name, role: reportingRole, objectType: "sequence", privileges: ["SELECT"],
+        });
+        // Schemas made before the defaults above already hold sequences; in a new, empty schema this grants nothing.
+        grant("reporting-sequences-select", { ...inSchema, role: reportingRole, objectType: "sequence", privileges: ["SELECT"] });
         // Only the schema-less form can take away PostgreSQL's built-in EXECUTE for PUBLIC on new functions.
         defaults("no-public-functions", { ...byOwner, role: "public", objectType: "function", privileges: [] });
 

@@ -78,7 +78,7 @@ describe("DatabaseCell: the cluster's baseline", () => {
         const writer = findResource(r, "aws:rds/clusterInstance:ClusterInstance", "cell-main-db-writer");
         expect(provider.options.dependsOn).toContain(writer.urn);
         const pg = r.resources.filter((x) => x.type.startsWith("postgresql:"));
-        expect(pg.length).toBe(7);
+        expect(pg.length).toBe(8);
         for (const x of pg) expect(x.provider, x.name).toBe(`${provider.urn}::${provider.id}`);
     });
 
@@ -107,12 +107,12 @@ describe("DatabaseCell: physical names", () => {
         expect(names(main)).toEqual({
             cluster: "tenancy-test-shared",
             logs: "/aws/rds/cluster/tenancy-test-shared/postgresql",
-            secrets: ["tenancy/test/platform/db-admin-", "tenancy/test/platform/db-reporting-"],
+            secrets: ["tenancy/test/platform/db-admin-", "tenancy/test/platform/db-reporting-", "tenancy/test/platform/db-backup-"],
         });
         expect(names(b)).toEqual({
             cluster: "tenancy-test-cell-b",
             logs: "/aws/rds/cluster/tenancy-test-cell-b/postgresql",
-            secrets: ["tenancy/test/cell-b/db-admin-", "tenancy/test/cell-b/db-reporting-"],
+            secrets: ["tenancy/test/cell-b/db-admin-", "tenancy/test/cell-b/db-reporting-", "tenancy/test/cell-b/db-backup-"],
         });
         // Logical names start with the component's name.
         for (const x of b.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")) expect(x.name.startsWith("cell-b"), x.name).toBe(true);

@@ -126,7 +126,7 @@ async function recordShared(tenants: Tenant[], protect = true): Promise<RecordRe
         const provider = new postgresql.Provider("shared-pg", { host: "localhost", port: 5432, database: "tenancy", username: "tenancy_admin", superuser: false, sslmode: "require" });
         const common = { stack: "test", secretKmsKeyId: sharedKeyArn, host: "shared.cluster-x.eu-west-1.rds.amazonaws.com", port: 5432, protect, tags: { "tenancy:stack": "test", "tenancy:tier": "shared" } };
         const hardening = new DatabaseHardening("shared-hardening", { ...common, databaseName: "tenancy" }, { provider });
-        const out: Record<string, unknown> = { reportingSecretArn: hardening.reportingSecretArn, groupRoleName: hardening.groupRoleName, reportingRoleName: hardening.reportingRoleName };
+        const out: Record<string, unknown> = { reportingSecretArn: hardening.reportingSecretArn, groupRoleName: hardening.groupRoleName, reportingRoleName: hardening.reportingRoleName, backupRoleName: hardening.backupRoleName, backupSecretArn: hardening.backupSecretArn };
         for (const t of tenants) {
             const db = new TenantDatabase(`${t.slug}-db`, { ...common, tenant: t, databaseName: "tenancy", ...cellRoles(hardening) }, { provider, dependsOn: hardening.ready });
             out[t.slug] = {
@@ -399,11 +399,12 @@ describe("DatabaseHardening", () => {
         const reporting = findResource(result, T.role, "shared-hardening-reporting");
         expect(reporting.inputs).toMatchObject({ name: "tenancy_reporting", login: true, roles: ["tenancy_tenants"], superuser: false, bypassRowLevelSecurity: false });
         expect(reporting.secretPaths).toContain("password");
-        expect(one(result, T.password).inputs).toMatchObject({ length: 40, special: false });
-        const secret = one(result, T.secret);
+        const password = findResource(result, T.password, "shared-hardening-reporting-password");
+        expect(password.inputs).toMatchObject({ length: 40, special: false });
+        const secret = findResource(result, T.secret, "shared-hardening-reporting-secret");
         expect(secret.inputs).toMatchObject({ namePrefix: "tenancy/test/platform/db-reporting-", kmsKeyId: sharedKeyArn, tags: { "tenancy:stack": "test", "tenancy:tier": "shared" } });
         expect(result.outputs["reportingSecretArn"]).toBe(secret.outputs["arn"]);
-        const version = one(result, T.secretVersion);
+        const version = findResource(result, T.secretVersion, "shared-hardening-reporting-secret-version");
         expect(version.secretPaths).toEqual(["secretString"]);
         expect(JSON.parse(version.inputs["secretString"] as string)).toEqual({
             engine: "postgres",
@@ -413,6 +414,26 @@ describe("DatabaseHardening", () => {
             username: "tenancy_reporting",
             password: reporting.inputs["password"],
         });
+    });
+
+    it("the schema dump job's role tenancy_backup is a member of the reporting role only, without powers, with 2 connections and its own encrypted secret", async () => {
+        const result = await recordShared([]);
+        const backup = findResource(result, T.role, "shared-hardening-backup");
+        expect(backup.inputs).toMatchObject({
+            name: "tenancy_backup", login: true, roles: ["tenancy_reporting"], connectionLimit: 2,
+            superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false,
+        });
+        expect(backup.secretPaths).toContain("password");
+        const password = findResource(result, T.password, "shared-hardening-backup-password");
+        expect(password.inputs).toMatchObject({ length: 40, special: false });
+        const secret = findResource(result, T.secret, "shared-hardening-backup-secret");
+        expect(secret.inputs).toMatchObject({ namePrefix: "tenancy/test/platform/db-backup-", kmsKeyId: sharedKeyArn });
+        expect(result.outputs["backupSecretArn"]).toBe(secret.outputs["arn"]);
+        expect(result.outputs["backupRoleName"]).toBe("tenancy_backup");
+        const version = findResource(result, T.secretVersion, "shared-hardening-backup-secret-version");
+        expect(JSON.parse(version.inputs["secretString"] as string)).toMatchObject({ username: "tenancy_backup", password: backup.inputs["password"], dbname: "tenancy" });
+        // Nothing is granted to it directly: what it reads comes from the reporting role, tenant by tenant.
+        expect(ofType(result, T.grant).filter((g) => g.inputs["role"] === "tenancy_backup")).toEqual([]);
     });
 
     it("no SQL runs before what the caller waits for (the cluster's writer): a component's dependsOn reaches every PostgreSQL child", async () => {
@@ -425,7 +446,7 @@ describe("DatabaseHardening", () => {
         }, base);
         const writer = findResource(result, "aws:rds/clusterInstance:ClusterInstance", "writer");
         const pg = result.resources.filter((r) => r.type.startsWith("postgresql:") && r.custom && !r.type.startsWith("pulumi:providers"));
-        expect(pg.length).toBe(5 + 2 + 3 + 6);
+        expect(pg.length).toBe(5 + 3 + 3 + 8);
         for (const r of pg) expect(dependencyClosure(result, r.urn).has(writer.urn), r.name).toBe(true);
     });
 
@@ -482,12 +503,15 @@ describe("TenantDatabase", () => {
         expect(grants).toEqual([
             { database: "tenancy", schema: "t_acme_corp", role: "t_acme_corp_app", objectType: "schema", privileges: ["USAGE"] },
             { database: "tenancy", schema: "t_acme_corp", role: "tenancy_reporting", objectType: "schema", privileges: ["USAGE"] },
+            // pg_dump (the schema dump job, a member of reporting) reads sequences: those a schema made earlier holds already.
+            { database: "tenancy", schema: "t_acme_corp", role: "tenancy_reporting", objectType: "sequence", privileges: ["SELECT"] },
         ]);
         const defaults = mine.filter((r) => r.type === T.defaultPrivileges).map((d) => d.inputs);
         expect(defaults).toEqual([
             { database: "tenancy", owner: "t_acme_corp_owner", schema: "t_acme_corp", role: "t_acme_corp_app", objectType: "table", privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] },
             { database: "tenancy", owner: "t_acme_corp_owner", schema: "t_acme_corp", role: "tenancy_reporting", objectType: "table", privileges: ["SELECT"] },
             { database: "tenancy", owner: "t_acme_corp_owner", schema: "t_acme_corp", role: "t_acme_corp_app", objectType: "sequence", privileges: ["USAGE", "SELECT"] },
+            { database: "tenancy", owner: "t_acme_corp_owner", schema: "t_acme_corp", role: "tenancy_reporting", objectType: "sequence", privileges: ["SELECT"] },
             // Schema-less on purpose: a per-schema entry cannot revoke PostgreSQL's built-in EXECUTE for PUBLIC.
             { database: "tenancy", owner: "t_acme_corp_owner", role: "public", objectType: "function", privileges: [] },
         ]);
@@ -501,7 +525,7 @@ describe("TenantDatabase", () => {
     it("no two grants on the same object run without a dependsOn chain between them, across hardening and tenants", async () => {
         const result = await recordShared([acme, tenant({ slug: "globex" }), tenant({ slug: "initech", status: "suspended" })]);
         const privileges = result.resources.filter((r) => r.type === T.grant || r.type === T.defaultPrivileges);
-        expect(privileges.length).toBe(5 + 3 * 6);
+        expect(privileges.length).toBe(5 + 3 * 8);
         const byTarget = new Map<string, RecordedResource[]>();
         for (const p of privileges) byTarget.set(privilegeTarget(p), [...(byTarget.get(privilegeTarget(p)) ?? []), p]);
         expect([...byTarget.values()].some((group) => group.length > 1)).toBe(true);

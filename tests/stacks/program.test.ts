@@ -305,12 +305,13 @@ describe("placement", () => {
         expect(resolve(dev, "initech.dev.tenancy-example.com")?.name).toMatch(/^initech-/);
     });
 
-    it("a shared tenant declares 18 resources (was 20: no per-tenant DNS record, no grant on the tables of a new, empty schema)", () => {
+    it("a shared tenant declares 20 resources (was 18: reporting, whose member the schema dump job is, reads its sequences)", () => {
         const owner = tenantOf(dev);
         const acme = dev.resources.filter((r) => owner(r) === "acme");
         expect(acme.map((r) => r.name).sort()).toEqual([
             "acme", "acme-db", "acme-db-db-owner-secret", "acme-db-db-owner-secret-version", "acme-db-db-runtime-secret", "acme-db-db-runtime-secret-version",
-            "acme-db-no-public-functions", "acme-db-owner", "acme-db-owner-password", "acme-db-reporting-default-tables", "acme-db-reporting-schema-usage",
+            "acme-db-no-public-functions", "acme-db-owner", "acme-db-owner-password", "acme-db-reporting-default-sequences", "acme-db-reporting-default-tables",
+            "acme-db-reporting-schema-usage", "acme-db-reporting-sequences-select",
             "acme-db-runtime", "acme-db-runtime-default-sequences", "acme-db-runtime-default-tables", "acme-db-runtime-password", "acme-db-runtime-schema-usage",
             "acme-db-schema", "acme-registry",
         ]);

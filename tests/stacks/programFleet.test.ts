@@ -93,7 +93,7 @@ describe("fleet: tenant stacks", () => {
         expect(own!.inputs).toEqual(cellB.inputs);
         expect(own!.secretPaths).toContain("password");
         const pg = fleet.resources.filter((r) => r.type.startsWith("postgresql:"));
-        expect(pg.length).toBe(9);
+        expect(pg.length).toBe(11);
         for (const r of pg) expect(r.provider, r.urn).toBe(`${own!.urn}::${own!.id}`);
         // Written into the tenant's secrets as in the single stack: the cell's endpoint, not secret-wrapped.
         const secretBody = JSON.parse(fleet.resources.find((r) => r.name === "bravo-db-db-runtime-secret-version")!.inputs["secretString"] as string);
