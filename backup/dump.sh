@@ -7,7 +7,7 @@
 #
 # Connection: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT), as the
 # cell's `tenancy_backup` role (a member of `tenancy_reporting`: read-only). Never a role that can create roles.
-# Settings: DUMP_BUCKET, DUMP_CELL, DUMP_KMS_KEY_ARN (required); DUMP_STACK (metric dimension), DUMP_SCRATCH (where
+# Settings: DUMP_BUCKET, DUMP_CELL, DUMP_SSE_KMS_ARN (required); DUMP_STACK (metric dimension), DUMP_SCRATCH (where
 # dumps are written before upload, default /scratch), DUMP_LOCK_WAIT_TIMEOUT (pg_dump's wait for a table lock, default 5min).
 #
 # Exit status: 0 every tenant dumped; 1 some tenants failed (the others were still dumped); 2 nothing could be dumped
@@ -17,7 +17,7 @@ set -uo pipefail
 # A snapshot session that died (an error stops it) must fail its tenant, not kill the job with SIGPIPE on our next write.
 trap '' PIPE
 
-: "${DUMP_BUCKET:?DUMP_BUCKET is required}" "${DUMP_CELL:?DUMP_CELL is required}" "${DUMP_KMS_KEY_ARN:?DUMP_KMS_KEY_ARN is required}"
+: "${DUMP_BUCKET:?DUMP_BUCKET is required}" "${DUMP_CELL:?DUMP_CELL is required}" "${DUMP_SSE_KMS_ARN:?DUMP_SSE_KMS_ARN is required}"
 STACK=${DUMP_STACK:-unknown}
 SCRATCH=${DUMP_SCRATCH:-/scratch}
 LOCK_WAIT=${DUMP_LOCK_WAIT_TIMEOUT:-5min}
@@ -108,7 +108,7 @@ dump_schema() {
     if [ "$rc" = 0 ]; then
         printf '{"slug":"%s","cell":"%s","schema":"%s","serverVersion":%s,"startedAt":"%s","finishedAt":"%s","tables":%s}\n' \
             "$slug" "$DUMP_CELL" "$schema" "$server_version" "$started" "$finished" "$tables" >"$manifest"
-        local upload=(--sse aws:kms --sse-kms-key-id "$DUMP_KMS_KEY_ARN" --only-show-errors)
+        local upload=(--sse aws:kms --sse-kms-key-id "$DUMP_SSE_KMS_ARN" --only-show-errors)
         if ! aws s3 cp "$file" "s3://$DUMP_BUCKET/$base.dump" "${upload[@]}"; then
             log "$slug: upload of the dump failed"
             rc=1

@@ -69,6 +69,8 @@ export class SharedPlatform extends pulumi.ComponentResource {
     readonly wildcardRecord: aws.route53.Record;
     /** SSM path under which each tenant's runtime record lives. */
     readonly registryPath: string;
+    /** The platform's ECS cluster (the app's; the cells' schema dump tasks run in it too). */
+    readonly ecsClusterArn: pulumi.Output<string>;
 
     constructor(name: string, args: SharedPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tenancy:platform:SharedPlatform", name, {}, opts);
@@ -126,6 +128,7 @@ export class SharedPlatform extends pulumi.ComponentResource {
             settings: [{ name: "containerInsights", value: "enabled" }],
             tags,
         }, child);
+        this.ecsClusterArn = ecsCluster.arn;
         this.loadBalancer = new LoadBalancer(`${name}-alb`, {
             vpcId: this.network.vpcId,
             vpcCidr: args.vpcCidr,

@@ -6,6 +6,7 @@
 import type * as aws from "@pulumi/aws";
 import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import { postgresMajor, SchemaDumpJob } from "../components/backup/schemaDumps";
 import { CELL_MASTER_USERNAME, cellPostgresProvider, DatabaseCell } from "../components/databaseCell";
 import { ownershipTags } from "../components/tags";
 import type { CellRefs } from "../components/tenant";
@@ -52,6 +53,53 @@ export function declareCell(
         tags: ownershipTags({ stack: config.stack, tier: "platform" }),
         ...extra,
     }, opts);
+}
+
+/** What a cell's schema dump job uses of the platform and its dump store. */
+export interface CellDumpInputs {
+    vpcId: pulumi.Input<string>;
+    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** The platform key: the job's login secret and its log group. */
+    keyArn: pulumi.Input<string>;
+    ecsClusterArn: pulumi.Input<string>;
+    bucket: { name: pulumi.Input<string>; arn: pulumi.Input<string>; keyArn: pulumi.Input<string> };
+    /** The dump image of the cell's PostgreSQL major. */
+    image: pulumi.Input<string>;
+}
+
+/** Logical name of a cell's dump job in every layout: `cell-<name>-dumps`, beside the cell. */
+export function cellDumpsName(cell: string): string {
+    return `${cellComponentName(cell)}-dumps`;
+}
+
+/** The scheduled schema dump of `cell` (README "Logical backups of shared tenants"), a child of the stack beside the cell. */
+export function declareCellDumps(config: StackConfig, cell: string, component: DatabaseCell, platform: CellDumpInputs, opts?: pulumi.ComponentResourceOptions): SchemaDumpJob {
+    const dumps = config.backup.shared;
+    return new SchemaDumpJob(cellDumpsName(cell), {
+        env: config.stack,
+        cell,
+        image: platform.image,
+        clusterArn: platform.ecsClusterArn,
+        vpcId: platform.vpcId,
+        subnetIds: platform.privateSubnetIds,
+        databaseSecurityGroupId: component.securityGroupId,
+        database: { host: component.host, port: component.port, name: component.databaseName },
+        login: { username: component.hardening.backupRoleName, secretArn: component.hardening.backupSecretArn },
+        secretKmsKeyArn: platform.keyArn,
+        bucket: platform.bucket,
+        schedule: dumps.schedule,
+        timezone: dumps.timezone,
+        cpu: dumps.cpu,
+        memory: dumps.memory,
+        ephemeralStorageGiB: dumps.ephemeralStorageGiB,
+        logRetentionDays: config.logRetentionDays,
+        tags: ownershipTags({ stack: config.stack, tier: "platform" }),
+    }, opts);
+}
+
+/** The major version of a cell's engine: which dump image its job runs. */
+export function cellMajor(config: StackConfig, cell: string): string {
+    return postgresMajor(config.cells[cell]!.engineVersion);
 }
 
 /** A cell stack's `cell` output: what its tenant stacks connect with, and what operators need. */
@@ -149,5 +197,21 @@ export function cellProgram(
         deployRunnerSecurityGroupId: platform.apply((p) => p.deployRunnerSecurityGroupId),
         keyArn: platform.apply((p) => p.keyArn),
     }, {}, { providers: [provider] });
+    if (config.backup.shared.enabled) {
+        // Written by a platform stack deployed with dumps enabled (the fleet deploys the platform first).
+        const dumpField = <K extends keyof PlatformOutputs>(k: K): pulumi.Output<NonNullable<PlatformOutputs[K]>> => platform.apply((p) => {
+            const value = p[k];
+            if (value === undefined || value === null) throw new Error(`the platform stack ${config.stack} has no output platform.${String(k)}: deploy it first (tenancy:backup.shared.enabled)`);
+            return value as NonNullable<PlatformOutputs[K]>;
+        }) as pulumi.Output<NonNullable<PlatformOutputs[K]>>;
+        declareCellDumps(config, cell, component, {
+            vpcId: platform.apply((p) => p.vpcId),
+            privateSubnetIds: platform.apply((p) => p.privateSubnetIds),
+            keyArn: platform.apply((p) => p.keyArn),
+            ecsClusterArn: dumpField("ecsClusterArn"),
+            bucket: { name: dumpField("schemaBackupBucket"), arn: dumpField("schemaBackupBucketArn"), keyArn: dumpField("schemaBackupKeyArn") },
+            image: dumpField("schemaBackupImages").apply((images) => images[cellMajor(config, cell)]!),
+        }, { providers: [provider] });
+    }
     return { cell: cellOutputs(component, config, cell, true) };
 }

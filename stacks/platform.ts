@@ -3,7 +3,10 @@
  * platform stack (`<env>`) both declare; `platformOutputs` is the platform stack's `platform` output, which cell and
  * tenant stacks read by StackReference (`platformRefsFromOutput`).
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { postgresMajor, schemaDumpImageTag, SchemaDumpStore } from "../components/backup/schemaDumps";
 import { BackupVaults, type BackupVaultRef } from "../components/backup/vaults";
 import { SharedPlatform } from "../components/sharedPlatform";
 import { ownershipTags } from "../components/tags";
@@ -18,6 +21,8 @@ export interface Platform {
     shared: SharedPlatform;
     /** AWS Backup: a vault per region of the environment and the service role (README "Backups"). */
     backup: BackupVaults;
+    /** Logical backups of shared tenants: the dump bucket, its key and image repository; absent when disabled (README). */
+    dumps?: SchemaDumpStore;
 }
 
 /** The SharedPlatform of the environment, a child of the stack, and the components the platform adds under it. */
@@ -45,7 +50,36 @@ export function declarePlatform(config: StackConfig, appSecretKey: pulumi.Output
         lock: config.backup.vaultLock,
         tags: ownershipTags({ stack: config.stack, tier: "platform" }),
     }, { parent: shared });
-    return { shared, backup };
+    const dumps = declareSchemaDumps(config, { parent: shared });
+    return { shared, backup, ...(dumps ? { dumps } : {}) };
+}
+
+/** Logical name of the schema dump store (bucket, key, image repository) under the platform, in every layout. */
+export const SCHEMA_DUMPS_NAME = `${PLATFORM_NAME}-schema-dumps`;
+/** The dump program's build context: this repository's backup/ (Dockerfile and dump.sh). */
+export const SCHEMA_DUMP_CONTEXT = path.resolve(__dirname, "..", "backup");
+
+/** The PostgreSQL majors of the environment's cells: one dump image each. */
+export function cellMajors(config: StackConfig): string[] {
+    return [...new Set(Object.values(config.cells).map((c) => postgresMajor(c.engineVersion)))].sort();
+}
+
+/** The environment's schema dump store (README "Logical backups of shared tenants"); none when disabled. */
+function declareSchemaDumps(config: StackConfig, opts: pulumi.ComponentResourceOptions): SchemaDumpStore | undefined {
+    const dumps = config.backup.shared;
+    if (!dumps.enabled) return undefined;
+    // The image tag follows the program's content, so a changed script is a new tag in the immutable repository.
+    const program = ["Dockerfile", "dump.sh"].map((f) => fs.readFileSync(path.join(SCHEMA_DUMP_CONTEXT, f), "utf8"));
+    return new SchemaDumpStore(SCHEMA_DUMPS_NAME, {
+        env: config.stack,
+        retentionDays: dumps.retentionDays,
+        noncurrentVersionDays: dumps.noncurrentVersionDays,
+        ...(dumps.infrequentAccessAfterDays !== undefined ? { infrequentAccessAfterDays: dumps.infrequentAccessAfterDays } : {}),
+        images: cellMajors(config).map((major) => ({ major, tag: schemaDumpImageTag(major, program) })),
+        ...(dumps.buildImage ? { buildContext: SCHEMA_DUMP_CONTEXT } : {}),
+        protect: config.protect,
+        tags: ownershipTags({ stack: config.stack, tier: "platform" }),
+    }, opts);
 }
 
 /** The platform stack's `platform` output: what cells and tenants use, and what operators need (README). */
@@ -71,11 +105,22 @@ export interface PlatformOutputs {
     /** Backups: the AWS Backup vault of every region of the environment, and the role selections run as. */
     backupVaults: Record<string, BackupVaultRef>;
     backupRoleArn: string;
+    // Logical backups of shared tenants (components/backup/schemaDumps.ts): what each cell's dump job uses, and RESTORE
+    // reads dumps from. The schemaBackup* fields are absent when `tenancy:backup.shared.enabled` is false.
+    /** The platform's ECS cluster: where the cells' dump tasks run. */
+    ecsClusterArn: string;
+    /** Dump bucket: `<cell>/<slug>/<UTC yyyy-mm-ddThh-mm-ssZ>.dump` and its `.json` manifest. */
+    schemaBackupBucket?: string;
+    schemaBackupBucketArn?: string;
+    /** The bucket's KMS key: reading a dump needs kms:Decrypt on it. */
+    schemaBackupKeyArn?: string;
+    /** Dump image URI per PostgreSQL major of the cells (`16` → `<repository>:pg16-…`). */
+    schemaBackupImages?: Record<string, string>;
 }
 
 type Outputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-export function platformOutputs({ shared: platform, backup }: Platform): Outputs<PlatformOutputs> {
+export function platformOutputs({ shared: platform, backup, dumps }: Platform): Outputs<PlatformOutputs> {
     return {
         vpcId: platform.network.vpcId,
         isolatedSubnetIds: pulumi.all(platform.network.isolatedSubnetIds),
@@ -93,6 +138,13 @@ export function platformOutputs({ shared: platform, backup }: Platform): Outputs
         privateRouteTableIds: pulumi.all(platform.network.privateRouteTableIds),
         backupVaults: pulumi.all(backup.vaults),
         backupRoleArn: backup.roleArn,
+        ecsClusterArn: platform.ecsClusterArn,
+        ...(dumps ? {
+            schemaBackupBucket: dumps.bucketName,
+            schemaBackupBucketArn: dumps.bucketArn,
+            schemaBackupKeyArn: dumps.keyArn,
+            schemaBackupImages: pulumi.all(dumps.images),
+        } : {}),
     };
 }
 

@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { MoveOutput, TenantSummary } from "../components/tenant";
 import { DEFAULT_CELL } from "../model/fleet";
 import type { Tenant } from "../tenants/registry";
-import { cellOutputs, cellRefsOf, declareCell } from "./cell";
+import { cellMajor, cellOutputs, cellRefsOf, declareCell, declareCellDumps } from "./cell";
 import type { StackConfig } from "./config";
 import { declarePlatform, PLATFORM_NAME, platformOutputs, platformRefsOf } from "./platform";
 import { declareTenant, environmentPriorities } from "./tenant";
@@ -23,6 +23,20 @@ export async function singleProgram(config: StackConfig, tenants: readonly Tenan
         isolatedSubnetIds: platform.network.isolatedSubnetIds,
     // Stacks made before cells held cell main's cluster inside the SharedPlatform: its children keep their resources.
     }, name === DEFAULT_CELL ? { formerPlatform: PLATFORM_NAME } : {})]));
+    // Each cell's scheduled schema dump, beside it as in a fleet's cell stack.
+    const dumps = declared.dumps;
+    if (dumps) {
+        for (const [name, cell] of cells) {
+            declareCellDumps(config, name, cell, {
+                vpcId: platform.network.vpcId,
+                privateSubnetIds: platform.network.privateSubnetIds,
+                keyArn: platform.key.arn,
+                ecsClusterArn: platform.ecsClusterArn,
+                bucket: { name: dumps.bucketName, arn: dumps.bucketArn, keyArn: dumps.keyArn },
+                image: dumps.images[cellMajor(config, name)]!,
+            });
+        }
+    }
 
     const priorities = environmentPriorities(tenants);
     const platformRefs = platformRefsOf(declared);

@@ -56,7 +56,7 @@ function runDump(extraEnv: Record<string, string> = {}): Run {
         HOME: scratch,
         PGHOST: pg.host, PGPORT: String(pg.port), PGDATABASE: "tenancy", PGUSER: BACKUP_ROLE, PGPASSWORD: passwords[BACKUP_ROLE]!,
         PGSSLMODE: "disable",
-        DUMP_BUCKET: BUCKET, DUMP_CELL: "main", DUMP_STACK: "test", DUMP_KMS_KEY_ARN: KEY_ARN, DUMP_SCRATCH: scratch,
+        DUMP_BUCKET: BUCKET, DUMP_CELL: "main", DUMP_STACK: "test", DUMP_SSE_KMS_ARN: KEY_ARN, DUMP_SCRATCH: scratch,
         FAKE_S3: s3,
         ...extraEnv,
     };

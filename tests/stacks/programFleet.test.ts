@@ -130,11 +130,13 @@ describe("fleet: platform and cell stacks", () => {
         expect(fleet.outputs["platform"]).toEqual(single.outputs["platform"]);
     });
 
-    it("a cell stack declares its DatabaseCell only, as in the single stack (same names and inputs), without aliases, on the platform it reads", async () => {
+    it("a cell stack declares its DatabaseCell and its schema dump job only, as in the single stack (same names and inputs), without aliases, on the platform it reads", async () => {
         const fleet = await recordFleet(fleetRoot, "test.cell-b", references);
         const declared = fleet.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.read && r.type !== "pulumi:providers:aws");
         const singleCell = single.resources.find((r) => r.type === "tenancy:cell:DatabaseCell" && r.name === "cell-b")!;
-        const inSingle = single.resources.filter((r) => r.urn === singleCell.urn || r.urn.includes("tenancy:cell:DatabaseCell$") && r.name.startsWith("cell-b"));
+        const singleJob = single.resources.find((r) => r.type === "tenancy:backup:SchemaDumpJob" && r.name === "cell-b-dumps")!;
+        const inSingle = single.resources.filter((r) => r.urn === singleCell.urn || r.urn === singleJob.urn
+            || (r.urn.includes("tenancy:cell:DatabaseCell$") || r.urn.includes("tenancy:backup:SchemaDumpJob$")) && r.name.startsWith("cell-b"));
         expect(declared.map((r) => identity(r, "test.cell-b")).sort()).toEqual(inSingle.map((r) => identity(r, "test")).sort());
         const singleByIdentity = new Map(inSingle.map((r) => [identity(r, "test"), r]));
         for (const r of declared) expect(r.inputs, r.urn).toEqual(singleByIdentity.get(identity(r, "test.cell-b"))!.inputs);
