@@ -144,7 +144,7 @@ export class DatabaseHardening extends pulumi.ComponentResource {
                 login: true,
                 password: backupPassword.result,
                 roles: [reporting.name],
-                // A snapshot session and pg_dump, one tenant at a time; part of the platform's reserved connections.
+                // A snapshot session and pg_dump, one tenant at a time (tenants/capacity.ts); part of the reserved connections.
                 connectionLimit: BACKUP_CONNECTION_LIMIT,
                 ...NO_ROLE_POWERS,
             },

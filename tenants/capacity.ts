@@ -14,8 +14,11 @@
 export const OWNER_CONNECTION_LIMIT = 5;
 /** Connections the platform's reporting role may hold; part of the platform reserve. */
 export const REPORTING_CONNECTION_LIMIT = 10;
-/** Connections the schema dump job's role may hold (a snapshot session and pg_dump); part of the platform reserve. */
-export const BACKUP_CONNECTION_LIMIT = 2;
+/**
+ * Connections the schema dump job's role may hold; part of the platform reserve. It uses two at once (a snapshot session
+ * and pg_dump), and the previous tenant's two may still be ending: a backend counts until it has exited, after its client.
+ */
+export const BACKUP_CONNECTION_LIMIT = 4;
 
 const GIB = 1024 ** 3;
 const BYTES_PER_CONNECTION = 9_531_392;

@@ -203,8 +203,9 @@ describe("backup/dump.sh when something goes wrong", () => {
         }
         try {
             const run = runDump();
-            expect(run.status).toBe(1);
+            expect(run.status, run.stderr).toBe(1);
             expect(run.stderr).toMatch(/broken.*FAILED/);
+            expect(run.stderr.match(/FAILED \(/g), run.stderr).toHaveLength(1);
             const got = keys(run.s3);
             expect(got.filter((k) => k.startsWith("main/broken/"))).toEqual([]);
             for (const s of SLUGS) expect(got.filter((k) => k.startsWith(`main/${s}/`)), s).toHaveLength(2);

@@ -416,11 +416,11 @@ describe("DatabaseHardening", () => {
         });
     });
 
-    it("the schema dump job's role tenancy_backup is a member of the reporting role only, without powers, with 2 connections and its own encrypted secret", async () => {
+    it("the schema dump job's role tenancy_backup is a member of the reporting role only, without powers, with 4 connections (2 in use, 2 ending) and its own encrypted secret", async () => {
         const result = await recordShared([]);
         const backup = findResource(result, T.role, "shared-hardening-backup");
         expect(backup.inputs).toMatchObject({
-            name: "tenancy_backup", login: true, roles: ["tenancy_reporting"], connectionLimit: 2,
+            name: "tenancy_backup", login: true, roles: ["tenancy_reporting"], connectionLimit: 4,
             superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false,
         });
         expect(backup.secretPaths).toContain("password");

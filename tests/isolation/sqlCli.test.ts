@@ -35,8 +35,9 @@ describe("npm run sql", () => {
         expect(code).toBe(0);
         const names = resourceNames(stdout);
         // Registration order between siblings waiting on the same Output (the group's name) may vary; the set may not.
-        expect(names.slice(0, 7).sort()).toEqual([
+        expect(names.slice(0, 8).sort()).toEqual([
             "cell-main-hardening-app-db-revoke-public",
+            "cell-main-hardening-backup",
             "cell-main-hardening-postgres-db-revoke-public",
             "cell-main-hardening-public-schema-usage-only",
             "cell-main-hardening-reporting",
@@ -47,7 +48,7 @@ describe("npm run sql", () => {
         // dev's only shared tenant, then the role managers of its hybrid and dedicated tenants, on their own instances.
         const managers = names.filter((n) => n.endsWith("-roles-apply"));
         expect(managers.map((n) => n.split("-")[0])).toEqual(["globex", "initech"]);
-        expect(names.slice(7, names.length - managers.length).every((n) => n.startsWith("acme-db-"))).toBe(true);
+        expect(names.slice(8, names.length - managers.length).every((n) => n.startsWith("acme-db-"))).toBe(true);
         expect(names.slice(names.length - managers.length)).toEqual(managers);
         expect(stdout).toContain(`\\connect "postgres"\n\n-- urn:`);
         expect(stdout).toContain(`BEGIN;\nREVOKE ALL PRIVILEGES ON DATABASE "postgres" FROM "public";\nCOMMIT;`);
@@ -61,14 +62,14 @@ describe("npm run sql", () => {
         expect(resourceNames(stdout)).toEqual([
             "acme-db-owner", "acme-db-runtime", "acme-db-schema", "acme-db-runtime-schema-usage", "acme-db-reporting-schema-usage",
             "acme-db-runtime-default-tables", "acme-db-reporting-default-tables",
-            "acme-db-runtime-default-sequences", "acme-db-no-public-functions",
+            "acme-db-runtime-default-sequences", "acme-db-reporting-default-sequences", "acme-db-reporting-sequences-select", "acme-db-no-public-functions",
         ]);
     });
 
     it("the platform scope holds only the hardening; a hybrid tenant declares nothing on the shared cluster", async () => {
         const recording = await recordStack(ROOT, "dev");
         const platform = toScript(stackSql(recording, { kind: "platform" }), "tenancy");
-        expect(resourceNames(platform)).toHaveLength(7);
+        expect(resourceNames(platform)).toHaveLength(8);
         expect(resourceNames(platform).every((n) => n.startsWith("cell-main-hardening-"))).toBe(true);
         expect(platform).not.toContain("t_acme");
         expect(stackSql(recording, { kind: "tenant", slug: "globex" })).toEqual([]);

@@ -105,8 +105,9 @@ describe("adoption of a real fixture environment", () => {
         expect({ replaced: proof.replaced, created: proof.created, deleted: proof.deleted }).toEqual({ replaced: [], created: [], deleted: [] });
         expect(proof.ok).toBe(true);
         expect(proof.moves.map((m) => [m.stack, m.urns])).toEqual([
-            ["test.cell-b", ["urn:pulumi:test::tenancy::tenancy:cell:DatabaseCell::cell-b"]],
-            ["test.cell-main", ["urn:pulumi:test::tenancy::tenancy:cell:DatabaseCell::cell-main"]],
+            // Each cell's schema dump job goes with its cell.
+            ["test.cell-b", ["urn:pulumi:test::tenancy::tenancy:backup:SchemaDumpJob::cell-b-dumps", "urn:pulumi:test::tenancy::tenancy:cell:DatabaseCell::cell-b"]],
+            ["test.cell-main", ["urn:pulumi:test::tenancy::tenancy:backup:SchemaDumpJob::cell-main-dumps", "urn:pulumi:test::tenancy::tenancy:cell:DatabaseCell::cell-main"]],
             ...["alpha", "bravo", "charlie", "delta"].map((s) => [`test.${s}`, [`urn:pulumi:test::tenancy::tenancy:tenant:Tenant::${s}`]]),
         ]);
         // Everything that moves plus what stays in the platform stack is the whole single stack.
