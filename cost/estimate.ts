@@ -109,7 +109,7 @@ const FREE_AWS = new Set([
     "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy",
     "aws:lambda/invocation:Invocation", "aws:lambda/permission:Permission",
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/queryDefinition:QueryDefinition",
-    "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:cloudwatch/eventRule:EventRule",
     "aws:sns/topicSubscription:TopicSubscription", "aws:sns/topicPolicy:TopicPolicy",
     "aws:backup/vault:Vault", "aws:backup/plan:Plan", "aws:backup/vaultLockConfiguration:VaultLockConfiguration", "aws:backup/vaultPolicy:VaultPolicy",
     "aws:backup/vaultNotifications:VaultNotifications", "aws:backup/regionSettings:RegionSettings", "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault",
@@ -198,7 +198,14 @@ export function estimate(plan: CostInputPlan, prices: PriceTable, assumptions: C
     const taskDefs = new Map<string, CostInputResource[]>();
     const backupPlansByParent = new Map<string, CostInputResource[]>();
     const backupPlansByOwner = new Map<string, CostInputResource[]>();
+    /** EventBridge rules by physical name (when set) and by logical name (an auto-name is it plus `-<7 hex>`). */
+    const eventRules = new Map<string, CostInputResource>();
     for (const r of plan.resources) {
+        if (r.type === "aws:cloudwatch/eventRule:EventRule") {
+            eventRules.set(`logical:${r.name}`, r);
+            const physical = str(r.inputs.name);
+            if (physical) eventRules.set(`name:${physical}`, r);
+        }
         if (r.type.startsWith("pulumi:providers:aws")) {
             const region = str(r.inputs.region);
             if (region) providerRegion.set(r.urn, region);
@@ -335,6 +342,22 @@ export function estimate(plan: CostInputPlan, prices: PriceTable, assumptions: C
                     cost += runs * (num(ecs.taskCount) ?? 1) * (A.scheduledTasks.minutesPerRun / 60) * hour;
                 }
                 return cost;
+            }
+            case "aws:cloudwatch/eventTarget:EventTarget": {
+                // Scheduled rules are free; a target that runs an ECS task costs its runs (like a Scheduler schedule).
+                const ecs = obj(i.ecsTarget);
+                if (Object.keys(ecs).length === 0) return null;
+                const ruleName = str(i.rule) ?? "";
+                const ev = eventRules.get(`name:${ruleName}`) ?? eventRules.get(`logical:${ruleName.replace(/-[0-9a-f]{7}$/, "")}`);
+                if (!ev) return { unpriced: `rule ${ruleName || "?"} not in the plan` };
+                const expr = str(ev.inputs.scheduleExpression);
+                if (!expr) return { unpriced: `rule ${ev.name} runs on events, not a schedule: how often is unknown` };
+                const runs = runsPerMonth(expr, H);
+                if (runs === undefined) return { unpriced: `schedule expression '${expr}' not understood` };
+                const td = taskDefOf(ecs.taskDefinitionArn, r.stack);
+                if (!td) return { unpriced: `task definition ${str(ecs.taskDefinitionArn) ?? "?"} not in the plan` };
+                const hour = taskHour(td, p);
+                return typeof hour === "number" ? runs * (num(ecs.taskCount) ?? 1) * (A.scheduledTasks.minutesPerRun / 60) * hour : hour;
             }
             case "aws:lb/loadBalancer:LoadBalancer": {
                 const kind = str(i.loadBalancerType) ?? "application";

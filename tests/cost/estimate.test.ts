@@ -227,6 +227,17 @@ describe("the other day-two resources (backups, monitoring, dumps), on fixture g
         expect(e.platform.byType["aws:backup/selection:Selection"]).toBe(cents(100 * (1 + 0.02 * 10) * P.backupRdsGbMonth));
     });
 
+    it("an EventBridge rule's ECS target runs the task like a schedule (the rule is free; a target without ECS too)", () => {
+        const e = estimate(planOf([], [
+            res("aws:ecs/taskDefinition:TaskDefinition", "dump-task", { family: "dump", cpu: "512", memory: "1024" }),
+            res("aws:cloudwatch/eventRule:EventRule", "dump-rule", { scheduleExpression: "rate(12 hours)" }),
+            res("aws:cloudwatch/eventTarget:EventTarget", "dump-target", { rule: "dump-rule-1a2b3c4", ecsTarget: { taskDefinitionArn: "arn:aws:ecs:us-east-1:1:task-definition/dump:1", taskCount: 2 } }),
+            res("aws:cloudwatch/eventTarget:EventTarget", "notify-target", { rule: "dump-rule-1a2b3c4", arn: "arn:aws:sns:us-east-1:1:t" }),
+        ]), prices, A);
+        // Every 12 hours: 730 / 12 runs a month of two tasks, 10 minutes each, 0.5 vCPU and 1 GB.
+        expect(e.platform.byType).toEqual({ "aws:cloudwatch/eventTarget:EventTarget": cents((730 / 12) * 2 * (10 / 60) * (0.5 * P.fargateVcpuHour + 1 * P.fargateGbHour)) });
+    });
+
     it("a scheduled ECS task: runs a month from its expression × duration × the task's size, plus Scheduler invocations", () => {
         const e = estimate(planOf([], [
             res("aws:ecs/taskDefinition:TaskDefinition", "cell-main-dump-task", { family: "cell-main-dump", cpu: "1024", memory: "2048" }),
