@@ -24,7 +24,7 @@ function plan(tenants: PlanTenant[], estimated = true, platform = 300): Plan {
         ...(estimated ? {
             cost: {
                 currency: "USD" as const, pricesAsOf: "2026-11-23", assumptions: COST_DEFAULTS,
-                platform: { total: platform, byType: {}, unapportioned: 0 }, total: Math.round((own + platform) * 100) / 100,
+                platform: { total: platform, byType: {}, unapportioned: 0 }, total: Math.round((own + platform) * 100) / 100, platformPlanned: true,
             },
         } : {}),
     };

@@ -15,9 +15,11 @@ const COST = { "tenancy:cost": { nat: { gbPerGatewayMonth: 250 } } };
 const { "bravo.yaml": _bravo, ...TENANTS } = FLEET_TENANTS;
 let single: Plan;
 let fleet: Plan;
+let fleetRoot: string;
 beforeAll(async () => {
     single = await planEnvironment({ root: fleetRepo("single", TENANTS, COST), env: "test" });
-    fleet = await planEnvironment({ root: fleetRepo("fleet", TENANTS, COST), env: "test" });
+    fleetRoot = fleetRepo("fleet", TENANTS, COST);
+    fleet = await planEnvironment({ root: fleetRoot, env: "test" });
 });
 
 describe("monthly cost in the plan JSON", () => {
@@ -64,6 +66,18 @@ describe("monthly cost in the plan JSON", () => {
         const back = parsePlan(planToJson(fleet), "plan.json");
         expect(back.tenants.find((t) => t.slug === "delta")!.monthlyCost).toEqual(fleet.tenants.find((t) => t.slug === "delta")!.monthlyCost);
         expect(back.cost).toEqual(JSON.parse(JSON.stringify(fleet.cost)));
+    });
+});
+
+describe("a plan of one tenant's stack of a fleet", () => {
+    it("holds no platform: it says so instead of a share of $0.00", async () => {
+        const one = await planEnvironment({ root: fleetRoot, env: "test.alpha" });
+        expect(one.cost!.platformPlanned).toBe(false);
+        expect(fleet.cost!.platformPlanned).toBe(true);
+        const text = renderText(one);
+        expect(text).toContain("platform share: not in this plan");
+        expect(text).toContain("Platform monthly cost: not in this plan (plan the environment, e.g. --stack test, for the platform and every tenant's share)");
+        expect(text).not.toContain("platform share $0.00");
     });
 });
 

@@ -111,6 +111,8 @@ export interface PlanCost {
     platform: PlatformCost;
     /** The environment's month: every tenant's own cost plus the platform's. */
     total: number;
+    /** False for a plan of one cell or tenant stack of a fleet: it holds no platform, so no tenant's share is known. */
+    platformPlanned: boolean;
 }
 
 /** One placement of a tenant in a plan (tenants/moves.ts `Placement`). */
@@ -285,7 +287,7 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
             ...(t.receipt ? { receipt: planReceipt(t.receipt) } : {}),
         }));
     const stacks: PlanStack[] = args.stacks.map((s) => ({ name: s.name, role: s.role, tenants: [...s.tenants].sort(compare), resourceCount: s.resources.length }));
-    const cost = planCost(registry, tenants, resources);
+    const cost = planCost(registry, tenants, resources, args.stacks.some((s) => s.role === "platform"));
     return sortKeys({
         planVersion: PLAN_VERSION,
         project: args.project,
@@ -303,7 +305,7 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
  * tenant's `monthlyCost`. A hybrid tenant weighs, unless the stack says otherwise, as much as a shared tenant with
  * the stack's default connection limit.
  */
-function planCost(registry: Registry, tenants: PlanTenant[], resources: readonly PlanResource[]): PlanCost {
+function planCost(registry: Registry, tenants: PlanTenant[], resources: readonly PlanResource[], platformPlanned: boolean): PlanCost {
     const config = registry.config as Partial<Registry["config"]>;
     const configured = config.cost ?? COST_DEFAULTS;
     const assumptions: CostAssumptions = {
@@ -319,7 +321,7 @@ function planCost(registry: Registry, tenants: PlanTenant[], resources: readonly
         t.monthlyCost = c;
         cents += Math.round((c.total - (c.apportioned ?? 0)) * 100);
     }
-    return { currency: "USD", pricesAsOf: prices.asOf, assumptions, platform: e.platform, total: cents / 100 };
+    return { currency: "USD", pricesAsOf: prices.asOf, assumptions, platform: e.platform, total: cents / 100, platformPlanned };
 }
 
 /** A tenant's declared move as the plan states it. */

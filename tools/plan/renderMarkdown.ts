@@ -70,7 +70,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
             `${t.tier} · ${t.region} · ${t.status} · release ${cell(t.releaseVersion)} · ${placement(t)}`,
             "",
             ...(moveLine(t) ? [`Move: ${cell(moveLine(t)!)}`, ""] : []),
-            ...(costLine(t) ? [`${cell(costLine(t)!.replace(/^monthly cost/, "Monthly cost"))}`, ""] : []),
+            ...(costLine(t, plan.cost?.platformPlanned !== false) ? [`${cell(costLine(t, plan.cost?.platformPlanned !== false)!.replace(/^monthly cost/, "Monthly cost"))}`, ""] : []),
             ...unpricedLines(t.monthlyCost?.unpriced).map((l) => `- ${cell(l)}`),
             ...typeTable(resourcesOf(plan, t.slug)),
             "",
@@ -92,6 +92,9 @@ function costSummary(plan: Plan): string[] {
     if (!c) return [];
     const p = c.platform;
     const pools = (p.pools ?? []).map((x) => `${x.pool} ${money(x.amount)} → ${x.tenants.length ? x.tenants.map((t) => `\`${t}\``).join(", ") : "nobody"}`);
+    if (c.platformPlanned === false) {
+        return [`Estimated monthly cost of this stack's own resources: **${money(c.total)}** (the platform and tenants' shares of it are not in a plan of one stack). AWS list prices of ${c.pricesAsOf}.`, ""];
+    }
     return [
         `Estimated monthly cost: **${money(c.total)}**, of which the platform ${money(p.total)}${Object.keys(p.byType).length ? ` (${cell(typeSummary(p.byType))})` : ""}` +
             `${pools.length ? `, apportioned by connection limit: ${pools.join("; ")}` : ""}${p.unapportioned > 0 ? `; ${money(p.unapportioned)} carried by no tenant` : ""}. ` +

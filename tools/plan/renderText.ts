@@ -21,14 +21,18 @@ export function typeSummary(byType: Record<string, number>, max = 3): string {
     return rows.length > max ? `${shown} and ${rows.length - max} more` : shown;
 }
 
-/** A tenant's monthly cost in one line, or undefined for a plan written before costs existed. */
-export function costLine(t: PlanTenant): string | undefined {
+/**
+ * A tenant's monthly cost in one line, or undefined for a plan written before costs existed. `platformPlanned` false:
+ * the plan (one stack of a fleet) holds no platform, so the tenant's share is not known.
+ */
+export function costLine(t: PlanTenant, platformPlanned = true): string | undefined {
     const c = t.monthlyCost;
     if (!c) return undefined;
     const share = c.apportioned ?? 0;
     const own = Math.round((c.total - share) * 100) / 100;
     const parts = [`own ${money(own)}${Object.keys(c.byType).length ? `: ${typeSummary(c.byType)}` : ""}`];
-    if (share > 0 || (c.weight ?? 0) > 0) parts.push(`platform share ${money(share)} (weight ${c.weight ?? 0})`);
+    if (!platformPlanned && (c.weight ?? 0) > 0) parts.push("platform share: not in this plan");
+    else if (share > 0 || (c.weight ?? 0) > 0) parts.push(`platform share ${money(share)} (weight ${c.weight ?? 0})`);
     return `monthly cost: ${money(c.total)} (${parts.join("; ")})`;
 }
 
@@ -43,6 +47,13 @@ export function platformCostLines(plan: Plan): string[] {
     if (!c) return [];
     const p = c.platform;
     const pools = (p.pools ?? []).map((x) => `${x.pool} ${money(x.amount)} → ${x.tenants.length ? x.tenants.join(", ") : "nobody (unapportioned)"}`);
+    if (c.platformPlanned === false) {
+        const env = plan.stack.split(".")[0];
+        return [
+            `Platform monthly cost: not in this plan (plan the environment, e.g. --stack ${env}, for the platform and every tenant's share)`,
+            `Monthly cost (estimate): ${money(c.total)} for this stack's own resources: AWS list prices of ${c.pricesAsOf} (cost/prices.json; no discounts, free tier or taxes).`,
+        ];
+    }
     return [
         `Platform monthly cost: ${money(p.total)}${Object.keys(p.byType).length ? ` (${typeSummary(p.byType, 5)})` : ""}`,
         ...(pools.length ? [`  apportioned by weight (connection limits; hybrid tenants ${c.assumptions.apportion.hybridWeight ?? "20"}): ${pools.join("; ")}`] : []),
@@ -97,7 +108,7 @@ function tenantBlock(plan: Plan, t: PlanTenant): string[] {
         `  placement: ${placement(t)}`,
         ...(move ? [`  move: ${move}`] : []),
         `  hosts: ${t.hostnames.join(", ")}`,
-        ...(costLine(t) ? [`  ${costLine(t)}`] : []),
+        ...(costLine(t, plan.cost?.platformPlanned !== false) ? [`  ${costLine(t, plan.cost?.platformPlanned !== false)}`] : []),
         ...unpricedLines(t.monthlyCost?.unpriced).map((l) => `  ${l}`),
         `  ${plural(t.resourceCount, "resource")}, ${t.protectedCount} protected:`,
         ...typeLines(resources, "    "),
