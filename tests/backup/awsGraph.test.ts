@@ -213,6 +213,14 @@ describe("tenants: plans and selections", () => {
         }
         // shared → hybrid: only the hybrid placement is an RDS instance.
         expect(plansOf(r, "golf").map((p) => p.inputs["region"])).toEqual(["us-east-1"]);
+        // Copies go to the copy region's vault, except from the placement already there (no copy into its own vault).
+        const copies = (p: RecordedResource) => (p.inputs["rules"] as Record<string, unknown>[])[0]!["copyActions"];
+        const india = await recordStack(repo({}, {
+            "india.yaml": sharedTenant("india", "tier: hybrid\nbackup:\n  copyRegion: eu-west-1\nmove:\n  from:\n    tier: dedicated\n    region: eu-west-1\n    network: {cidr: 10.80.0.0/16}\n"),
+        }), "test");
+        const byRegion = Object.fromEntries(plansOf(india, "india").map((p) => [p.inputs["region"], p]));
+        expect(copies(byRegion["us-east-1"]!)).toEqual([{ destinationVaultArn: vaultArn("eu-west-1"), lifecycle: { deleteAfter: 35 } }]);
+        expect(copies(byRegion["eu-west-1"]!)).toBeUndefined();
     });
 });
 
