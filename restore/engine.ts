@@ -140,7 +140,7 @@ async function restoreSide(client: Client, ctx: RestoreContext, facts: TargetFac
         writeFileSync(listFile, toc!.list);
         ctx.progress(`restoring ${prepared.from} into ${side} on ${ctx.target.label} (one transaction; ${ctx.schema} keeps serving)`);
         await load({
-            target: ctx.target, psql, pgRestore, file, list: toc!.list, listFile, schema: ctx.schema, side, ownerRole: ctx.ownerRole,
+            target: ctx.target, psql, pgRestore, file, listFile, schema: ctx.schema, side, ownerRole: ctx.ownerRole,
             member: await isMember(client, ctx.ownerRole), liveExists: live !== undefined,
             privileges: declaredPrivileges({ schema: ctx.schema, ownerRole: ctx.ownerRole, runtimeRole: ctx.runtimeRole, facts }, "schema"),
             comment: commentSql(ctx.schema, state),

@@ -33,8 +33,7 @@ export interface LoadPlan {
     psql: string;
     pgRestore: string;
     file: string;
-    /** `pg_restore --list` output without the schema's own entries (restore/dump.ts). */
-    list: string;
+    /** `pg_restore --list` output without the schema's own entries (restore/dump.ts), for `pg_restore -L`. */
     listFile: string;
     schema: string;
     side: string;
@@ -49,7 +48,7 @@ export interface LoadPlan {
 }
 
 /** Header and trailer around pg_restore's output. Pure (tests read it). */
-export function loadScript(p: Omit<LoadPlan, "target" | "psql" | "pgRestore" | "file" | "list" | "listFile">): { header: string; trailer: string } {
+export function loadScript(p: Omit<LoadPlan, "target" | "psql" | "pgRestore" | "file" | "listFile">): { header: string; trailer: string } {
     const [s, o] = [ident(p.schema), ident(p.ownerRole)];
     const hold = ident(`${p.side}_h`);
     const header = [
