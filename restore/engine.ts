@@ -18,6 +18,7 @@ import { connect, ident, serverMajor } from "../move/connect";
 import { restoreLogins, stopWrites } from "../move/cutover";
 import { tenantTables } from "../move/catalog";
 import { targetFacts, type TargetFacts } from "../move/privileges";
+import { replicationName, STATE_SCHEMA } from "../move/state";
 import { MoveError } from "../move/types";
 import { digestProblems, manifestProblems, schemaDigest } from "./digest";
 import { dumpSource, fileProblems, manifestPath, readManifest, readToc, sha256, type DumpToc, type Manifest } from "./dump";
@@ -56,6 +57,28 @@ async function placementFacts(client: Client, ctx: RestoreContext): Promise<Targ
         );
     }
     return { ...facts, placement: want };
+}
+
+/**
+ * A move of the tenant under way on the target (its publication or slot, the move's source; its state row, the move's
+ * target) would go on with the replaced schema's tables (publications hold tables by OID) or be overwritten by the
+ * move's apply: refused before anything changes.
+ */
+async function refuseDuringMove(client: Client, ctx: RestoreContext): Promise<void> {
+    const name = replicationName(ctx.tenant);
+    const { rows } = await client.query(
+        `SELECT ARRAY_REMOVE(ARRAY[
+                  CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_publication WHERE pubname = $1) THEN 'publication ' || $1 END,
+                  CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_replication_slots WHERE slot_name = $1) THEN 'replication slot ' || $1 END,
+                  CASE WHEN pg_catalog.to_regclass($2) IS NOT NULL THEN 'state' END], NULL) AS found`,
+        [name, `${STATE_SCHEMA}.moves`],
+    );
+    const found = (rows[0]!["found"] as string[]).filter((f) => f !== "state");
+    if ((rows[0]!["found"] as string[]).includes("state")) {
+        const state = await client.query(`SELECT phase FROM ${STATE_SCHEMA}.moves WHERE tenant = $1 AND phase <> 'finished'`, [ctx.tenant]).catch(() => ({ rows: [] }));
+        if (state.rows.length) found.push(`${STATE_SCHEMA}.moves (phase ${state.rows[0]!["phase"] as string})`);
+    }
+    if (found.length) throw new RestoreError(`tenant ${ctx.tenant} is being moved (${found.join(", ")} on ${ctx.target.label}): finish or abort the move first (npm run move -- --phase finish|abort)`, 1);
 }
 
 async function rolesLogin(client: Client, roles: string[]): Promise<Record<string, boolean>> {
@@ -247,6 +270,7 @@ export async function runRestore(ctx: RestoreContext): Promise<RestoreResult> {
         locked = (await client.query("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext($1)) AS ok", [lockKey])).rows[0]!["ok"] === true;
         if (!locked) throw new RestoreError(`another restore of tenant ${ctx.tenant} is running on ${ctx.target.label}: wait for it`, 1);
         const facts = await placementFacts(client, ctx);
+        await refuseDuringMove(client, ctx);
         const recovered = await recover(client, ctx, prepared.origin);
         const { sides, replaced } = await restoreSchemas(client, ctx.schema);
         let side = sides.filter((s) => s.state?.origin === prepared.origin && (s.state.phase === "restored" || s.state.phase === "stopping")).at(-1);

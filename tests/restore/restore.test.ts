@@ -230,6 +230,11 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(tier).toMatchObject({ exitCode: 1, message: expect.stringMatching(/is a shared cell .* but tenant acme is hybrid/) });
         const unknown = await fail(runRestore(restoreContext(pg.adminUrl(), "initech", { kind: "source", source: endpoint(pg.adminUrl("clone")) }, "swap")));
         expect(unknown).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^tenant initech is not on .*: its roles t_initech_owner, t_initech_app do not exist there/) });
+        // A move of the tenant under way (its publication here, the move's source): a swap would leave it publishing the old tables.
+        await one(pg, "CREATE PUBLICATION tenancy_move_acme");
+        const moving = await fail(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump }, "swap")));
+        await one(pg, "DROP PUBLICATION tenancy_move_acme");
+        expect(moving).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^tenant acme is being moved .*publication tenancy_move_acme.*: finish or abort the move first/) });
         const missing = await fail(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: join(dir, "nope.dump") }, "swap")));
         expect(missing).toMatchObject({ exitCode: 1, problems: [expect.stringMatching(/nope\.dump cannot be read \(no such file\)/)] });
         expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace")).toEqual(before);
