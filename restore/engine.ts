@@ -19,7 +19,7 @@ import { restoreLogins, stopWrites } from "../move/cutover";
 import { tenantTables } from "../move/catalog";
 import { targetFacts, type TargetFacts } from "../move/privileges";
 import { replicationName, STATE_SCHEMA } from "../move/state";
-import { MoveError } from "../move/types";
+import { MoveError, type Endpoint } from "../move/types";
 import { digestProblems, manifestProblems, schemaDigest } from "./digest";
 import { dumpSource, fileProblems, manifestPath, readManifest, readToc, sha256, type DumpToc, type Manifest } from "./dump";
 import { load } from "./load";
@@ -261,8 +261,26 @@ async function swap(client: Client, ctx: RestoreContext, facts: TargetFacts, sid
     return { ...(replaced ? { replaced } : {}), digest };
 }
 
+/**
+ * A source's origin names the clone INSTANCE, not its address: re-cloning to another time under the same identifier
+ * gives the same host:port/db, so the server's start time and the database's OID go in too (a new clone is a new start;
+ * a mere reboot of the same clone only costs a fresh restore, never a stale copy swapped in).
+ */
+async function prepareSource(source: Endpoint): Promise<Prepared> {
+    const client = await asRestoreError(() => connect(source));
+    try {
+        const { rows } = await client.query(
+            `SELECT pg_catalog.pg_postmaster_start_time()::text AS started, d.oid::text AS db
+               FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()`,
+        );
+        return { origin: `source ${source.label} started ${rows[0]!["started"] as string} database ${rows[0]!["db"] as string}`, from: source.label };
+    } finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
 export async function runRestore(ctx: RestoreContext): Promise<RestoreResult> {
-    const prepared: Prepared = ctx.origin.kind === "dump" ? await prepareDump(ctx, ctx.origin.file) : { origin: `source ${ctx.origin.source.label}`, from: ctx.origin.source.label };
+    const prepared: Prepared = ctx.origin.kind === "dump" ? await prepareDump(ctx, ctx.origin.file) : await prepareSource(ctx.origin.source);
     const client = await asRestoreError(() => connect(ctx.target));
     const lockKey = `tenancy-restore ${ctx.schema}`;
     let locked = false;

@@ -20,7 +20,7 @@ export interface RestoreState {
     /** The tenant's schema (`t_<slug>`). */
     schema: string;
     phase: RestorePhase;
-    /** What it was restored from: `dump sha256:<hex>` or `source <host:port/db>`; a re-run with the same origin reuses it. */
+    /** What it was restored from: `dump sha256:<hex>` or `source <host:port/db> started <time> database <oid>` (the clone instance); a re-run with the same origin reuses it. */
     origin: string;
     /** For people: the dump's path or the source's label (never a password). */
     from: string;

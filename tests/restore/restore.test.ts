@@ -217,6 +217,25 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(result).toMatchObject({ sideSchema: "t_acme_restore_20261123170000", checkedAgainst: "source", reused: false });
         expect(await digestsOf(pg, "t_acme_restore_20261123170000")).toEqual(atDump);
         expect(await one(pg, "SELECT pg_has_role('admin', 't_acme_owner', 'MEMBER') AS m")).toEqual({ m: false });
+
+        // Cloned again, to another time, under the same URL: a new clone instance, so its side copy is NOT reused
+        // (a --swap would otherwise swap in the first clone's content).
+        const later = join(dir, "later.dump");
+        await nightlyDump(pg, "acme", later, { manifest: false });
+        const atLater = await digestsOf(pg, "t_acme");
+        expect(atLater).not.toEqual(atDump);
+        const su2 = await connect(pg.superuserUrl());
+        await su2.query("DROP DATABASE clone");
+        await su2.query("CREATE DATABASE clone OWNER admin");
+        await su2.end();
+        execFileSync("/usr/lib/postgresql/15/bin/pg_restore", ["-d", "clone", later], {
+            env: { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.superuser.user, PGPASSWORD: pg.superuser.password },
+        });
+        const second = await runRestore({ ...ctx, now: clock("2026-11-23T17:30:00Z") });
+        expect(second).toMatchObject({ sideSchema: "t_acme_restore_20261123173000", checkedAgainst: "source", reused: false });
+        expect(await digestsOf(pg, "t_acme_restore_20261123173000")).toEqual(atLater);
+        // The same clone again is the same origin: reused.
+        expect(await runRestore({ ...ctx, now: clock("2026-11-23T17:40:00Z") })).toMatchObject({ sideSchema: "t_acme_restore_20261123173000", reused: true });
     });
 
     it("refuses, with exit 1 and nothing changed: another tenant's dump, a wrong tier, a tenant not on the target", async () => {
