@@ -7,6 +7,7 @@ import { makeTempDir } from "../support/tempDirs";
 import { endpoint } from "../../move/connect";
 import { runRestore } from "../../restore/engine";
 import { RestoreError } from "../../restore/types";
+import { digestProblems, schemaDigest } from "../../restore/digest";
 import { connect, createTenant, digestsOf, nightlyDump, one, restoreContext, roleUrl } from "./fixture";
 
 /**
@@ -257,5 +258,33 @@ describe("npm run restore on a cell with two shared tenants", () => {
         const missing = await fail(runRestore(restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: join(dir, "nope.dump") }, "swap")));
         expect(missing).toMatchObject({ exitCode: 1, problems: [expect.stringMatching(/nope\.dump cannot be read \(no such file\)/)] });
         expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace")).toEqual(before);
+    });
+    it("the digest streams (no sort, no big buffer), ignores order, and sees a changed, missing or duplicated row", async () => {
+        const su = await pg.superuserClient();
+        try {
+            await su.query(`CREATE SCHEMA digest_a; CREATE SCHEMA digest_b;
+                CREATE TABLE digest_a.t (i int, s text); CREATE TABLE digest_b.t (i int, s text);
+                INSERT INTO digest_a.t SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
+                INSERT INTO digest_b.t SELECT g, md5(g::text) FROM generate_series(20000, 1, -1) g;`);
+            // Any sort spilling to disk fails: a digest that sorts the table cannot pass with so little memory.
+            await su.query("SET work_mem = '64kB'; SET temp_file_limit = 0");
+            const a = await schemaDigest(su, "digest_a");
+            expect(a.tables).toEqual([{ name: "t", rows: 20000, hash: expect.any(String) }]);
+            expect(digestProblems(a, await schemaDigest(su, "digest_b"))).toEqual([]);
+            const differs = async (sql: string): Promise<void> => {
+                await su.query("BEGIN");
+                await su.query(sql);
+                expect(digestProblems(a, await schemaDigest(su, "digest_b"))).toEqual([expect.stringMatching(/^t: expected 20000 rows/)]);
+                await su.query("ROLLBACK");
+            };
+            await differs("UPDATE digest_b.t SET s = 'x' WHERE i = 7");
+            await differs("DELETE FROM digest_b.t WHERE i = 7");
+            await differs("INSERT INTO digest_b.t VALUES (7, md5('7'))");
+            // The same count, one row replaced by a copy of another: still seen.
+            await differs("DELETE FROM digest_b.t WHERE i = 7; INSERT INTO digest_b.t VALUES (8, md5('8'))");
+        } finally {
+            await su.query("RESET work_mem; RESET temp_file_limit; DROP SCHEMA digest_a CASCADE; DROP SCHEMA digest_b CASCADE").catch(() => undefined);
+            await su.end();
+        }
     });
 });
