@@ -24,6 +24,8 @@ export interface DumpToc {
     /** `Dumped from database version`, `Dumped by pg_dump version` of the header. */
     dumpedFrom?: string;
     dumpedBy?: string;
+    /** How many entries of each kind (`TABLE`, `INDEX`, …) the tenant's schema has: what the restore creates. */
+    kinds: Record<string, number>;
     /** The listing with the schema's own entries (CREATE SCHEMA, its ACL and comment) commented out: `pg_restore -L`. */
     list: string;
 }
@@ -40,6 +42,7 @@ export function parseToc(listing: string, schema: string): DumpToc {
     const schemas: string[] = [];
     const foreign: string[] = [];
     const out: string[] = [];
+    const kinds: Record<string, number> = {};
     let dumpedFrom: string | undefined;
     let dumpedBy: string | undefined;
     for (const line of listing.split("\n")) {
@@ -65,9 +68,54 @@ export function parseToc(listing: string, schema: string): DumpToc {
             continue;
         }
         if (entrySchema !== "-" && entrySchema !== schema) foreign.push(`${desc} ${entrySchema}.${tag}`);
+        else if (entrySchema === schema) kinds[desc!] = (kinds[desc!] ?? 0) + 1;
         out.push(line);
     }
-    return { schemas, foreign, ...(dumpedFrom ? { dumpedFrom } : {}), ...(dumpedBy ? { dumpedBy } : {}), list: out.join("\n") };
+    return { schemas, foreign, kinds, ...(dumpedFrom ? { dumpedFrom } : {}), ...(dumpedBy ? { dumpedBy } : {}), list: out.join("\n") };
+}
+
+/** The relations a dump's restore creates, and the locks its one transaction holds until COMMIT (one per relation). */
+export interface TocLocks {
+    /** Tables (partitions included) and materialized views: 3 locks each (the relation, its TOAST table and TOAST index). */
+    tables: number;
+    /** Indexes, those of PRIMARY KEY, UNIQUE and EXCLUDE constraints included. */
+    indexes: number;
+    sequences: number;
+    views: number;
+    locks: number;
+}
+
+export function tocLocks(toc: DumpToc): TocLocks {
+    const k = (d: string): number => toc.kinds[d] ?? 0;
+    const tables = k("TABLE") + k("MATERIALIZED VIEW");
+    const indexes = k("INDEX") + k("CONSTRAINT");
+    const [sequences, views] = [k("SEQUENCE"), k("VIEW")];
+    return { tables, indexes, sequences, views, locks: 3 * tables + indexes + sequences + views };
+}
+
+export interface LockSettings {
+    maxLocksPerTransaction: number;
+    maxConnections: number;
+    maxPreparedTransactions: number;
+}
+
+/**
+ * The restore loads in ONE transaction (restore/load.ts), holding an AccessExclusive lock on every relation it creates
+ * until COMMIT, from the lock table all sessions of the server share (max_locks_per_transaction × (max_connections +
+ * max_prepared_transactions) slots). Taking most of it would make other tenants' statements fail with "out of shared
+ * memory": a restore may take a quarter. Pure (tests call it); undefined when within.
+ */
+export const LOCK_SHARE = 4;
+export function lockBudgetProblem(l: TocLocks, s: LockSettings, target: string): string | undefined {
+    const backends = s.maxConnections + s.maxPreparedTransactions;
+    const slots = s.maxLocksPerTransaction * backends;
+    const budget = Math.floor(slots / LOCK_SHARE);
+    if (l.locks <= budget) return undefined;
+    const needed = Math.ceil((l.locks * LOCK_SHARE) / backends);
+    return `the dump restores ${l.locks} relations (${l.tables} tables with their TOAST, ${l.indexes} indexes, ${l.sequences} sequences, ${l.views} views) in ONE transaction, each locked until its COMMIT ` +
+        `in the lock table every session on ${target} shares: max_locks_per_transaction ${s.maxLocksPerTransaction} × (max_connections ${s.maxConnections} + max_prepared_transactions ${s.maxPreparedTransactions}) = ${slots} slots, ` +
+        `and a restore may take at most a quarter (${budget}) so that the other tenants' sessions keep theirs (allowed: raise max_locks_per_transaction to at least ${needed} ` +
+        `in the placement's parameter group, a static parameter applied at its next reboot, then run again in a quiet window)`;
 }
 
 /** Problems of a table of contents for tenant `tenant` (schema `schema`): empty when it is exactly that schema's dump. */

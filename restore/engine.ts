@@ -21,7 +21,7 @@ import { targetFacts, type TargetFacts } from "../move/privileges";
 import { replicationName, STATE_SCHEMA } from "../move/state";
 import { MoveError, type Endpoint } from "../move/types";
 import { digestProblems, manifestProblems, schemaDigest } from "./digest";
-import { dumpSource, fileProblems, manifestPath, readManifest, readToc, sha256, type DumpToc, type Manifest } from "./dump";
+import { dumpSource, fileProblems, lockBudgetProblem, manifestPath, tocLocks, readManifest, readToc, sha256, type DumpToc, type Manifest } from "./dump";
 import { load } from "./load";
 import { inOwnerTransaction, isMember } from "./owner";
 import { declaredPrivileges } from "./privileges";
@@ -132,6 +132,17 @@ async function prepareDump(ctx: RestoreContext, file: string): Promise<Prepared>
     return { origin: `dump sha256:${await sha256(file)}`, from: file, toc, ...(manifest ? { manifest } : {}) };
 }
 
+/** Refused before anything changes: a restore transaction that would take too much of the lock table all tenants share. */
+async function refuseLockHog(client: Client, ctx: RestoreContext, toc: DumpToc): Promise<void> {
+    const { rows } = await client.query(
+        `SELECT current_setting('max_locks_per_transaction')::int AS l, current_setting('max_connections')::int AS c,
+                current_setting('max_prepared_transactions')::int AS p`,
+    );
+    const r = rows[0]!;
+    const problem = lockBudgetProblem(tocLocks(toc), { maxLocksPerTransaction: r["l"] as number, maxConnections: r["c"] as number, maxPreparedTransactions: r["p"] as number }, ctx.target.label);
+    if (problem) throw new RestoreError(`tenant ${ctx.tenant}'s dump is too large to restore in one transaction on ${ctx.target.label} now; nothing changed`, 1, [problem]);
+}
+
 /** Restores into a new side schema and checks it (manifest counts, or the source's digest); returns it. */
 async function restoreSide(client: Client, ctx: RestoreContext, facts: TargetFacts, prepared: Prepared): Promise<SchemaEntry> {
     const now = ctx.now?.() ?? new Date();
@@ -151,6 +162,7 @@ async function restoreSide(client: Client, ctx: RestoreContext, facts: TargetFac
         } else {
             file = ctx.origin.file;
         }
+        await refuseLockHog(client, ctx, toc!);
         const major = await serverMajor(client);
         const psql = await requireTool("psql", major, "the target's major version");
         const pgRestore = await requireTool("pg_restore", major, "the target's major version");

@@ -6,7 +6,7 @@ import { fixtureRepo } from "../support/fixtureRepo";
 import { makeTempDir } from "../support/tempDirs";
 import { parseRestoreArgs, tierFromEnvironment } from "../../tools/restore";
 import { loadScript } from "../../restore/load";
-import { parseToc, tocProblems } from "../../restore/dump";
+import { lockBudgetProblem, parseToc, tocLocks, tocProblems } from "../../restore/dump";
 
 const ROOT = resolve(__dirname, "../..");
 
@@ -107,6 +107,33 @@ describe("npm run restore: command line, exit code 1 for every user mistake, nev
         ]);
         const whole = parseToc(`${listing}\n7; 2615 2200 SCHEMA - public postgres\n300; 1259 1 TABLE public things postgres`, "t_acme");
         expect(tocProblems(whole, "x.dump", "acme", "t_acme")).toEqual(["x.dump: a dump of schemas t_acme, public, not of tenant acme's t_acme (allowed: a dump of exactly t_acme)"]);
+    });
+
+    it("counts the locks a dump's restore transaction holds, and refuses more than a quarter of the shared lock table", () => {
+        const listing = [
+            "6; 2615 16390 SCHEMA - t_acme t_acme_owner",
+            "216; 1259 16395 TABLE t_acme customers t_acme_owner",
+            "217; 1259 16396 TABLE t_acme orders t_acme_owner",
+            "218; 1259 16397 SEQUENCE t_acme orders_id_seq t_acme_owner",
+            "219; 1259 16398 VIEW t_acme order_totals t_acme_owner",
+            "220; 1259 16399 MATERIALIZED VIEW t_acme order_stats t_acme_owner",
+            "3431; 0 16395 TABLE DATA t_acme customers t_acme_owner",
+            "3300; 2606 16440 CONSTRAINT t_acme customers customers_pkey t_acme_owner",
+            "3285; 2606 16442 FK CONSTRAINT t_acme orders orders_customer_id_fkey t_acme_owner",
+            "3301; 1259 16450 INDEX t_acme orders_customer t_acme_owner",
+        ].join("\n");
+        // Tables and materialized views with their TOAST table and its index (3 each), the constraint's index, the
+        // index, the sequence, the view; not the table's data, not the foreign key (its tables are counted).
+        expect(tocLocks(parseToc(listing, "t_acme"))).toEqual({ tables: 3, indexes: 2, sequences: 1, views: 1, locks: 13 });
+        const settings = { maxLocksPerTransaction: 64, maxConnections: 100, maxPreparedTransactions: 0 };
+        expect(lockBudgetProblem({ tables: 500, indexes: 100, sequences: 0, views: 0, locks: 1600 }, settings, "cell:5432/app")).toBeUndefined();
+        expect(lockBudgetProblem({ tables: 500, indexes: 101, sequences: 0, views: 0, locks: 1601 }, settings, "cell:5432/app")).toBe(
+            "the dump restores 1601 relations (500 tables with their TOAST, 101 indexes, 0 sequences, 0 views) in ONE transaction, each locked until its COMMIT " +
+            "in the lock table every session on cell:5432/app shares: max_locks_per_transaction 64 × (max_connections 100 + max_prepared_transactions 0) = 6400 slots, " +
+            "and a restore may take at most a quarter (1600) so that the other tenants' sessions keep theirs (allowed: raise max_locks_per_transaction to at least 65 " +
+            "in the placement's parameter group, a static parameter applied at its next reboot, then run again in a quiet window)",
+        );
+        expect(lockBudgetProblem({ tables: 10, indexes: 0, sequences: 0, views: 0, locks: 30 }, { ...settings, maxPreparedTransactions: 100 }, "x")).toBeUndefined();
     });
 
     it("the restore transaction commits only in the trailer, written after a complete dump (a cut input rolls back)", () => {
