@@ -4,6 +4,7 @@ import { CostConfigSchema } from "./costConfig";
 import { CELL_NAME_PATTERN, DEFAULT_CELL, LAYOUTS, type Layout } from "../model/fleet";
 import { isPrivate, parseCidr } from "../tenants/cidr";
 import { BackupConfigSchema } from "./backupConfig";
+import { MonitoringConfigSchema } from "./monitoringConfig";
 import { DEFAULT_CERTIFICATES_PER_LISTENER } from "../tenants/certificates";
 import {
     AWS_REGION_PATTERN, HOSTNAME_PATTERN, IPV4_CIDR_PATTERN, MAX_FEATURE_NAME_CHARS, MAX_VERSION_CHARS, SEMVER_PATTERN, SIZES, TIERS,
@@ -339,6 +340,8 @@ export const StackConfigSchema = z.strictObject({
     backup: BackupConfigSchema.default(BackupConfigSchema.parse({})),
     /** Cost: usage assumptions of the plan's monthly estimate (stacks/costConfig.ts); defaults apply. */
     cost: CostConfigSchema,
+    /** Monitoring: alarm thresholds per size preset, the alarm topics' email subscribers (stacks/monitoringConfig.ts). */
+    monitoring: MonitoringConfigSchema.prefault({}),
 });
 
 /** A problem of the AZ configuration: config path under `tenancy:`, message, and whether it is about the key itself. */

@@ -11,6 +11,7 @@ import {
     isReservedHost, RESERVED_NAMES, TenantFileSchema, type SizeName, type Status, type TenantFile, type Tier,
 } from "./schema";
 import { cellUsage } from "../model/cells";
+import { THRESHOLD_SPECS, type ThresholdName, type ThresholdOverrides } from "../stacks/monitoringConfig";
 import { OWNER_CONNECTION_LIMIT } from "./capacity";
 import { ACM_MAIN_NAME_MAX, tenantCertificates, type CustomDomain } from "./certificates";
 import {
@@ -57,6 +58,8 @@ export interface Tenant {
     move?: { from: Placement; cutover: boolean };
     /** The receipt of the tenant's last move (`tenants/<env>/.moves/<slug>.json`), when one is committed. */
     receipt?: MoveReceipt;
+    /** The file's `monitoring:` (absent when it has none): who is told of the tenant's alarms, its threshold overrides. */
+    monitoring?: { contact?: string; thresholds: ThresholdOverrides };
     /** Tenant file, relative to the repository root. */
     file: string;
 }
@@ -594,6 +597,11 @@ function contextProblems(source: SourceFile, data: Partial<TenantFile>, invalid:
         const retention = data.database?.backupRetentionDays ?? config.shared.database.backupRetentionDays;
         for (const [p, m] of tenantBackupProblems(data.backup, { tier, region, backupRetentionDays: retention, retentionInFile: data.database?.backupRetentionDays !== undefined }, config)) at(p, m);
     }
+    // A threshold of something the tier does not have would silently do nothing: refused where it stands.
+    for (const k of Object.keys(data.monitoring?.thresholds ?? {}) as ThresholdName[]) {
+        const tiers: readonly Tier[] = THRESHOLD_SPECS[k].tiers;
+        if (tier && !tiers.includes(tier)) at(["monitoring", "thresholds", k], `does not apply to a ${tier} tenant (it applies to ${tiers.join(", ")})`);
+    }
     return problems;
 }
 
@@ -687,6 +695,12 @@ function resolveTenant({ source, data }: ParsedTenant, config: StackConfig, rece
         ...(labels.current ? { label: labels.current } : {}),
         ...(from ? { move: { from: { ...from, label: labels.from ?? "" }, cutover: isReceiptOf(receipt, from, current) } } : {}),
         ...(receipt ? { receipt } : {}),
+        ...(data.monitoring ? {
+            monitoring: {
+                ...(data.monitoring.contact !== undefined ? { contact: data.monitoring.contact } : {}),
+                thresholds: Object.fromEntries(Object.entries(data.monitoring.thresholds ?? {}).filter(([, v]) => v !== undefined)),
+            },
+        } : {}),
         file: source.file,
     };
 }

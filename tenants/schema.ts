@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CELL_NAME_PATTERN, CELL_STACK_PREFIX } from "../model/fleet";
+import { EMAIL, ThresholdOverridesSchema } from "../stacks/monitoringConfig";
 
 /** The three placements a tenant can have. */
 export const TIERS = ["shared", "hybrid", "dedicated"] as const;
@@ -181,6 +182,15 @@ export const TenantFileSchema = z
             copyRegion: z.string().regex(AWS_REGION_PATTERN, "must be an AWS region code such as eu-west-1").optional()
                 .describe("Copy each snapshot to this region of the stack (not the tenant's own), so the data survives the loss of its region."),
         }).optional().describe("Hybrid and dedicated tenants: AWS Backup of the tenant's database (README \"Backups\")."),
+        monitoring: z.strictObject({
+            contact: EMAIL.optional().describe(
+                "Email address told of this tenant's alarms (a topic of the tenant's own, subscribed by email: SNS sends a " +
+                "confirmation that must be accepted before anything is delivered).",
+            ),
+            thresholds: ThresholdOverridesSchema.optional().describe(
+                "Overrides of the stack's alarm thresholds for this tenant (tenancy:monitoring.thresholds of its size, or shared); only those that apply to its tier.",
+            ),
+        }).optional().describe("Monitoring of this tenant: who is told of its alarms, and thresholds of its own."),
         tags: z.record(
             z.string()
                 .min(1, "tag keys must be 1 to 128 characters").max(128, "tag keys must be 1 to 128 characters")
