@@ -18,6 +18,9 @@ import { labelSuffix, tenantParameterName } from "./naming";
 import { subnetLayout } from "./network";
 import { ownershipTags } from "./tags";
 import { TenantDatabase } from "./tenantDatabase";
+import { TenantMonitoring, type PlacementResources } from "./tenantMonitoring";
+import { monitoringPlan } from "../model/monitoring";
+import type { ThresholdSet, Thresholds } from "../stacks/monitoringConfig";
 
 export type { MoveDnsRecord, MoveEndpointOutput, MoveOutput } from "../tenants/moves";
 
@@ -50,6 +53,8 @@ export interface TenantEnvironment {
     moveSource?: { size?: SizePreset; availabilityZoneIds: string[] };
     /** The tenant's AWS Backup plan (stacks/backupConfig.ts); required while a placement is hybrid or dedicated. */
     backup?: TenantBackupSettings;
+    /** Monitoring (tenancy:monitoring): whether the tenant gets alarms, a dashboard and a saved query, and the threshold sets. Defaults to none. */
+    monitoring?: { enabled: boolean; thresholds: Record<ThresholdSet, Thresholds> };
 }
 
 /**
@@ -78,6 +83,10 @@ export interface PlatformRefs {
     /** The AWS Backup vault of every region of the environment, and the role selections run as. Needed by hybrid and dedicated tenants. */
     backupVaults?: pulumi.Input<Record<string, BackupVaultRef>>;
     backupRoleArn?: pulumi.Input<string>;
+    /** Monitoring: the environment's alarm topic per region, its key per region, the shared app's log group. Needed with monitoring on. */
+    alarmTopics?: pulumi.Input<Record<string, string>>;
+    alarmKeyArns?: pulumi.Input<Record<string, string>>;
+    appLogGroupName?: pulumi.Input<string>;
 }
 
 /**
@@ -151,6 +160,8 @@ interface BuiltPlacement {
     dedicated?: MoveAccessArgs["dedicated"];
     /** A dedicated placement's own load balancer (absent when offboarded). */
     loadBalancer?: { dnsName: pulumi.Output<string>; zoneId: pulumi.Output<string>; validationRecords: pulumi.Output<ExternalValidationRecord[]> };
+    /** What monitoring watches of the placement: its database, load balancer and service. */
+    monitored: PlacementResources;
 }
 
 /** The tenant as one of its placements sees it: that placement's tier, cell, region, size, network and label. */
@@ -219,6 +230,10 @@ export class TenantResources extends pulumi.ComponentResource {
         const backedUp = [currentPlacement(tenant), move?.from].filter((p): p is Placement => !!p && p.tier !== "shared").map((p) => ({ region: p.region, label: p.label ?? "" }));
         if (backedUp.length && (!env.backup || platform.backupVaults === undefined || platform.backupRoleArn === undefined)) {
             throw new Error(`tenant ${tenant.slug}: a ${tenant.tier} placement is backed up and needs args.environment.backup and args.platform.backupVaults and backupRoleArn`);
+        }
+        const monitoring = env.monitoring?.enabled ? monitoringPlan(env.stack, tenant, env.monitoring.thresholds) : undefined;
+        if (monitoring && (platform.alarmTopics === undefined || platform.appLogGroupName === undefined)) {
+            throw new Error(`tenant ${tenant.slug}: monitoring needs args.platform.alarmTopics and appLogGroupName`);
         }
         super("tenancy:tenant:Tenant", name, {}, opts);
         const tags = ownershipTags({ stack: env.stack, tier: tenant.tier, tenant: tenant.slug, extra: tenant.tags });
@@ -315,6 +330,20 @@ export class TenantResources extends pulumi.ComponentResource {
             tags,
         }, { parent: this, ...(move && !cutover ? { ignoreChanges: ["insecureValue"] } : {}) });
 
+        // --- Monitoring: alarms, dashboard and saved query of every placement that exists (both while a move is declared).
+        if (monitoring) {
+            new TenantMonitoring(`${name}-monitoring`, {
+                env: env.stack,
+                tenant,
+                plan: monitoring,
+                resources: Object.fromEntries([...(source && move ? [[move.from.label, source.monitored] as const] : []), [current.label, target.monitored] as const]),
+                alarmTopics: platform.alarmTopics!,
+                ...(platform.alarmKeyArns !== undefined ? { alarmKeyArns: platform.alarmKeyArns } : {}),
+                appLogGroupName: platform.appLogGroupName!,
+                tags,
+            }, child);
+        }
+
         if (move && source) {
             const access = new MoveAccess(`${name}-move-access`, {
                 tenant: tenant.slug,
@@ -406,6 +435,7 @@ export class TenantResources extends pulumi.ComponentResource {
                 secretArn: db.runtimeSecretArn,
                 endpoint: endpointOf(cell.host, cell.port, cell.databaseName, cell.adminSecretArn ?? "", cell.iamUser),
                 adminSecret: { secretArn: cell.adminSecretArn ?? "", kmsKeyArn: args.platform.keyArn, region: env.region },
+                monitored: {},
             };
         }
         if (p.tier === "hybrid") {
@@ -430,6 +460,7 @@ export class TenantResources extends pulumi.ComponentResource {
                 endpoint: endpointOf(db.address, db.port, HYBRID_DATABASE_NAME, db.database.masterSecretArn),
                 adminSecret: { secretArn: db.database.masterSecretArn, kmsKeyArn: db.keyArn, region: env.region },
                 hybrid: { securityGroupId: db.database.securityGroupId },
+                monitored: { database: { identifier: db.database.instance.identifier, instanceClass: size!.dbInstanceClass, allocatedStorageGb: size!.allocatedStorageGb } },
             };
         }
         // A dedicated target's records are the flip's until the receipt; then (and after the move) the program takes
@@ -472,6 +503,13 @@ export class TenantResources extends pulumi.ComponentResource {
                 securityGroupId: dedicated.database.securityGroupId,
             },
             ...(lb ? { loadBalancer: { dnsName: lb.dnsName, zoneId: lb.zoneId, validationRecords: lb.externalValidationRecords } } : {}),
+            monitored: {
+                database: { identifier: dedicated.database.instance.identifier, instanceClass: size!.dbInstanceClass, allocatedStorageGb: size!.allocatedStorageGb },
+                ...(lb ? { loadBalancer: { arnSuffix: lb.loadBalancer.arnSuffix, targetGroupArnSuffix: lb.targetGroup.arnSuffix } } : {}),
+                ...(dedicated.service ? {
+                    service: { clusterArn: dedicated.service.service.cluster, serviceName: dedicated.service.service.name, logGroupName: dedicated.service.logGroupName },
+                } : {}),
+            },
         };
     }
 

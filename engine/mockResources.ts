@@ -372,6 +372,32 @@ export const RESOURCE_MOCKS: Record<string, ResourceMock> = {
     return { id: name, outputs: { name, arn: regionalArn("logs", ctx.region, `log-group:${name}`) } };
   },
 
+  "aws:cloudwatch/metricAlarm:MetricAlarm": (ctx) => {
+    // CloudWatch names alarms by `name` (required in practice); the ARN ends in `alarm:<name>`.
+    const name = physical(ctx, "name", 255);
+    return { id: name, outputs: { name, arn: regionalArn("cloudwatch", ctx.region, `alarm:${name}`) } };
+  },
+  "aws:cloudwatch/dashboard:Dashboard": (ctx) => {
+    const name = str(ctx.inputs, "dashboardName") ?? ctx.name;
+    return { id: name, outputs: { dashboardArn: globalArn("cloudwatch", `dashboard/${name}`) } };
+  },
+  "aws:cloudwatch/queryDefinition:QueryDefinition": (ctx) => {
+    const queryDefinitionId = fakeUuid(ctx.urn);
+    return { id: queryDefinitionId, outputs: { queryDefinitionId, arn: regionalArn("logs", ctx.region, `query-definition:${queryDefinitionId}`) } };
+  },
+  "aws:sns/topic:Topic": (ctx) => {
+    const name = physical(ctx, "name", 256);
+    const arn = regionalArn("sns", ctx.region, name);
+    return { id: arn, outputs: { name, arn, owner: MOCK_ACCOUNT_ID } };
+  },
+  "aws:sns/topicSubscription:TopicSubscription": (ctx) => {
+    const topic = str(ctx.inputs, "topic") ?? regionalArn("sns", ctx.region, ctx.name);
+    const arn = `${topic}:${fakeUuid(ctx.urn)}`;
+    // Email subscriptions wait for the recipient to confirm.
+    const pending = ["email", "email-json"].includes(str(ctx.inputs, "protocol") ?? "");
+    return { id: arn, outputs: { arn, ownerId: MOCK_ACCOUNT_ID, pendingConfirmation: pending, confirmationWasAuthenticated: false } };
+  },
+
   "aws:s3/bucket:Bucket": s3Bucket,
   "aws:s3/bucketV2:BucketV2": s3Bucket,
 

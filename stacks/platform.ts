@@ -8,7 +8,10 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { postgresMajor, schemaDumpImageTag, SchemaDumpStore } from "../components/backup/schemaDumps";
 import { BackupVaults, type BackupVaultRef } from "../components/backup/vaults";
+import { PlatformMonitoring } from "../components/platformMonitoring";
 import { SharedPlatform } from "../components/sharedPlatform";
+import { monitoringPlan } from "../model/monitoring";
+import type { Tenant } from "../tenants/registry";
 import { ownershipTags } from "../components/tags";
 import type { PlatformRefs } from "../components/tenant";
 import { zoneIdsFor, type StackConfig } from "./config";
@@ -82,6 +85,33 @@ function declareSchemaDumps(config: StackConfig, opts: pulumi.ComponentResourceO
     }, opts);
 }
 
+/** Logical name of the PlatformMonitoring in every layout. */
+export const PLATFORM_MONITORING_NAME = "monitoring";
+
+/**
+ * The environment's monitoring, a child of the stack: an alarm topic per region the stack allows (so a tenant placed
+ * in any of them finds one, and adding a tenant adds none) and the fleet overview of every tenant of the registry.
+ * Undefined when `tenancy:monitoring.enabled` is false.
+ */
+export function declarePlatformMonitoring(config: StackConfig, tenants: readonly Tenant[], opts?: pulumi.ComponentResourceOptions): PlatformMonitoring | undefined {
+    if (!config.monitoring.enabled) return undefined;
+    const plans = tenants.map((t) => ({ tenant: t, plan: monitoringPlan(config.stack, t, config.monitoring.thresholds) }));
+    return new PlatformMonitoring(PLATFORM_MONITORING_NAME, {
+        env: config.stack,
+        regions: config.allowedRegions,
+        emails: config.monitoring.emails,
+        protect: config.protect,
+        tags: ownershipTags({ stack: config.stack, tier: "platform" }),
+        overview: {
+            tenants: plans.map(({ tenant: t, plan }) => ({
+                slug: t.slug, tier: t.tier, status: t.status, region: t.region, releaseVersion: t.release.version,
+                ...(plan ? { dashboard: plan.dashboard } : {}),
+            })),
+            alarms: plans.flatMap(({ plan }) => (plan?.alarms ?? []).map((a) => ({ name: a.name, region: a.region }))),
+        },
+    }, opts);
+}
+
 /** The platform stack's `platform` output: what cells and tenants use, and what operators need (README). */
 export interface PlatformOutputs {
     vpcId: string;
@@ -116,11 +146,15 @@ export interface PlatformOutputs {
     schemaBackupKeyArn?: string;
     /** Dump image URI per PostgreSQL major of the cells (`16` → `<repository>:pg16-…`). */
     schemaBackupImages?: Record<string, string>;
+    /** Monitoring: the alarm topic ARN per region ({} with monitoring off), its key ARN per region, the shared app's log group. */
+    alarmTopics: Record<string, string>;
+    alarmKeyArns: Record<string, string>;
+    appLogGroupName: string;
 }
 
 type Outputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-export function platformOutputs({ shared: platform, backup, dumps }: Platform): Outputs<PlatformOutputs> {
+export function platformOutputs({ shared: platform, backup, dumps }: Platform, monitoring?: PlatformMonitoring): Outputs<PlatformOutputs> {
     return {
         vpcId: platform.network.vpcId,
         isolatedSubnetIds: pulumi.all(platform.network.isolatedSubnetIds),
@@ -145,11 +179,14 @@ export function platformOutputs({ shared: platform, backup, dumps }: Platform): 
             schemaBackupKeyArn: dumps.keyArn,
             schemaBackupImages: pulumi.all(dumps.images),
         } : {}),
+        alarmTopics: monitoring?.alarmTopics ?? {},
+        alarmKeyArns: monitoring?.alarmKeyArns ?? {},
+        appLogGroupName: platform.app.logGroupName,
     };
 }
 
 /** What tenants use of the platform, from the component itself (single stack). */
-export function platformRefsOf({ shared: platform, backup }: Platform): PlatformRefs {
+export function platformRefsOf({ shared: platform, backup }: Platform, monitoring?: PlatformMonitoring): PlatformRefs {
     return {
         vpcId: platform.network.vpcId,
         isolatedSubnetIds: platform.network.isolatedSubnetIds,
@@ -164,6 +201,9 @@ export function platformRefsOf({ shared: platform, backup }: Platform): Platform
         privateRouteTableIds: platform.network.privateRouteTableIds,
         backupVaults: pulumi.all(backup.vaults),
         backupRoleArn: backup.roleArn,
+        alarmTopics: monitoring?.alarmTopics ?? {},
+        alarmKeyArns: monitoring?.alarmKeyArns ?? {},
+        appLogGroupName: platform.app.logGroupName,
     };
 }
 
@@ -188,10 +228,15 @@ export function platformRefsFromOutput(output: pulumi.Output<PlatformOutputs>, s
         privateRouteTableIds: each("privateRouteTableIds"),
         backupVaults: field("backupVaults"),
         backupRoleArn: field("backupRoleArn"),
+        // A platform stack deployed before monitoring has none: the tenant's monitoring then says to deploy it first.
+        alarmTopics: output.apply((p) => p.alarmTopics ?? {}),
+        alarmKeyArns: output.apply((p) => p.alarmKeyArns ?? {}),
+        appLogGroupName: field("appLogGroupName"),
     };
 }
 
-/** The fleet's platform stack `<env>`: the platform only. */
-export function platformProgram(config: StackConfig, appSecretKey: pulumi.Output<string> | undefined): Record<string, unknown> {
-    return { platform: platformOutputs(declarePlatform(config, appSecretKey)) };
+/** The fleet's platform stack `<env>`: the platform and its monitoring (whose overview lists every tenant of the registry). */
+export function platformProgram(config: StackConfig, appSecretKey: pulumi.Output<string> | undefined, tenants: readonly Tenant[]): Record<string, unknown> {
+    const platform = declarePlatform(config, appSecretKey);
+    return { platform: platformOutputs(platform, declarePlatformMonitoring(config, tenants)) };
 }

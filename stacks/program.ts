@@ -33,7 +33,7 @@ export async function main(root: string = PROJECT_ROOT): Promise<Record<string, 
         case "single":
             return singleProgram(config, tenants, appSecretKey);
         case "platform":
-            return platformProgram(config, appSecretKey);
+            return platformProgram(config, appSecretKey, tenants);
         case "cell":
             return cellProgram(config, role.cell, stackReference(config.stack), regionProvider(config.region));
         case "tenant":

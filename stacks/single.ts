@@ -8,7 +8,7 @@ import { DEFAULT_CELL } from "../model/fleet";
 import type { Tenant } from "../tenants/registry";
 import { cellMajor, cellOutputs, cellRefsOf, declareCell, declareCellDumps } from "./cell";
 import type { StackConfig } from "./config";
-import { declarePlatform, PLATFORM_NAME, platformOutputs, platformRefsOf } from "./platform";
+import { declarePlatform, declarePlatformMonitoring, PLATFORM_NAME, platformOutputs, platformRefsOf } from "./platform";
 import { declareTenant, environmentPriorities } from "./tenant";
 
 /** Lets the event loop turn: the SDK settles the previous tenant's registrations before the next one starts. */
@@ -17,7 +17,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export async function singleProgram(config: StackConfig, tenants: readonly Tenant[], appSecretKey: pulumi.Output<string> | undefined): Promise<Record<string, unknown>> {
     const declared = declarePlatform(config, appSecretKey);
     const platform = declared.shared;
-    const outputs = platformOutputs(declared);
+    const monitoring = declarePlatformMonitoring(config, tenants);
+    const outputs = platformOutputs(declared, monitoring);
     const cells = new Map(Object.keys(config.cells).map((name) => [name, declareCell(config, name, {
         ...outputs,
         isolatedSubnetIds: platform.network.isolatedSubnetIds,
@@ -39,7 +40,7 @@ export async function singleProgram(config: StackConfig, tenants: readonly Tenan
     }
 
     const priorities = environmentPriorities(tenants);
-    const platformRefs = platformRefsOf(declared);
+    const platformRefs = platformRefsOf(declared, monitoring);
     const summaries: Record<string, TenantSummary> = {};
     const moves: Record<string, pulumi.Output<MoveOutput>> = {};
     for (const tenant of [...tenants].sort((a, b) => a.slug.localeCompare(b.slug))) {

@@ -29,6 +29,7 @@ export function tenantEnvironment(config: StackConfig, tenant: Tenant): TenantEn
         app: { containerPort: config.shared.app.containerPort, healthCheckPath: config.shared.app.healthCheckPath },
         region: config.region,
         sharedVpc: { cidr: config.shared.vpcCidr, availabilityZones: config.shared.availabilityZones },
+        monitoring: { enabled: config.monitoring.enabled, thresholds: config.monitoring.thresholds },
         ...(tenant.move ? {
             moveSource: {
                 ...(tenant.move.from.tier === "shared" ? {} : { size: config.sizes[tenant.move.from.size ?? "small"] }),

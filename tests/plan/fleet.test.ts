@@ -135,7 +135,7 @@ describe("npm run plan over a fleet with worker processes", () => {
 });
 
 describe("adding tenants to a fleet", () => {
-    it("adds one stack per tenant (one of each tier) and changes no other stack's resources", async () => {
+    it("adds one stack per tenant (one of each tier) and changes no other stack's resources but the platform's fleet overview dashboard", async () => {
         const added = {
             "echo.yaml": "slug: echo\ndisplayName: Echo Inc\ncell: b\n",
             "foxtrot.yaml": "slug: foxtrot\ndisplayName: Foxtrot Inc\ntier: hybrid\n",
@@ -145,10 +145,14 @@ describe("adding tenants to a fleet", () => {
         const names = (p: Plan) => p.stacks.map((s) => s.name);
         expect(names(after).filter((n) => !names(fleet).includes(n)).sort()).toEqual(["test.echo", "test.foxtrot", "test.golf"]);
         expect(names(fleet).filter((n) => !names(after).includes(n))).toEqual([]);
-        for (const stack of names(fleet)) expect(byStack(after, stack), stack).toEqual(byStack(fleet, stack));
+        // The overview lists every tenant of the registry: the one resource of another stack that follows the new tenants.
+        const overview = (r: { type: string; name: string }) => r.type === "aws:cloudwatch/dashboard:Dashboard" && r.name === "monitoring-fleet";
+        for (const stack of names(fleet)) expect(byStack(after, stack).filter((r) => !overview(r)), stack).toEqual(byStack(fleet, stack).filter((r) => !overview(r)));
+        const body = String(after.resources.find((r) => overview(r))!.inputs["dashboardBody"]);
+        for (const slug of ["echo", "foxtrot", "golf"]) expect(body).toContain(`tenancy-test-${slug}`);
         for (const slug of ["echo", "foxtrot", "golf"]) expect(byStack(after, `test.${slug}`).some((r) => r.tenant === slug)).toBe(true);
         const diff = diffPlans(fleet, after);
-        expect(diff.stacks.map((s) => [s.name, s.change])).toEqual([["test.echo", "added"], ["test.foxtrot", "added"], ["test.golf", "added"]]);
+        expect(diff.stacks.map((s) => [s.name, s.change])).toEqual([["test", "changed"], ["test.echo", "added"], ["test.foxtrot", "added"], ["test.golf", "added"]]);
         expect(diff.guardFires).toBe(false);
     });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordedResource, RecordResult } from "../../engine/recorder";
 import type { MoveReceipt } from "../../tenants/moves";
 import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
-import { recordStack, removeDir, tenantOf } from "./harness";
+import { recordStack, removeDir, stringsIn, tenantOf } from "./harness";
 
 const SHARED = { vpcCidr: "10.0.0.0/16", database: { minCapacity: 0.5, maxCapacity: 8 }, cells: { main: {}, b: {} } };
 const CONFIG = baseStackConfig({ "tenancy:shared": SHARED, "tenancy:protect": true });
@@ -297,12 +297,18 @@ describe("retiring the move (move removed, receipt kept)", () => {
             const sourceOnly = (x: RecordedResource) => DIRECTIONS[slug]!.to.tier === "shared" || [`${slug}-backup-plan`, `${slug}-backup-selection`].includes(x.name);
             descendants(cut, r).filter(sourceOnly).forEach((x) => dropped.add(x.urn));
         }
+        // The source's alarms go with it: those whose dimensions name one of its resources (its instance identifier).
+        const sourceIds = new Set(descendants(cut, sourceRoot).flatMap((r) => [r.outputs["identifier"], r.outputs["arnSuffix"]]).filter((v): v is string => typeof v === "string"));
+        for (const r of cut.values()) {
+            if (r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && stringsIn([r.inputs["dimensions"], r.inputs["metricQueries"]]).some((v) => sourceIds.has(v))) dropped.add(r.urn);
+        }
         const expected = [...cut.values()].filter((r) => !dropped.has(r.urn));
         const now = ofTenant(retired, slug);
         expect([...now.keys()].sort()).toEqual(expected.map((r) => r.urn).sort());
         for (const r of expected) {
             const after = now.get(r.urn)!;
-            expect(after.inputs, r.urn).toEqual(r.inputs);
+            // The tenant's dashboard stays (same URN), without the retired source's widgets.
+            if (r.type !== "aws:cloudwatch/dashboard:Dashboard") expect(after.inputs, r.urn).toEqual(r.inputs);
             expect(after.options.protect, r.urn).toBe(r.options.protect);
             expect(after.options.aliases, r.urn).toEqual(r.options.aliases);
             expect(after.options.ignoreChanges, r.urn).toEqual(r.options.ignoreChanges);

@@ -37,6 +37,9 @@ const resolve = (r: RecordResult, host: string) => {
     return records.find((x) => x.inputs.name === host) ?? records.find((x) => x.inputs.name === `*.${host.slice(host.indexOf(".") + 1)}`);
 };
 
+/** The platform's fleet overview dashboard: it lists every tenant, so adding or removing one changes it (and only it). */
+const FLEET_OVERVIEW = "monitoring-fleet";
+
 const custom = (r: RecordResult) => r.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"));
 const ofType = (r: RecordResult, type: string) => r.resources.filter((x) => x.type === type);
 
@@ -45,7 +48,7 @@ describe("the fixture stacks", () => {
         const types = dev.resources.map((r) => r.type);
         expect(types.filter((t) => t === "tenancy:platform:SharedPlatform")).toHaveLength(1);
         expect(ofType(dev, "tenancy:tenant:Tenant").map((r) => r.name).sort()).toEqual(["acme", "globex", "initech"]);
-        const placement = (slug: string) => dev.resources.filter((r) => r.type.startsWith("tenancy:tenant:") && r.name.startsWith(`${slug}-`)).map((r) => r.type);
+        const placement = (slug: string) => dev.resources.filter((r) => r.type.startsWith("tenancy:tenant:") && r.type !== "tenancy:tenant:TenantMonitoring" && r.name.startsWith(`${slug}-`)).map((r) => r.type);
         expect(placement("acme")).toEqual(["tenancy:tenant:TenantDatabase"]);
         expect(placement("globex")).toEqual(["tenancy:tenant:HybridDatabase"]);
         expect(placement("initech")).toEqual(["tenancy:tenant:DedicatedInstance"]);
@@ -305,7 +308,7 @@ describe("placement", () => {
         expect(resolve(dev, "initech.dev.tenancy-example.com")?.name).toMatch(/^initech-/);
     });
 
-    it("a shared tenant declares 20 resources (was 18: reporting, whose member the schema dump job is, reads its sequences)", () => {
+    it("a shared tenant declares 20 resources (was 18: reporting, whose member the schema dump job is, reads its sequences), plus its monitoring (6)", () => {
         const owner = tenantOf(dev);
         const acme = dev.resources.filter((r) => owner(r) === "acme");
         expect(acme.map((r) => r.name).sort()).toEqual([
@@ -313,7 +316,9 @@ describe("placement", () => {
             "acme-db-no-public-functions", "acme-db-owner", "acme-db-owner-password", "acme-db-reporting-default-sequences", "acme-db-reporting-default-tables",
             "acme-db-reporting-schema-usage", "acme-db-reporting-sequences-select",
             "acme-db-runtime", "acme-db-runtime-default-sequences", "acme-db-runtime-default-tables", "acme-db-runtime-password", "acme-db-runtime-schema-usage",
-            "acme-db-schema", "acme-registry",
+            "acme-db-schema",
+            "acme-monitoring", "acme-monitoring-app-connections", "acme-monitoring-app-errors", "acme-monitoring-app-latency-p99", "acme-monitoring-dashboard", "acme-monitoring-logs",
+            "acme-registry",
         ]);
     });
 
@@ -348,8 +353,10 @@ describe("synthetic tenant sets", () => {
         for (const r of before.resources.filter((x) => x.type !== "pulumi:pulumi:Stack")) {
             const same = afterByUrn.get(r.urn);
             expect(same, `${r.urn} disappeared`).toBeDefined();
-            expect(same!.inputs, r.urn).toEqual(r.inputs);
+            // Except the fleet overview dashboard, whose very purpose is to list every tenant.
+            if (r.name !== FLEET_OVERVIEW) expect(same!.inputs, r.urn).toEqual(r.inputs);
         }
+        expect(after.resources.find((r) => r.name === FLEET_OVERVIEW)!.inputs["dashboardBody"]).toContain("tenancy-test-echo-db-cpu");
         expect(after.resources.length).toBeGreaterThan(before.resources.length);
     });
 
@@ -359,7 +366,7 @@ describe("synthetic tenant sets", () => {
         const full = await recordStack(repo(all), "test");
         const fewer = await recordStack(repo(rest), "test");
         const fullByUrn = new Map(full.resources.map((r) => [r.urn, r]));
-        for (const r of fewer.resources.filter((x) => x.type !== "pulumi:pulumi:Stack")) expect(fullByUrn.get(r.urn)?.inputs, r.urn).toEqual(r.inputs);
+        for (const r of fewer.resources.filter((x) => x.type !== "pulumi:pulumi:Stack" && x.name !== FLEET_OVERVIEW)) expect(fullByUrn.get(r.urn)?.inputs, r.urn).toEqual(r.inputs);
     });
 
     it("a suspended dedicated tenant scales to zero behind a maintenance response; offboarded keeps only its data", async () => {
