@@ -63,7 +63,7 @@ export function alarmTopic(name: string, args: AlarmTopicArgs, opts: { parent: p
         tags: args.tags,
     }, opts);
     args.emails.forEach((email, i) => {
-        // SNS sends a confirmation: nothing is delivered until the recipient accepts it (pending subscriptions lapse after 3 days).
+        // SNS sends a confirmation: nothing is delivered until the recipient accepts it; SNS deletes one left unconfirmed after 48 hours.
         new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email, region: args.region }, opts);
     });
     return topic;
