@@ -93,7 +93,12 @@ export class TenantMonitoring extends pulumi.ComponentResource {
                 const topic = alarmTopic(`${name}-contact-${region}`, {
                     topicName: alarmTopicName(env, tenant.slug),
                     region,
-                    kmsKeyArn: pulumi.output(args.alarmKeyArns!).apply((k) => k[region]!),
+                    // Never an unencrypted topic: a region without the platform's key is an error, not a default.
+                    kmsKeyArn: pulumi.output(args.alarmKeyArns!).apply((k) => {
+                        const arn = k[region];
+                        if (!arn) throw new Error(`TenantMonitoring ${name}: the platform has no alarm key in ${region} (deploy the platform stack first)`);
+                        return arn;
+                    }),
                     alarmNamePrefix: `tenancy-${env}-${tenant.slug}-`,
                     emails: [contact],
                     tags: args.tags,

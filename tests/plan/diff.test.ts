@@ -57,8 +57,11 @@ describe("plan diff and the data-loss guard (dev stack, edited tenant files)", (
             expect(t.statusAfter).toBe("offboarded");
             expect(t.fields.map((f) => f.path)).toEqual(["status"]);
         }
-        // A shared tenant keeps everything: its host name was the platform's wildcard's (the app answers 404 for it now).
-        expect(tenantOf(d, "acme").removed).toEqual([]);
+        // A shared tenant keeps everything but its monitoring (an offboarded tenant is not watched): its host name was the
+        // platform's wildcard's (the app answers 404 for it now).
+        const acmeRemoved = tenantOf(d, "acme").removed;
+        expect(acmeRemoved.length).toBeGreaterThan(0);
+        expect(acmeRemoved.filter((r) => !r.urn.includes("tenancy:tenant:TenantMonitoring"))).toEqual([]);
         // A dedicated tenant keeps key, database and secrets; its app's log group and its ALB's access-log bucket leave the
         // stack with the serving side (both retained in AWS), reported as exempt.
         const initech = tenantOf(d, "initech");
