@@ -106,7 +106,8 @@ describe("the fleet overview dashboard", () => {
         expect(overviewOf(platform).resource.inputs).toEqual(overviewOf(single).resource.inputs);
         const references = fleetReferences(single, "test", ["main"]);
         const declared: string[] = [];
-        for (const slug of SLUGS) {
+        // golf is offboarded: its stack declares no alarm (tests/monitoring/tenantMonitoring.test.ts), so it is not recorded here.
+        for (const slug of SLUGS.filter((x) => x !== "golf")) {
             const stack = await record(() => main(root), { project: "tenancy", stack: `test.${slug}`, stackReferences: references, idSeedStack: "test" });
             declared.push(...ofType(stack, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.outputs["arn"] as string));
         }
