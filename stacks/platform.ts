@@ -85,15 +85,15 @@ function declareSchemaDumps(config: StackConfig, opts: pulumi.ComponentResourceO
     }, opts);
 }
 
-/** Logical name of the PlatformMonitoring in every layout. */
-export const PLATFORM_MONITORING_NAME = "monitoring";
+/** Logical name of the PlatformMonitoring in every layout (under the SharedPlatform, like the backup vaults). */
+export const PLATFORM_MONITORING_NAME = `${PLATFORM_NAME}-monitoring`;
 
 /**
- * The environment's monitoring, a child of the stack: an alarm topic per region the stack allows (so a tenant placed
- * in any of them finds one, and adding a tenant adds none) and the fleet overview of every tenant of the registry.
- * Undefined when `tenancy:monitoring.enabled` is false.
+ * The environment's monitoring, under the SharedPlatform (the platform stack keeps it alone at its top): an alarm
+ * topic per region the stack allows (so a tenant placed in any of them finds one, and adding a tenant adds none) and
+ * the fleet overview of every tenant of the registry. Undefined when `tenancy:monitoring.enabled` is false.
  */
-export function declarePlatformMonitoring(config: StackConfig, tenants: readonly Tenant[], opts?: pulumi.ComponentResourceOptions): PlatformMonitoring | undefined {
+export function declarePlatformMonitoring(config: StackConfig, tenants: readonly Tenant[], platform: Platform): PlatformMonitoring | undefined {
     if (!config.monitoring.enabled) return undefined;
     const plans = tenants.map((t) => ({ tenant: t, plan: monitoringPlan(config.stack, t, config.monitoring.thresholds) }));
     return new PlatformMonitoring(PLATFORM_MONITORING_NAME, {
@@ -109,7 +109,7 @@ export function declarePlatformMonitoring(config: StackConfig, tenants: readonly
             })),
             alarms: plans.flatMap(({ plan }) => (plan?.alarms ?? []).map((a) => ({ name: a.name, region: a.region }))),
         },
-    }, opts);
+    }, { parent: platform.shared });
 }
 
 /** The platform stack's `platform` output: what cells and tenants use, and what operators need (README). */
@@ -238,5 +238,5 @@ export function platformRefsFromOutput(output: pulumi.Output<PlatformOutputs>, s
 /** The fleet's platform stack `<env>`: the platform and its monitoring (whose overview lists every tenant of the registry). */
 export function platformProgram(config: StackConfig, appSecretKey: pulumi.Output<string> | undefined, tenants: readonly Tenant[]): Record<string, unknown> {
     const platform = declarePlatform(config, appSecretKey);
-    return { platform: platformOutputs(platform, declarePlatformMonitoring(config, tenants)) };
+    return { platform: platformOutputs(platform, declarePlatformMonitoring(config, tenants, platform)) };
 }

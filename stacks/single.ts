@@ -17,7 +17,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export async function singleProgram(config: StackConfig, tenants: readonly Tenant[], appSecretKey: pulumi.Output<string> | undefined): Promise<Record<string, unknown>> {
     const declared = declarePlatform(config, appSecretKey);
     const platform = declared.shared;
-    const monitoring = declarePlatformMonitoring(config, tenants);
+    const monitoring = declarePlatformMonitoring(config, tenants, declared);
     const outputs = platformOutputs(declared, monitoring);
     const cells = new Map(Object.keys(config.cells).map((name) => [name, declareCell(config, name, {
         ...outputs,

@@ -36,7 +36,7 @@ const ofType = (r: RecordResult, type: string) => r.resources.filter((x) => x.ty
 type Policy = { Statement: { Sid: string; Principal?: unknown; Action: unknown; Resource?: unknown; Condition?: Record<string, Record<string, string>> }[] };
 const policyOf = (r: RecordedResource, key: string) => JSON.parse(r.inputs[key] as string) as Policy;
 const overviewOf = (r: RecordResult) => {
-    const d = r.resources.find((x) => x.type === "aws:cloudwatch/dashboard:Dashboard" && x.name === "monitoring-fleet")!;
+    const d = r.resources.find((x) => x.type === "aws:cloudwatch/dashboard:Dashboard" && x.name === "shared-monitoring-fleet")!;
     return { resource: d, body: JSON.parse(d.inputs["dashboardBody"] as string) as { widgets: { type: string; properties: Record<string, unknown> }[] } };
 };
 

@@ -146,7 +146,7 @@ describe("adding tenants to a fleet", () => {
         expect(names(after).filter((n) => !names(fleet).includes(n)).sort()).toEqual(["test.echo", "test.foxtrot", "test.golf"]);
         expect(names(fleet).filter((n) => !names(after).includes(n))).toEqual([]);
         // The overview lists every tenant of the registry: the one resource of another stack that follows the new tenants.
-        const overview = (r: { type: string; name: string }) => r.type === "aws:cloudwatch/dashboard:Dashboard" && r.name === "monitoring-fleet";
+        const overview = (r: { type: string; name: string }) => r.type === "aws:cloudwatch/dashboard:Dashboard" && r.name === "shared-monitoring-fleet";
         for (const stack of names(fleet)) expect(byStack(after, stack).filter((r) => !overview(r)), stack).toEqual(byStack(fleet, stack).filter((r) => !overview(r)));
         const body = String(after.resources.find((r) => overview(r))!.inputs["dashboardBody"]);
         for (const slug of ["echo", "foxtrot", "golf"]) expect(body).toContain(`tenancy-test-${slug}`);

@@ -38,7 +38,7 @@ const resolve = (r: RecordResult, host: string) => {
 };
 
 /** The platform's fleet overview dashboard: it lists every tenant, so adding or removing one changes it (and only it). */
-const FLEET_OVERVIEW = "monitoring-fleet";
+const FLEET_OVERVIEW = "shared-monitoring-fleet";
 
 const custom = (r: RecordResult) => r.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"));
 const ofType = (r: RecordResult, type: string) => r.resources.filter((x) => x.type === type);

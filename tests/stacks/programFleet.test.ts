@@ -122,10 +122,10 @@ describe("fleet: tenant stacks", () => {
 });
 
 describe("fleet: platform and cell stacks", () => {
-    it("the platform stack declares the SharedPlatform and its monitoring only and exports what cells and tenants read", async () => {
+    it("the platform stack declares the SharedPlatform only and exports what cells and tenants read", async () => {
         const fleet = await recordStack(fleetRoot, "test");
         const top = fleet.resources.filter((r) => r.parent === fleet.resources[0]!.urn);
-        expect(top.map((r) => [r.type, r.name])).toEqual([["tenancy:platform:SharedPlatform", "shared"], ["tenancy:platform:PlatformMonitoring", "monitoring"]]);
+        expect(top.map((r) => [r.type, r.name])).toEqual([["tenancy:platform:SharedPlatform", "shared"]]);
         expect(Object.keys(fleet.outputs)).toEqual(["platform"]);
         expect(fleet.outputs["platform"]).toEqual(single.outputs["platform"]);
     });
