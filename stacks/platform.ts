@@ -172,6 +172,10 @@ export function platformOutputs({ shared: platform, backup, dumps }: Platform, m
         privateRouteTableIds: pulumi.all(platform.network.privateRouteTableIds),
         backupVaults: pulumi.all(backup.vaults),
         backupRoleArn: backup.roleArn,
+        // Monitoring before the dumps' fields, which tests/backup/dumpStacks.test.ts keeps last (absent with dumps off).
+        alarmTopics: monitoring?.alarmTopics ?? {},
+        alarmKeyArns: monitoring?.alarmKeyArns ?? {},
+        appLogGroupName: platform.app.logGroupName,
         ecsClusterArn: platform.ecsClusterArn,
         ...(dumps ? {
             schemaBackupBucket: dumps.bucketName,
@@ -179,9 +183,6 @@ export function platformOutputs({ shared: platform, backup, dumps }: Platform, m
             schemaBackupKeyArn: dumps.keyArn,
             schemaBackupImages: pulumi.all(dumps.images),
         } : {}),
-        alarmTopics: monitoring?.alarmTopics ?? {},
-        alarmKeyArns: monitoring?.alarmKeyArns ?? {},
-        appLogGroupName: platform.app.logGroupName,
     };
 }
 
