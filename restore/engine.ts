@@ -24,7 +24,7 @@ import { digestProblems, manifestProblems, schemaDigest } from "./digest";
 import { dumpSource, fileProblems, lockBudgetProblem, manifestPath, tocLocks, readManifest, readToc, sha256, type DumpToc, type Manifest } from "./dump";
 import { load } from "./load";
 import { inOwnerTransaction, isMember } from "./owner";
-import { declaredPrivileges } from "./privileges";
+import { copyPrivileges, declaredPrivileges, revokeFromReplaced } from "./privileges";
 import { commentSql, restoreSchemas, stamp, type RestoreState, type SchemaEntry } from "./state";
 import { requireTool } from "./tools";
 import { RestoreError, type RestoreContext, type RestoreResult, type SchemaDigest } from "./types";
@@ -144,7 +144,7 @@ async function refuseLockHog(client: Client, ctx: RestoreContext, toc: DumpToc):
 }
 
 /** Restores into a new side schema and checks it (manifest counts, or the source's digest); returns it. */
-async function restoreSide(client: Client, ctx: RestoreContext, facts: TargetFacts, prepared: Prepared): Promise<SchemaEntry> {
+async function restoreSide(client: Client, ctx: RestoreContext, prepared: Prepared): Promise<SchemaEntry> {
     const now = ctx.now?.() ?? new Date();
     const work = mkdtempSync(path.join(tmpdir(), "tenancy-restore-"));
     let source: Awaited<ReturnType<typeof dumpSource>> | undefined;
@@ -177,7 +177,7 @@ async function restoreSide(client: Client, ctx: RestoreContext, facts: TargetFac
         await load({
             target: ctx.target, psql, pgRestore, file, listFile, schema: ctx.schema, side, ownerRole: ctx.ownerRole,
             member: await isMember(client, ctx.ownerRole), liveExists: live !== undefined,
-            privileges: declaredPrivileges({ schema: ctx.schema, ownerRole: ctx.ownerRole, runtimeRole: ctx.runtimeRole, facts }, "schema"),
+            privileges: copyPrivileges({ schema: ctx.schema, ownerRole: ctx.ownerRole }),
             comment: commentSql(ctx.schema, state),
         });
         // The check: a mismatch drops the copy in the same transaction (it is not the dump's content), then exit 2.
@@ -242,7 +242,10 @@ async function swap(client: Client, ctx: RestoreContext, facts: TargetFacts, sid
         const problems = digestProblems(expected, digest);
         if (problems.length) return { problems, digest };
         const s = ident(ctx.schema);
-        if (replaced) await client.query(`ALTER SCHEMA ${s} RENAME TO ${ident(replaced)}`);
+        if (replaced) {
+            await client.query(`ALTER SCHEMA ${s} RENAME TO ${ident(replaced)}`);
+            for (const sql of revokeFromReplaced({ schema: replaced, ownerRole: ctx.ownerRole, runtimeRole: ctx.runtimeRole, facts })) await client.query(sql);
+        }
         await client.query(`ALTER SCHEMA ${ident(side.name)} RENAME TO ${s}`);
         for (const sql of [...privileges.before, ...privileges.after]) await client.query(sql);
         const swappedAt = new Date().toISOString();
@@ -313,7 +316,7 @@ export async function runRestore(ctx: RestoreContext): Promise<RestoreResult> {
                 const current = await inOwnerTransaction(client, ctx.ownerRole, () => schemaDigest(client, ctx.schema));
                 return { mode: ctx.mode, sideSchema: done.state!.side, reused: true, checkedAgainst: done.state!.checkedAgainst, replacedSchema: done.name, digest: current, recovered };
             }
-            side = await restoreSide(client, ctx, facts, prepared);
+            side = await restoreSide(client, ctx, prepared);
         } else {
             ctx.progress(`${side.name} was restored from ${side.state!.from} at ${side.state!.restoredAt}: using it`);
         }

@@ -58,6 +58,15 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(await one(pg, "SELECT pg_get_serial_sequence('t_acme_restore_20261123140000.products', 'id') AS s")).toEqual({ s: "t_acme_restore_20261123140000.products_id_seq" });
         expect(await one(pg, "SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 't_acme_restore_20261123140000' AND indexname = 'orders_customer'")).toEqual({ n: 1 });
         expect(await one(pg, "SELECT pg_get_viewdef('t_acme_restore_20261123140000.order_totals') ~ 't_acme_restore_20261123140000.orders' AS ok")).toEqual({ ok: true });
+        // Least privilege: the copy is the owner's alone until a swap gives it the declared privileges (the app must not
+        // write to it, the reporting role and the nightly dump through it must not read the tenant twice).
+        expect(await one(pg, `SELECT
+                has_schema_privilege('t_acme_app', 't_acme_restore_20261123140000', 'USAGE') AS app_usage,
+                has_schema_privilege('tenancy_reporting', 't_acme_restore_20261123140000', 'USAGE') AS reporting_usage,
+                (SELECT count(*)::int FROM pg_class c, aclexplode(c.relacl) a WHERE c.relnamespace = 't_acme_restore_20261123140000'::regnamespace
+                    AND a.grantee IN ('t_acme_app'::regrole, 'tenancy_reporting'::regrole)) AS relation_grants,
+                (SELECT count(*)::int FROM pg_default_acl d WHERE d.defaclnamespace = 't_acme_restore_20261123140000'::regnamespace) AS defaults`))
+            .toEqual({ app_usage: false, reporting_usage: false, relation_grants: 0, defaults: 0 });
         // A second run with the same dump finds it and restores nothing again.
         const again = await runRestore({ ...restoreContext(pg.adminUrl(), "acme", { kind: "dump", file: dump }, "side-by-side"), now: clock("2026-11-23T14:05:00Z") });
         expect(again).toMatchObject({ sideSchema: "t_acme_restore_20261123140000", reused: true });
@@ -71,6 +80,17 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(await digestsOf(pg, "t_acme_replaced_20261123141000")).toEqual(damaged);
         expect(await digestsOf(pg, "t_globex")).toEqual(globexBefore);
         expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 't_acme_restore_20261123140000'")).toEqual({ n: 0 });
+        // The replaced schema is the owner's alone: no role of the app or of reporting reads or writes a stale copy.
+        expect(await one(pg, `SELECT
+                has_schema_privilege('t_acme_app', 't_acme_replaced_20261123141000', 'USAGE') AS app_usage,
+                has_schema_privilege('tenancy_reporting', 't_acme_replaced_20261123141000', 'USAGE') AS reporting_usage,
+                (SELECT count(*)::int FROM pg_class c, aclexplode(c.relacl) a WHERE c.relnamespace = 't_acme_replaced_20261123141000'::regnamespace
+                    AND a.grantee IN ('t_acme_app'::regrole, 'tenancy_reporting'::regrole)) AS relation_grants,
+                (SELECT count(*)::int FROM pg_default_acl d, aclexplode(d.defaclacl) a WHERE d.defaclnamespace = 't_acme_replaced_20261123141000'::regnamespace
+                    AND a.grantee IN ('t_acme_app'::regrole, 'tenancy_reporting'::regrole)) AS defaults,
+                pg_get_userbyid(n.nspowner) AS owner
+              FROM pg_namespace n WHERE n.nspname = 't_acme_replaced_20261123141000'`))
+            .toEqual({ app_usage: false, reporting_usage: false, relation_grants: 0, defaults: 0, owner: "t_acme_owner" });
         // Logins as before, no state left in the live schema's comment, no membership left.
         expect(await one(pg, "SELECT bool_and(rolcanlogin) AS l FROM pg_roles WHERE rolname IN ('t_acme_owner', 't_acme_app')")).toEqual({ l: true });
         expect(await one(pg, "SELECT obj_description('t_acme'::regnamespace, 'pg_namespace') AS c")).toEqual({ c: null });
