@@ -2,7 +2,7 @@
  * The tenant's roles, schema and privileges on the TARGET, as the program declares them for that placement:
  * - shared (a cell): what components/tenantDatabase.ts declares: both roles members of the cell's `tenancy_tenants`
  *   group (which alone holds CONNECT), schema owned by the owner, USAGE and default DML for the runtime role, USAGE and
- *   default SELECT for `tenancy_reporting` where that role exists ON THE TARGET, no EXECUTE for PUBLIC on new functions;
+ *   default SELECT (tables and sequences) for `tenancy_reporting` where that role exists ON THE TARGET, no EXECUTE for PUBLIC on new functions;
  * - instance (hybrid/dedicated): what the role manager applies (components/roleManager/handler.ts `applyRoles`),
  *   minus passwords (the role manager sets them from the placement's secrets): CONNECT for both roles only, search
  *   paths, the runtime role's idle timeout, the same default privileges, and PUBLIC without access to the database.
@@ -119,6 +119,9 @@ export function privilegePlan(p: { schema: string; ownerRole: string; runtimeRol
     before.push(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r};`);
     if (reporting) before.push(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${ident(REPORTING_ROLE)};`);
     before.push(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA ${s} GRANT USAGE, SELECT ON SEQUENCES TO ${r};`);
+    // TenantDatabase's reporting-default-sequences: the cell's nightly schema dumps (tenancy_backup, a member of the
+    // reporting role) read every sequence's state.
+    if (reporting) before.push(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA ${s} GRANT SELECT ON SEQUENCES TO ${ident(REPORTING_ROLE)};`);
     before.push(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;`);
     const db = ident(facts.database);
     if (!shared) {
@@ -132,7 +135,7 @@ export function privilegePlan(p: { schema: string; ownerRole: string; runtimeRol
     // Objects restored from the dump are created by the owner after the defaults, so these add nothing where the defaults
     // applied; they make a declared-schema target that predates its defaults end up the same (as the role manager does).
     const after = [`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r};`, `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r};`];
-    if (reporting) after.push(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${ident(REPORTING_ROLE)};`);
+    if (reporting) after.push(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${ident(REPORTING_ROLE)};`, `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${ident(REPORTING_ROLE)};`);
     // Functions restored from the dump: nothing for PUBLIC, as the owner's default privileges declare.
     after.push(`REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} FROM PUBLIC;`);
     return { createdRoles, createdSchema: !facts.schemaExists, before, after };

@@ -226,7 +226,7 @@ async function swap(client: Client, ctx: RestoreContext, facts: TargetFacts, sid
     const now = ctx.now?.() ?? new Date();
     const { live } = await restoreSchemas(client, ctx.schema);
     const replaced = live ? `${ctx.schema}_replaced_${stamp(now)}` : undefined;
-    const privileges = declaredPrivileges({ schema: ctx.schema, ownerRole: ctx.ownerRole, runtimeRole: ctx.runtimeRole, facts }, "all");
+    const privileges = declaredPrivileges({ schema: ctx.schema, ownerRole: ctx.ownerRole, runtimeRole: ctx.runtimeRole, facts });
     const expected = state.digest!;
     const giveBack = async (): Promise<void> => {
         await restoreLogins(client, logins);

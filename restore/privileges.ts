@@ -15,30 +15,18 @@ export interface DeclaredPrivileges {
     after: string[];
 }
 
-/**
- * `scope: "schema"` keeps what concerns the schema only (the side schema of a restore, while the tenant's live schema
- * serves); `"all"` adds the database-level grants of an instance (CONNECT for the tenant's roles only), for the swap.
- */
-export function declaredPrivileges(p: { schema: string; ownerRole: string; runtimeRole: string; facts: TargetFacts }, scope: "schema" | "all"): DeclaredPrivileges {
+/** The declared privileges of the tenant's schema on its placement, database-level grants of an instance included (for the swap). */
+export function declaredPrivileges(p: { schema: string; ownerRole: string; runtimeRole: string; facts: TargetFacts }): DeclaredPrivileges {
     const plan = privilegePlan({ ...p, facts: { ...p.facts, existingRoles: [p.ownerRole, p.runtimeRole], schemaExists: true }, source: [] });
     const membership = `GRANT ${ident(p.ownerRole)} TO ${ident(p.facts.admin)};`;
-    const before = plan.before.filter((s) => s !== membership && (scope === "all" || !/ ON DATABASE /.test(s)));
-    const after = [...plan.after];
-    if (p.facts.placement === "shared" && p.facts.reportingRole) {
-        // TenantDatabase's reporting-default-sequences: the cell's schema dumps (tenancy_backup, a member of the reporting
-        // role) read every sequence's state; without it the next nightly dump of a restored tenant would fail.
-        const [s, o, rep] = [ident(p.schema), ident(p.ownerRole), ident(REPORTING_ROLE)];
-        before.push(`ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA ${s} GRANT SELECT ON SEQUENCES TO ${rep};`);
-        after.push(`GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${rep};`);
-    }
-    return { before, after };
+    return { before: plan.before.filter((s) => s !== membership), after: [...plan.after] };
 }
 
 /**
  * A side schema's privileges while it is only a copy: the owner's alone (no USAGE, grants or default privileges for
  * the runtime or reporting role: the app must not write to a copy, and the nightly dump, reading through the reporting
  * role, must not read the tenant twice); functions without PUBLIC EXECUTE as declared. The swap applies the declared
- * privileges (declaredPrivileges "all") in its transaction.
+ * privileges (declaredPrivileges) in its transaction.
  */
 export function copyPrivileges(p: { schema: string; ownerRole: string }): DeclaredPrivileges {
     const [s, o] = [ident(p.schema), ident(p.ownerRole)];

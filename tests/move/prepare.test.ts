@@ -197,5 +197,9 @@ describe("move prepare: preflight, then roles, schema, privileges and objects on
         const withReporting = privilegePlan({ schema: "t_x", ownerRole: "t_x_owner", runtimeRole: "t_x_app", facts: { ...facts, reportingRole: true, groupRole: true }, source: [] });
         expect(withReporting.before.join("\n")).toContain(`GRANT SELECT ON TABLES TO "tenancy_reporting"`);
         expect(withReporting.before.join("\n")).toContain(`GRANT "tenancy_tenants" TO "t_x_owner";`);
+        // TenantDatabase's reporting-sequences-select and reporting-default-sequences: the nightly dump reads sequences.
+        expect(withReporting.before).toContain(`ALTER DEFAULT PRIVILEGES FOR ROLE "t_x_owner" IN SCHEMA "t_x" GRANT SELECT ON SEQUENCES TO "tenancy_reporting";`);
+        expect(withReporting.after).toContain(`GRANT SELECT ON ALL SEQUENCES IN SCHEMA "t_x" TO "tenancy_reporting";`);
+        expect([...plan.before, ...plan.after].join("\n")).not.toContain("ON SEQUENCES TO \"tenancy_reporting\"");
     });
 });
