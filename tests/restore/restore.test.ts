@@ -20,6 +20,7 @@ describe("npm run restore on a cell with two shared tenants", () => {
     let dump: string;
     let atDump: Record<string, { rows: number; md5: string }>;
     let globexBefore: Record<string, { rows: number; md5: string }>;
+    let aclsAtDump: Awaited<ReturnType<typeof aclsOf>>;
     const clock = (iso: string) => () => new Date(iso);
 
     beforeAll(async () => {
@@ -30,6 +31,7 @@ describe("npm run restore on a cell with two shared tenants", () => {
         dump = join(dir, "2026-11-23T02-00-00Z.dump");
         await nightlyDump(pg, "acme", dump);
         atDump = await digestsOf(pg, "t_acme");
+        aclsAtDump = await aclsOf("t_acme");
         globexBefore = await digestsOf(pg, "t_globex");
         // The damage: rows deleted (order items go with their orders), a table dropped.
         const owner = await connect(roleUrl(pg.adminUrl(), "t_acme_owner"));
@@ -40,6 +42,34 @@ describe("npm run restore on a cell with two shared tenants", () => {
     afterAll(async () => {
         await pg?.stop();
     });
+
+    /**
+     * A schema's privileges as the catalog holds them, by name (no OID): its nspacl, every relation's relacl (tables,
+     * sequences, views, materialized views) and its pg_default_acl entries, each exploded to grantee, grantor and
+     * privilege, sorted.
+     */
+    async function aclsOf(schema: string): Promise<Record<string, string[]>> {
+        const su = await pg.superuserClient();
+        try {
+            const { rows } = await su.query(
+                `WITH n AS (SELECT oid, nspname, nspacl FROM pg_namespace WHERE nspname = $1),
+                      entries AS (
+                        SELECT 'schema' AS what, a.* FROM n, aclexplode(n.nspacl) a
+                        UNION ALL
+                        SELECT c.relkind::text || ' ' || c.relname, a.* FROM n JOIN pg_class c ON c.relnamespace = n.oid, aclexplode(c.relacl) a
+                         WHERE c.relkind IN ('r', 'p', 'S', 'v', 'm')
+                        UNION ALL
+                        SELECT 'default ' || d.defaclobjtype::text || ' for ' || pg_get_userbyid(d.defaclrole), a.* FROM n JOIN pg_default_acl d ON d.defaclnamespace = n.oid, aclexplode(d.defaclacl) a)
+                 SELECT what, array_agg(CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(grantee) END || ' ' || privilege_type
+                                        || ' by ' || pg_get_userbyid(grantor) || CASE WHEN is_grantable THEN ' WITH GRANT' ELSE '' END ORDER BY 1) AS acl
+                   FROM entries GROUP BY what`,
+                [schema],
+            );
+            return Object.fromEntries(rows.map((r) => [r["what"] as string, (r["acl"] as string[]).sort()]));
+        } finally {
+            await su.end();
+        }
+    }
 
     it("restores side by side: the live schema untouched, the side schema equal to the dump, checked against its manifest", async () => {
         const damaged = await digestsOf(pg, "t_acme");
@@ -80,6 +110,33 @@ describe("npm run restore on a cell with two shared tenants", () => {
         expect(await digestsOf(pg, "t_acme_replaced_20261123141000")).toEqual(damaged);
         expect(await digestsOf(pg, "t_globex")).toEqual(globexBefore);
         expect(await one(pg, "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 't_acme_restore_20261123140000'")).toEqual({ n: 0 });
+        // The swapped schema's privileges are exactly the live schema's at the dump: schema, every relation, defaults.
+        expect(await aclsOf("t_acme")).toEqual(aclsAtDump);
+        expect(Object.keys(aclsAtDump)).toEqual(expect.arrayContaining(["schema", "r orders", "S orders_id_seq", "v order_totals", "default r for t_acme_owner", "default S for t_acme_owner"]));
+        // Default privileges are keyed by the schema's OID: a table the owner creates after the swap is the app's and
+        // the reporting role's as declared.
+        const creator = await connect(roleUrl(pg.adminUrl(), "t_acme_owner"));
+        try {
+            await creator.query("CREATE TABLE t_acme.after_swap (id bigserial PRIMARY KEY, note text)");
+        } finally {
+            await creator.end();
+        }
+        const runtime = await connect(roleUrl(pg.adminUrl(), "t_acme_app"));
+        try {
+            await runtime.query("INSERT INTO t_acme.after_swap (note) VALUES ('x')");
+            await runtime.query("UPDATE t_acme.after_swap SET note = 'y'");
+            expect((await runtime.query("SELECT note FROM t_acme.after_swap")).rows).toEqual([{ note: "y" }]);
+        } finally {
+            await runtime.end();
+        }
+        const reader = await connect(roleUrl(pg.adminUrl(), "tenancy_reporting"));
+        try {
+            expect((await reader.query("SELECT count(*)::int AS n FROM t_acme.after_swap")).rows[0]).toEqual({ n: 1 });
+            expect((await reader.query("SELECT last_value AS v FROM t_acme.after_swap_id_seq")).rows[0]).toEqual({ v: "1" });
+        } finally {
+            await reader.end();
+        }
+        await one(pg, "DROP TABLE t_acme.after_swap");
         // The replaced schema is the owner's alone: no role of the app or of reporting reads or writes a stale copy.
         expect(await one(pg, `SELECT
                 has_schema_privilege('t_acme_app', 't_acme_replaced_20261123141000', 'USAGE') AS app_usage,
