@@ -25,7 +25,7 @@ import { dumpSource, fileProblems, lockBudgetProblem, manifestPath, tocLocks, re
 import { load } from "./load";
 import { inOwnerTransaction, isMember } from "./owner";
 import { copyPrivileges, declaredPrivileges, revokeFromReplaced } from "./privileges";
-import { commentSql, restoreSchemas, stamp, type RestoreState, type SchemaEntry } from "./state";
+import { commentSql, restoreSchemas, stampedName, type RestoreState, type SchemaEntry } from "./state";
 import { requireTool } from "./tools";
 import { RestoreError, type RestoreContext, type RestoreResult, type SchemaDigest } from "./types";
 
@@ -166,9 +166,8 @@ async function restoreSide(client: Client, ctx: RestoreContext, prepared: Prepar
         const major = await serverMajor(client);
         const psql = await requireTool("psql", major, "the target's major version");
         const pgRestore = await requireTool("pg_restore", major, "the target's major version");
-        const side = `${ctx.schema}_restore_${stamp(now)}`;
         const { live, sides } = await restoreSchemas(client, ctx.schema);
-        if (sides.some((s) => s.name === side)) throw new RestoreError(`${side} exists already (a restore in this very second): run again`, 1);
+        const side = stampedName(`${ctx.schema}_restore`, now, sides.map((s) => s.name));
         const checkedAgainst = prepared.manifest ? "manifest" : expected ? "source" : "nothing";
         const state: RestoreState = { v: 1, tenant: ctx.tenant, schema: ctx.schema, phase: "loaded", origin: prepared.origin, from: prepared.from, restoredAt: now.toISOString(), side, checkedAgainst };
         const listFile = path.join(work, "list");
@@ -224,8 +223,8 @@ async function swap(client: Client, ctx: RestoreContext, facts: TargetFacts, sid
     ctx.progress(`writes stopped: ${roles.join(", ")} NOLOGIN, ${ended} session(s) ended`);
     await ctx.hooks?.afterStop?.();
     const now = ctx.now?.() ?? new Date();
-    const { live } = await restoreSchemas(client, ctx.schema);
-    const replaced = live ? `${ctx.schema}_replaced_${stamp(now)}` : undefined;
+    const { live, replaced: former } = await restoreSchemas(client, ctx.schema);
+    const replaced = live ? stampedName(`${ctx.schema}_replaced`, now, former.map((r) => r.name)) : undefined;
     const privileges = declaredPrivileges({ schema: ctx.schema, ownerRole: ctx.ownerRole, runtimeRole: ctx.runtimeRole, facts });
     const expected = state.digest!;
     const giveBack = async (): Promise<void> => {

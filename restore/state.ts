@@ -46,6 +46,19 @@ export function stamp(d: Date): string {
     return d.toISOString().replace(/[-:T]/g, "").slice(0, 14);
 }
 
+/**
+ * `<base>_<stamp>` for the first second from `now` on whose name is not `taken`: two restores (or swaps) of a tenant
+ * within one second get consecutive names instead of a collision, and names still sort in the order they were made.
+ */
+export function stampedName(base: string, now: Date, taken: Iterable<string>): string {
+    const used = new Set(taken);
+    for (let s = 0; s < 3600; s++) {
+        const name = `${base}_${stamp(new Date(now.getTime() + s * 1000))}`;
+        if (!used.has(name)) return name;
+    }
+    throw new Error(`${base}: no free name within an hour of ${now.toISOString()}`);
+}
+
 export function parseState(comment: string | null | undefined): RestoreState | undefined {
     if (!comment?.startsWith(STATE_MARKER)) return undefined;
     try {

@@ -6,6 +6,7 @@ import { fixtureRepo } from "../support/fixtureRepo";
 import { makeTempDir } from "../support/tempDirs";
 import { parseRestoreArgs, tierFromEnvironment } from "../../tools/restore";
 import { loadScript } from "../../restore/load";
+import { stampedName } from "../../restore/state";
 import { lockBudgetProblem, parseToc, tocLocks, tocProblems } from "../../restore/dump";
 
 const ROOT = resolve(__dirname, "../..");
@@ -149,5 +150,15 @@ describe("npm run restore: command line, exit code 1 for every user mistake, nev
             'REVOKE "t_acme_owner" FROM CURRENT_USER;',
             "COMMIT;",
         ]);
+    });
+});
+
+describe("side and replaced schema names", () => {
+    it("two restores of a tenant within one second get consecutive names, in the order they were made", () => {
+        const now = new Date("2026-11-23T14:00:00.400Z");
+        expect(stampedName("t_acme_restore", now, [])).toBe("t_acme_restore_20261123140000");
+        const taken = ["t_acme_restore_20261123140000", "t_acme_restore_20261123140001"];
+        expect(stampedName("t_acme_restore", now, taken)).toBe("t_acme_restore_20261123140002");
+        expect(stampedName("t_acme_replaced", now, taken)).toBe("t_acme_replaced_20261123140000");
     });
 });
