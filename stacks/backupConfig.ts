@@ -40,7 +40,10 @@ const PolicySchema = z.strictObject({
      * a region of the stack; tenants in it must choose another one (`backup.copyRegion` in their file). Defaults to no copy.
      */
     copyRegion: z.string().regex(AWS_REGION_PATTERN, "must be an AWS region code such as eu-west-1").optional(),
-    /** Days each copy is kept (also the copies of tenants that choose their own `backup.copyRegion`). Defaults to the tenant's snapshot retention. */
+    /**
+     * Days each copy is kept (also the copies of tenants that choose their own `backup.copyRegion`); a tenant file's longer
+     * `backup.retentionDays` lengthens its copies too. Defaults to the tenant's snapshot retention.
+     */
     copyRetentionDays: days(1, MAX_RECOVERY_POINT_DAYS).optional(),
 });
 export type BackupPolicy = z.output<typeof PolicySchema>;
@@ -159,7 +162,8 @@ export function tenantBackupSettings(
         schedule: p.schedule,
         retentionDays,
         ...(p.pointInTime ? { pointInTimeDays: tenant.database.backupRetentionDays } : {}),
-        ...(copyRegion ? { copy: { region: copyRegion, retentionDays: p.copyRetentionDays ?? retentionDays } } : {}),
+        // A tenant's own longer retention covers its copy too, else its data would outlive a region's loss only the policy's copy time.
+        ...(copyRegion ? { copy: { region: copyRegion, retentionDays: Math.max(p.copyRetentionDays ?? retentionDays, tenant.backup?.retentionDays ?? 0) } } : {}),
         // Never shorter than what the tenant had while served.
         ...(tenant.status === "offboarded" ? { offboarded: { schedule: b.offboarded.schedule, retentionDays: Math.max(b.offboarded.retentionDays, retentionDays) } } : {}),
     };

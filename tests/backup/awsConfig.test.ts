@@ -106,10 +106,16 @@ describe("tenantBackupSettings", () => {
         expect(tenantBackupSettings(b, tenant())).toEqual({ policy: "standard", schedule: "cron(0 5 ? * * *)", retentionDays: 35, pointInTimeDays: 14 });
     });
 
-    it("a tenant's longer retention and copy region override its policy; the copy keeps the policy's copy retention", () => {
+    it("a tenant's longer retention and copy region override its policy; its copy is kept as long as the longer of the tenant's retention and the policy's copy retention", () => {
+        // The tenant asked 400 days: a copy kept only the policy's 30 would lose the region-loss protection after a month.
         expect(tenantBackupSettings(b, tenant({ backup: { policy: "critical", retentionDays: 400, copyRegion: "us-east-1" } }))).toEqual({
-            policy: "critical", schedule: "cron(0 */6 ? * * *)", retentionDays: 400, pointInTimeDays: 14, copy: { region: "us-east-1", retentionDays: 30 },
+            policy: "critical", schedule: "cron(0 */6 ? * * *)", retentionDays: 400, pointInTimeDays: 14, copy: { region: "us-east-1", retentionDays: 400 },
         });
+        // Without a longer retention of its own, the tenant's copy keeps the policy's (shorter) copy retention.
+        expect(tenantBackupSettings(b, tenant({ backup: { policy: "critical", copyRegion: "us-east-1" } })).copy).toEqual({ region: "us-east-1", retentionDays: 30 });
+        // A tenant retention shorter than the policy's copy retention does not shorten the copy.
+        const longCopies = BackupConfigSchema.parse({ policies: { standard: { retentionDays: 30, copyRetentionDays: 365, copyRegion: "eu-west-1" } } });
+        expect(tenantBackupSettings(longCopies, tenant({ backup: { retentionDays: 60 } })).copy).toEqual({ region: "eu-west-1", retentionDays: 365 });
         expect(tenantBackupSettings(b, tenant({ backup: { policy: "snapshots", copyRegion: "eu-west-1" } }))).toEqual({
             policy: "snapshots", schedule: "cron(0 5 ? * * *)", retentionDays: 14, copy: { region: "eu-west-1", retentionDays: 14 },
         });

@@ -170,7 +170,7 @@ describe("tenants: plans and selections", () => {
         const [snapshots, pitr] = plan!.inputs["rules"] as Record<string, unknown>[];
         expect(snapshots).toMatchObject({
             schedule: "cron(0 */6 ? * * *)", lifecycle: { deleteAfter: 120 },
-            copyActions: [{ destinationVaultArn: vaultArn("us-east-1"), lifecycle: { deleteAfter: 30 } }],
+            copyActions: [{ destinationVaultArn: vaultArn("us-east-1"), lifecycle: { deleteAfter: 120 } }], // the tenant's 120 days, longer than the policy's 30-day copies
         });
         expect(pitr).toMatchObject({ enableContinuousBackup: true, lifecycle: { deleteAfter: 7 } });
         const [selection] = selectionsOf(single, "delta");
