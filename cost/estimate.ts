@@ -280,16 +280,20 @@ export function estimate(plan: CostInputPlan, prices: PriceTable, assumptions: C
             const db = databasesById.get(rest);
             if (db) chosen.add(db);
         }
+        // AWS Backup selects resources of its plan's region only: the region of its ARN pattern, else its own region.
+        const region = resources.map(arnRegion).find((x) => x !== undefined && x !== "*") ?? regionOf(r);
         if (tags.length > 0 || resources.includes("*")) {
             const byTenant = tags.find(([k]) => k === "tenancy:tenant");
-            const pool = byTenant ? (databasesByTenantTag.get(byTenant[1]) ?? []) : databases;
+            const pool = (byTenant ? (databasesByTenantTag.get(byTenant[1]) ?? []) : databases).filter((db) => db.region === region);
             for (const db of pool) {
                 const dbTags = obj(db.resource.inputs.tags);
                 if (tags.every(([k, v]) => dbTags[k] === v)) chosen.add(db);
             }
         }
         // ARNs the plan cannot resolve (an output of another stack): the selection's tenant's own databases.
-        if (chosen.size === 0 && r.tenant) for (const db of databasesByTenantTag.get(r.tenant) ?? databases.filter((d) => d.resource.tenant === r.tenant)) chosen.add(db);
+        if (chosen.size === 0 && r.tenant) {
+            for (const db of (databasesByTenantTag.get(r.tenant) ?? databases.filter((d) => d.resource.tenant === r.tenant)).filter((d) => d.region === region)) chosen.add(db);
+        }
         return [...chosen];
     };
 

@@ -227,6 +227,24 @@ describe("the other day-two resources (backups, monitoring, dumps), on fixture g
         expect(e.platform.byType["aws:backup/selection:Selection"]).toBe(cents(100 * (1 + 0.02 * 10) * P.backupRdsGbMonth));
     });
 
+    it("AWS Backup: a selection prices only the tagged databases of its own region (a tenant moving between regions is not counted twice)", () => {
+        // A tenant under a cross-region move has a database in each region, both tagged with it; each region's plan selects its own.
+        const db = (region: string, gb: number) => res("aws:rds/instance:Instance", `a-db-${region}`, { region, identifier: `tenancy-test-dedicated-a-${region}`, instanceClass: "db.t4g.medium", allocatedStorage: gb, tags: { "tenancy:tenant": "a" } }, { tenant: "a" });
+        const e = estimate(planOf([tenant("a", "dedicated")], [
+            db("us-east-1", 100), db("eu-west-1", 300),
+            res("aws:backup/plan:Plan", "a-backup-plan", { region: "us-east-1", rules: [{ lifecycle: { deleteAfter: 10 } }] }, { tenant: "a", parent: "urn:a-us" }),
+            res("aws:backup/selection:Selection", "a-backup-selection", {
+                region: "us-east-1", resources: ["arn:aws:rds:us-east-1:*:db:*"],
+                conditions: [{ stringEquals: [{ key: "aws:ResourceTag/tenancy:tenant", value: "a" }] }],
+            }, { tenant: "a", parent: "urn:a-us" }),
+            res("aws:backup/plan:Plan", "a-backup-plan-eu", { region: "eu-west-1", rules: [{ lifecycle: { deleteAfter: 10 } }] }, { tenant: "a", parent: "urn:a-eu" }),
+            // Selected by tag only: its region is its own `region` input.
+            res("aws:backup/selection:Selection", "a-backup-selection-eu", { region: "eu-west-1", selectionTags: [{ type: "STRINGEQUALS", key: "tenancy:tenant", value: "a" }] }, { tenant: "a", parent: "urn:a-eu" }),
+        ]), prices, A);
+        // us-east-1: 100 GB × (1 + 2 % × 10 days); eu-west-1: 300 GB × (1 + 2 % × 10 days), each at its own region's price.
+        expect(e.tenants.a!.byType["aws:backup/selection:Selection"]).toBe(cents(100 * 1.2 * P.backupRdsGbMonth + 300 * 1.2 * E.backupRdsGbMonth));
+    });
+
     it("an EventBridge rule's ECS target runs the task like a schedule (the rule is free; a target without ECS too)", () => {
         const e = estimate(planOf([], [
             res("aws:ecs/taskDefinition:TaskDefinition", "dump-task", { family: "dump", cpu: "512", memory: "1024" }),
