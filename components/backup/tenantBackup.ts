@@ -14,6 +14,14 @@ export const TAG_BACKUP_POLICY = "tenancy:backup-policy";
  */
 export const COMPLETION_WINDOW_MINUTES = 1440;
 
+/**
+ * Minutes a scheduled job may wait to start; AWS Backup retries a job that cannot start at least every 10 minutes until
+ * then, after which it is EXPIRED. The provider's and the console's 60 is too short for RDS: an instance busy with its
+ * own backup or maintenance window (30-minute windows RDS picks at random from an 8-hour block when none is set) does
+ * not take a snapshot job, so a daily job that falls there would expire. Four hours outlast either window.
+ */
+export const START_WINDOW_MINUTES = 240;
+
 export interface TenantBackupArgs {
     /** The tenant's slug: the `tenancy:tenant` tag its selections match, part of the plan's name. */
     tenant: string;
@@ -53,7 +61,7 @@ export function backupRules(
         ruleName: snapshots.ruleName,
         schedule: snapshots.schedule,
         targetVaultName: vaultName,
-        startWindow: 60,
+        startWindow: START_WINDOW_MINUTES,
         completionWindow: COMPLETION_WINDOW_MINUTES,
         // Set when the recovery point is created: a later change of the plan applies to new points only.
         lifecycle: { deleteAfter: snapshots.retentionDays },
@@ -73,7 +81,7 @@ export function backupRules(
             schedule: DEFAULT_SCHEDULE,
             enableContinuousBackup: true,
             targetVaultName: vaultName,
-            startWindow: 60,
+            startWindow: START_WINDOW_MINUTES,
             completionWindow: COMPLETION_WINDOW_MINUTES,
             lifecycle: { deleteAfter: settings.pointInTimeDays },
             recoveryPointTags,

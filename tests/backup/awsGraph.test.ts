@@ -146,6 +146,12 @@ describe("tenants: plans and selections", () => {
         ]);
         expect(rules[0]).not.toHaveProperty("copyActions");
         expect(rules[0]!["enableContinuousBackup"]).toBeFalsy();
+        // A job falling in the instance's own backup or maintenance window (30 minutes each, RDS's choice) still starts:
+        // AWS Backup retries it for the start window, which must outlast both and fit in the completion window.
+        for (const rule of rules) {
+            expect(rule["startWindow"] as number).toBeGreaterThanOrEqual(180);
+            expect(rule["startWindow"] as number).toBeLessThan(rule["completionWindow"] as number);
+        }
     });
 
     it("the selection takes, by tag, the tenant's RDS instances of this environment in the plan's region, with the platform's role", () => {
