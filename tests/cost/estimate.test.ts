@@ -39,6 +39,24 @@ describe("a dedicated tenant of a known size, against a hand calculation from th
         expect(got.byType).toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, cents(v)])));
     });
 
+    it("pinned in dollars: the hand calculation at the committed eu-central-1 prices (update with the table)", () => {
+        // The same calculation written out with the table's numbers (cost/prices.json, eu-central-1), so a formula
+        // error shared by the estimator and the test above, or a changed price, fails here.
+        expect(got.byType).toEqual({
+            "aws:rds/instance:Instance": 423.72, // 2 × 0.272 × 730 = 397.12, + 2 × 100 GB × 0.133 = 26.60
+            "aws:ecs/service:Service": 82.9, // 2 tasks × 730 h × (1 vCPU × 0.04656 + 2 GB × 0.00511) = 82.8988
+            "aws:lb/loadBalancer:LoadBalancer": 32.85, // 730 × 0.027 = 19.71, + 730 × 1 LCU × 0.008 = 5.84, + 2 IPv4 × 730 × 0.005 = 7.30
+            "aws:ec2/natGateway:NatGateway": 86.32, // 2 × (730 × 0.052 + 100 GB × 0.052) = 2 × 43.16
+            "aws:ec2/eip:Eip": 7.3, // 2 × 730 × 0.005
+            "aws:kms/key:Key": 1, // 1 key × 1.00
+            "aws:secretsmanager/secret:Secret": 1.2, // 3 × 0.40
+            "aws:cloudwatch/logGroup:LogGroup": 1.32, // 2 × (1 GB × 0.63 + 1 GB-month × 0.0324) = 1.3248
+            "aws:s3/bucket:Bucket": 0.25, // 10 GB × 0.0245 = 0.245
+            "aws:lambda/function:Function": 0, // 100 × 0.20 / 1e6 + 100 × 5 s × 0.25 GB × 0.0000166667 = 0.0021
+        });
+        expect(got.total).toBe(636.86);
+    });
+
     it("the total is the sum of its types; a dedicated tenant carries nothing of the platform", () => {
         const sum = Object.values(got.byType).reduce((a, b) => a + b, 0);
         expect(got.total).toBe(cents(sum));
