@@ -3,19 +3,9 @@
  * stack validates unchanged and gets a nightly dump) and every mistake reported at once, at its field.
  */
 import { describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { SHARED_BACKUP_DEFAULTS, SharedBackupSchema } from "../../stacks/sharedBackupConfig";
-import { validateStackConfig } from "../../tenants/registry";
-import { SourceFile } from "../../tenants/problems";
-import { baseStackConfig } from "../tenants/fixtures";
+import { validateConfig as validate } from "../tenants/fixtures";
 
-function validate(overrides: Record<string, unknown>) {
-    const all = baseStackConfig(overrides);
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(all)) if (k.startsWith("tenancy:")) values[k.slice("tenancy:".length)] = v;
-    const file = "Pulumi.test.yaml";
-    return validateStackConfig(values, { stack: "test", region: all["aws:region"] as string, file, source: new SourceFile(file, stringify({ config: all })) });
-}
 
 describe("tenancy:backup.shared", () => {
     it("a stack without it validates and gets the defaults: a nightly dump at 02:15 UTC kept 35 days", () => {

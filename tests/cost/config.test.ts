@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { COST_DEFAULTS } from "../../stacks/costConfig";
-import { validateStackConfig } from "../../tenants/registry";
-import { SourceFile } from "../../tenants/problems";
-import { baseStackConfig } from "../tenants/fixtures";
+import { validateConfig as validate } from "../tenants/fixtures";
 
 /** Validates a `Pulumi.test.yaml` built from the fixture config with `overrides`, located in its own text. */
-function validate(overrides: Record<string, unknown>) {
-    const all = baseStackConfig(overrides);
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(all)) if (k.startsWith("tenancy:")) values[k.slice("tenancy:".length)] = v;
-    const file = "Pulumi.test.yaml";
-    return validateStackConfig(values, { stack: "test", region: all["aws:region"] as string, file, source: new SourceFile(file, stringify({ config: all })) });
-}
 
 describe("tenancy:cost: the estimate's usage assumptions", () => {
     it("a stack without tenancy:cost validates unchanged and gets every default", () => {

@@ -1,19 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { availabilityZoneProblems, azIdPrefix, zoneIdsFor } from "../../stacks/config";
-import { validateStackConfig } from "../../tenants/registry";
-import { SourceFile } from "../../tenants/problems";
-import { stringify } from "yaml";
-import { baseStackConfig, makeRepo, sharedTenant } from "../tenants/fixtures";
+import { baseStackConfig, makeRepo, sharedTenant, validateConfig as validate } from "../tenants/fixtures";
 import { recordStack, removeDir } from "./harness";
 
 /** Validates a `Pulumi.test.yaml` built from the fixture config with `overrides`, located in its own text. */
-function validate(overrides: Record<string, unknown>) {
-    const all = baseStackConfig(overrides);
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(all)) if (k.startsWith("tenancy:")) values[k.slice("tenancy:".length)] = v;
-    const file = "Pulumi.test.yaml";
-    return validateStackConfig(values, { stack: "test", region: all["aws:region"] as string, file, source: new SourceFile(file, stringify({ config: all })) });
-}
 const messages = (overrides: Record<string, unknown>) => validate(overrides).problems.map((p) => `${p.field}: ${p.message}`);
 
 describe("availabilityZoneIds: pinned zones per region", () => {

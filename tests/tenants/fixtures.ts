@@ -2,8 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { formatProblem, RegistryError } from "../../tenants/problems";
-import { loadRegistry } from "../../tenants/registry";
+import { formatProblem, RegistryError, SourceFile } from "../../tenants/problems";
+import { loadRegistry, validateStackConfig } from "../../tenants/registry";
 
 /** Pinned zones of the fixture's regions, three each so highAvailability configs validate too. */
 export const DEFAULT_ZONE_IDS = { "us-east-1": ["use1-az1", "use1-az2", "use1-az4"], "eu-west-1": ["euw1-az1", "euw1-az2", "euw1-az3"] };
@@ -69,4 +69,16 @@ export function registryProblems(files: Record<string, string>, config = baseSta
     } finally {
         fs.rmSync(root, { recursive: true, force: true });
     }
+}
+
+/**
+ * Validates the stack config `baseStackConfig(overrides)` as `Pulumi.test.yaml` (stack `test`) would be, problems
+ * located in that file's text: what the config tests of every `tenancy:` key check.
+ */
+export function validateConfig(overrides: Record<string, unknown>): ReturnType<typeof validateStackConfig> {
+    const all = baseStackConfig(overrides);
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(all)) if (k.startsWith("tenancy:")) values[k.slice("tenancy:".length)] = v;
+    const file = "Pulumi.test.yaml";
+    return validateStackConfig(values, { stack: "test", region: all["aws:region"] as string, file, source: new SourceFile(file, stringify({ config: all })) });
 }
