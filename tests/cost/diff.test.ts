@@ -88,3 +88,17 @@ describe("plan:diff: the monthly change per tenant", () => {
         expect(renderDiffText(same)).toContain("Monthly cost (estimate): $2,705.37, unchanged");
     });
 });
+
+describe("plan:diff: a backup change explains its cost", () => {
+    it("names the policy, retention and copy region that changed", () => {
+        const before = { policy: "standard", retentionDays: 35, copyRegion: null };
+        const b = plan([tenant("tyrell", { tier: "dedicated", size: "large", backup: before, monthlyCost: cost(2402.97) })]);
+        const h = plan([tenant("tyrell", { tier: "dedicated", size: "large", backup: { policy: "critical", retentionDays: 400, copyRegion: "us-east-1" }, monthlyCost: cost(2991.5) })]);
+        const d = diffPlans(b, h);
+        expect(d.cost!.tenants.map((t) => [t.slug, t.notes])).toEqual([["tyrell", ["backup policy standard → critical", "backup retention 35 → 400 days", "backup copy – → us-east-1"]]]);
+        expect(renderDiffText(d)).toContain("tyrell: +$588.53/month ($2,402.97 → $2,991.50), backup policy standard → critical, backup retention 35 → 400 days, backup copy – → us-east-1");
+        // A plan written before backups were summarized (no `backup`) is not a change of the tenant.
+        const old = plan([tenant("tyrell", { tier: "dedicated", size: "large", monthlyCost: cost(2402.97) })]);
+        expect(diffPlans(old, b).tenants.find((t) => t.slug === "tyrell")!.fields).toEqual([]);
+    });
+});

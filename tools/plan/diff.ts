@@ -372,11 +372,11 @@ export function loweredProtection(before: PlanResource, after: PlanResource): { 
 }
 
 /**
- * What a tenant is, without what the plan derives from it (counts, its cost estimate and the weight behind it) or
+ * What a tenant is, without what the plan derives from it (counts, its cost estimate, the weight and backup plan behind it) or
  * where its file sits: these fields reach its runtime record. Cost changes are reported apart ({@link CostDiff}).
  */
 function tenantFields(t: PlanTenant): Record<string, unknown> {
-    const { resourceCount: _count, protectedCount: _protected, file: _file, monthlyCost: _cost, connectionLimit: _limit, ...fields } = t;
+    const { resourceCount: _count, protectedCount: _protected, file: _file, monthlyCost: _cost, connectionLimit: _limit, backup: _backup, ...fields } = t;
     return fields;
 }
 
@@ -395,6 +395,14 @@ function costNotes(b: PlanTenant | undefined, h: PlanTenant | undefined): string
         if (x !== y) notes.push(`${k} ${x ?? "–"} → ${y ?? "–"}`);
     }
     if ((b.connectionLimit ?? null) !== (h.connectionLimit ?? null)) notes.push(`connection limit ${b.connectionLimit ?? "–"} → ${h.connectionLimit ?? "–"}`);
+    // Plans written before backups were summarized have none: no note rather than a made-up change.
+    if (b.backup !== undefined && h.backup !== undefined) {
+        const x = b.backup;
+        const y = h.backup;
+        if ((x?.policy ?? null) !== (y?.policy ?? null)) notes.push(`backup policy ${x?.policy ?? "–"} → ${y?.policy ?? "–"}`);
+        if ((x?.retentionDays ?? null) !== (y?.retentionDays ?? null)) notes.push(`backup retention ${x?.retentionDays ?? "–"} → ${y?.retentionDays ?? "–"} days`);
+        if ((x?.copyRegion ?? null) !== (y?.copyRegion ?? null)) notes.push(`backup copy ${x?.copyRegion ?? "–"} → ${y?.copyRegion ?? "–"}`);
+    }
     return notes;
 }
 

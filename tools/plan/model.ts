@@ -7,6 +7,7 @@
 import { estimate, type MonthlyCost, type PlatformCost } from "../../cost/estimate";
 import { committedPrices } from "../../cost/prices";
 import { joinPath, maskPaths } from "../../engine/paths";
+import { tenantBackupSettings, type TenantBackupSettings } from "../../stacks/backupConfig";
 import { COST_DEFAULTS, type CostAssumptions } from "../../stacks/costConfig";
 import type { RecordedResource } from "../../engine/recorder";
 import { samePlacement, type MoveReceipt, type Placement } from "../../tenants/moves";
@@ -94,6 +95,11 @@ export interface PlanTenant {
     /** A shared tenant's runtime connection limit (its weight in the cost apportionment); null for other tiers. */
     connectionLimit?: number | null;
     /**
+     * A hybrid or dedicated tenant's AWS Backup plan as resolved from its policy and file (stacks/backupConfig.ts):
+     * what its backup cost follows. Null for shared tenants; absent from plans written before it.
+     */
+    backup?: PlanBackup | null;
+    /**
      * The estimated monthly cost (cost/estimate.ts): its own resources by type plus its share of the platform
      * (`apportioned`). Absent from plans written before costs existed.
      */
@@ -113,6 +119,13 @@ export interface PlanCost {
     total: number;
     /** False for a plan of one cell or tenant stack of a fleet: it holds no platform, so no tenant's share is known. */
     platformPlanned: boolean;
+}
+
+/** A tenant's backup plan in a plan: its policy, snapshot retention and copy region (null without a copy). */
+export interface PlanBackup {
+    policy: string;
+    retentionDays: number;
+    copyRegion: string | null;
 }
 
 /** One placement of a tenant in a plan (tenants/moves.ts `Placement`). */
@@ -283,6 +296,7 @@ export function buildPlan(args: { project: string; stack: string; registry: Regi
             file: t.file,
             cell: t.tier === "shared" ? (t.cell ?? null) : null,
             connectionLimit: t.tier === "shared" ? (t.database?.connectionLimit ?? null) : null,
+            backup: t.tier === "shared" ? null : planBackup(tenantBackupSettings(registry.config.backup, t)),
             ...(t.move ? { move: planMove(t.move) } : {}),
             ...(t.receipt ? { receipt: planReceipt(t.receipt) } : {}),
         }));
@@ -322,6 +336,10 @@ function planCost(registry: Registry, tenants: PlanTenant[], resources: readonly
         cents += Math.round((c.total - (c.apportioned ?? 0)) * 100);
     }
     return { currency: "USD", pricesAsOf: prices.asOf, assumptions, platform: e.platform, total: cents / 100, platformPlanned };
+}
+
+function planBackup(b: TenantBackupSettings): PlanBackup {
+    return { policy: b.policy, retentionDays: b.retentionDays, copyRegion: b.copy?.region ?? null };
 }
 
 /** A tenant's declared move as the plan states it. */
