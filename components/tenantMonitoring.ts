@@ -237,6 +237,13 @@ export class TenantMonitoring extends pulumi.ComponentResource {
                 description: `the load balancer's p99 target response time above ${a.threshold} s`,
                 metric: { namespace: "AWS/ApplicationELB", metricName: "TargetResponseTime", dimensions: tg(), extendedStatistic: "p99" },
             }),
+            // Fires on the outage the others miss: no target registered or none healthy reads as 0 unhealthy and a quiet
+            // service's 5xx rate never counts; no datapoint at all (the target group not reporting) is an outage too.
+            "alb-no-healthy-targets": () => ({
+                ...traffic, treatMissingData: "breaching", comparisonOperator: "LessThanThreshold", threshold: 1,
+                description: "no healthy target behind the load balancer",
+                metric: { namespace: "AWS/ApplicationELB", metricName: "HealthyHostCount", dimensions: tg(), statistic: "Minimum" },
+            }),
             "alb-unhealthy-targets": () => ({
                 ...traffic, evaluationPeriods: 3, comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: a.threshold,
                 description: `${a.threshold} or more unhealthy targets`,

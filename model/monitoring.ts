@@ -26,7 +26,7 @@ export const LOG_TENANT_FIELD = "tenant";
  */
 export const ALARM_KINDS = [
     "app-errors", "app-latency-p99", "app-connections",
-    "alb-5xx", "alb-latency-p99", "alb-unhealthy-targets", "ecs-cpu", "ecs-memory",
+    "alb-5xx", "alb-latency-p99", "alb-no-healthy-targets", "alb-unhealthy-targets", "ecs-cpu", "ecs-memory",
     "db-cpu", "db-free-storage", "db-connections",
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
@@ -133,6 +133,8 @@ export function monitoringPlan(env: string, tenant: Tenant, sets: Record<Thresho
         if (p.serving) {
             add("alb-5xx", p.region, t.errorRatePercent, p);
             add("alb-latency-p99", p.region, t.latencyP99Seconds, p);
+            // A service with no healthy target trips none of the others at low traffic (UnHealthyHostCount is 0 with no targets).
+            add("alb-no-healthy-targets", p.region, 1, p);
             add("alb-unhealthy-targets", p.region, t.unhealthyTargets, p);
             add("ecs-cpu", p.region, t.serviceCpuPercent, p);
             add("ecs-memory", p.region, t.serviceMemoryPercent, p);

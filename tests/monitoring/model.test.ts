@@ -38,7 +38,8 @@ describe("monitoringPlan", () => {
         expect(plan.alarms.map((a) => a.name)).toEqual([
             "tenancy-prod-acme-app-errors", "tenancy-prod-acme-app-latency-p99",
             "tenancy-prod-acme-db-cpu", "tenancy-prod-acme-db-free-storage", "tenancy-prod-acme-db-connections",
-            "tenancy-prod-acme-alb-5xx-dedicated", "tenancy-prod-acme-alb-latency-p99-dedicated", "tenancy-prod-acme-alb-unhealthy-targets-dedicated",
+            "tenancy-prod-acme-alb-5xx-dedicated", "tenancy-prod-acme-alb-latency-p99-dedicated", "tenancy-prod-acme-alb-no-healthy-targets-dedicated",
+            "tenancy-prod-acme-alb-unhealthy-targets-dedicated",
             "tenancy-prod-acme-ecs-cpu-dedicated", "tenancy-prod-acme-ecs-memory-dedicated",
             "tenancy-prod-acme-db-cpu-dedicated", "tenancy-prod-acme-db-free-storage-dedicated", "tenancy-prod-acme-db-connections-dedicated",
         ]);

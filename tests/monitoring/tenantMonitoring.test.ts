@@ -60,7 +60,7 @@ describe("the alarm set per tier", () => {
             "tenancy-test-charlie-db-connections", "tenancy-test-charlie-db-cpu", "tenancy-test-charlie-db-free-storage",
         ]);
         expect(names("delta")).toEqual([
-            "tenancy-test-delta-alb-5xx", "tenancy-test-delta-alb-latency-p99", "tenancy-test-delta-alb-unhealthy-targets",
+            "tenancy-test-delta-alb-5xx", "tenancy-test-delta-alb-latency-p99", "tenancy-test-delta-alb-no-healthy-targets", "tenancy-test-delta-alb-unhealthy-targets",
             "tenancy-test-delta-db-connections", "tenancy-test-delta-db-cpu", "tenancy-test-delta-db-free-storage",
             "tenancy-test-delta-ecs-cpu", "tenancy-test-delta-ecs-memory",
         ]);
@@ -73,7 +73,7 @@ describe("the alarm set per tier", () => {
         const tenant = named(single, "tenancy:tenant:Tenant", "delta");
         expect(monitoring.parent).toBe(tenant.urn);
         const alarms = alarmsOf(single, "delta");
-        expect(alarms.length).toBe(8);
+        expect(alarms.length).toBe(9);
         for (const a of alarms) {
             expect(a.parent, a.name).toBe(monitoring.urn);
             expect(a.inputs["tags"]).toMatchObject({ "tenancy:tenant": "delta", "tenancy:tier": "dedicated", "tenancy:stack": "test" });
@@ -110,6 +110,13 @@ describe("dimensions are the tenant's own resources", () => {
         expect(alarm(single, "tenancy-test-delta-alb-latency-p99").inputs).toMatchObject({ namespace: "AWS/ApplicationELB", metricName: "TargetResponseTime", extendedStatistic: "p99", dimensions: tgDims });
         expect(alarm(single, "tenancy-test-delta-alb-unhealthy-targets").inputs).toMatchObject({
             metricName: "UnHealthyHostCount", statistic: "Maximum", dimensions: tgDims, comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1,
+        });
+        // No healthy target at all: UnHealthyHostCount is 0 then and a quiet service's 5xx rate never counts; missing data is an outage too.
+        const delta = alarm(single, "tenancy-test-delta-alb-5xx").inputs;
+        expect(alarm(single, "tenancy-test-delta-alb-no-healthy-targets").inputs).toMatchObject({
+            namespace: "AWS/ApplicationELB", metricName: "HealthyHostCount", statistic: "Minimum", dimensions: tgDims,
+            comparisonOperator: "LessThanThreshold", threshold: 1, period: 60, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "breaching",
+            alarmActions: delta["alarmActions"], okActions: delta["okActions"], region: "eu-west-1",
         });
         const ecs = { ClusterName: cluster.outputs["name"], ServiceName: service.outputs["name"] };
         expect(alarm(single, "tenancy-test-delta-ecs-cpu").inputs).toMatchObject({ namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: ecs });
