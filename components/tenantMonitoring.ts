@@ -214,21 +214,25 @@ export class TenantMonitoring extends pulumi.ComponentResource {
                 const limit = args.plan.app!.connectionLimit!;
                 return {
                     ...traffic, evaluationPeriods: 3, comparisonOperator: above, threshold: (a.threshold / 100) * limit,
-                    description: `open connections above ${a.threshold}% of its runtime role's limit of ${limit}`,
+                    description: `open connections above ${a.threshold}% of its runtime role's limit of ${limit} (Sum of DbConnections per minute: one sample per task per minute, its EMF Timestamp floored to the minute)`,
                     metric: { namespace: APP_METRICS_NAMESPACE, metricName: APP_METRICS.connections, dimensions: appDims, statistic: "Sum" },
                 };
             },
             "alb-5xx": () => ({
                 ...traffic, comparisonOperator: above, threshold: a.threshold,
                 description: `5xx responses (targets' and the load balancer's) above ${a.threshold}% of requests`,
-                // The ALB's own 5xx (e.g. 503 with no healthy target) are not in RequestCount: counted on both sides.
+                // RequestCount counts requests for which a target was chosen: it has the ELB's 502 and 504 (the target
+                // failed) but not its 503 (no healthy target) or 500: only those are added to the denominator.
                 metricQueries: [
                     query("requests", "AWS/ApplicationELB", "RequestCount", lb(), 60),
                     query("target5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", lb(), 60),
                     query("elb5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lb(), 60),
+                    query("elb502", "AWS/ApplicationELB", "HTTPCode_ELB_502_Count", lb(), 60),
+                    query("elb504", "AWS/ApplicationELB", "HTTPCode_ELB_504_Count", lb(), 60),
+                    { id: "total", label: "requests", returnData: false, expression: "FILL(requests, 0) + FILL(elb5xx, 0) - FILL(elb502, 0) - FILL(elb504, 0)" },
                     {
                         id: "rate", label: "5xx % of requests", returnData: true,
-                        expression: `IF(FILL(requests, 0) + FILL(elb5xx, 0) >= ${MIN_REQUESTS_PER_MINUTE}, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0)), 0)`,
+                        expression: `IF(total >= ${MIN_REQUESTS_PER_MINUTE}, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / total, 0)`,
                     },
                 ],
             }),
@@ -267,7 +271,10 @@ export class TenantMonitoring extends pulumi.ComponentResource {
             "db-free-storage": () => ({
                 ...load, evaluationPeriods: 2, datapointsToAlarm: 2, comparisonOperator: "LessThanThreshold",
                 threshold: freeStorageThresholdBytes(a.threshold, r.database!.allocatedStorageGb),
-                description: `the database's free storage below ${a.threshold}% of its preset's ${r.database!.allocatedStorageGb} GiB (storage autoscaling acts at 10% of what is allocated: this means it cannot keep up or reached its ceiling)`,
+                // FreeStorageSpace is bytes free on the current volume and CloudWatch has no allocated size to divide by, so
+                // the threshold is absolute: below autoscaling's own trigger at the preset's size (10% of the volume, which
+                // only grows), it means autoscaling did not act (6 h between modifications, or at maxAllocatedStorage).
+                description: `the database's free storage below ${a.threshold}% of its preset's ${r.database!.allocatedStorageGb} GiB: storage autoscaling could not keep up (it acts below 10% of what is allocated, at most every 6 hours) or reached its ceiling`,
                 metric: { namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: db(), statistic: "Minimum" },
             }),
             "db-connections": () => ({

@@ -164,7 +164,10 @@ export function instanceMaxConnections(instanceClass: string): number {
     return maxConnectionsForMemory(INSTANCE_CLASS_MEMORY_GIB[instanceClass] ?? 4);
 }
 
-/** Free storage (bytes) below which a database alarms: `percent` of the preset's allocated storage. */
+/**
+ * Free storage (bytes) below which a database alarms: `percent` of the preset's allocated storage. Absolute, as
+ * FreeStorageSpace is: the volume only grows, so under autoscaling's trigger (10%) it means autoscaling did not act.
+ */
 export function freeStorageThresholdBytes(percent: number, allocatedStorageGb: number): number {
     return Math.floor((percent / 100) * allocatedStorageGb * 1024 ** 3);
 }

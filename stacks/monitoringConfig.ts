@@ -39,7 +39,8 @@ const BASE: Thresholds = {
     serviceCpuPercent: 85,
     serviceMemoryPercent: 85,
     dbCpuPercent: 80,
-    dbFreeStoragePercent: 10,
+    // Half of storage autoscaling's trigger (free < 10% of what is allocated): 10 would fire on every normal autoscale.
+    dbFreeStoragePercent: 5,
     dbConnectionsPercent: 80,
     tenantConnectionsPercent: 80,
 };

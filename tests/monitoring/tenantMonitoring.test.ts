@@ -96,15 +96,22 @@ describe("dimensions are the tenant's own resources", () => {
             requests: { LoadBalancer: lb.outputs["arnSuffix"] },
             target5xx: { LoadBalancer: lb.outputs["arnSuffix"] },
             elb5xx: { LoadBalancer: lb.outputs["arnSuffix"] },
+            elb502: { LoadBalancer: lb.outputs["arnSuffix"] },
+            elb504: { LoadBalancer: lb.outputs["arnSuffix"] },
         });
         const metrics = (fivexx.inputs["metricQueries"] as { id: string; metric?: { metricName: string; namespace: string; stat: string } }[]).filter((q) => q.metric);
         expect(metrics.map((q) => [q.id, q.metric!.namespace, q.metric!.metricName, q.metric!.stat])).toEqual([
             ["requests", "AWS/ApplicationELB", "RequestCount", "Sum"],
             ["target5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"],
             ["elb5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum"],
+            ["elb502", "AWS/ApplicationELB", "HTTPCode_ELB_502_Count", "Sum"],
+            ["elb504", "AWS/ApplicationELB", "HTTPCode_ELB_504_Count", "Sum"],
         ]);
         const rate = (fivexx.inputs["metricQueries"] as { id: string; expression?: string; returnData?: boolean }[]).find((q) => q.id === "rate")!;
-        expect(rate).toMatchObject({ returnData: true, expression: "IF(FILL(requests, 0) + FILL(elb5xx, 0) >= 10, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0)), 0)" });
+        // ELB 502/504 had a target chosen, so RequestCount has them already; only the other ELB 5xx (503, 500…) are added.
+        const total = (fivexx.inputs["metricQueries"] as { id: string; expression?: string; returnData?: boolean }[]).find((q) => q.id === "total")!;
+        expect(total).toMatchObject({ returnData: false, expression: "FILL(requests, 0) + FILL(elb5xx, 0) - FILL(elb502, 0) - FILL(elb504, 0)" });
+        expect(rate).toMatchObject({ returnData: true, expression: "IF(total >= 10, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / total, 0)" });
 
         const tgDims = { LoadBalancer: lb.outputs["arnSuffix"], TargetGroup: tg.outputs["arnSuffix"] };
         expect(alarm(single, "tenancy-test-delta-alb-latency-p99").inputs).toMatchObject({ namespace: "AWS/ApplicationELB", metricName: "TargetResponseTime", extendedStatistic: "p99", dimensions: tgDims });
@@ -137,6 +144,8 @@ describe("dimensions are the tenant's own resources", () => {
             requests: { Environment: "test", Tenant: "charlie" }, errors: { Environment: "test", Tenant: "charlie" },
         });
         expect(alarm(single, "tenancy-test-alpha-app-connections").inputs).toMatchObject({ metricName: "DbConnections", statistic: "Sum", dimensions: { Environment: "test", Tenant: "alpha" } });
+        // A per-task gauge summed per minute is exact only with one sample per task per minute (docs/monitoring.md).
+        expect(alarm(single, "tenancy-test-alpha-app-connections").inputs["alarmDescription"]).toContain("Timestamp floored to the minute");
     });
 });
 
@@ -145,7 +154,9 @@ describe("thresholds from presets and overrides", () => {
         expect(alarm(single, "tenancy-test-delta-alb-latency-p99").inputs["threshold"]).toBe(0.5);
         expect(alarm(single, "tenancy-test-delta-alb-5xx").inputs["threshold"]).toBe(5);
         // large: 200 GiB, db.r6g.xlarge (32 GiB); medium: db.r6g.large (16 GiB).
-        expect(alarm(single, "tenancy-test-delta-db-free-storage").inputs).toMatchObject({ comparisonOperator: "LessThanThreshold", threshold: Math.floor(0.1 * 200 * 1024 ** 3) });
+        expect(alarm(single, "tenancy-test-delta-db-free-storage").inputs).toMatchObject({ comparisonOperator: "LessThanThreshold", threshold: Math.floor(0.05 * 200 * 1024 ** 3) });
+        // Half of storage autoscaling's own trigger (free < 10% of what is allocated): a normal autoscale never fires it.
+        expect(alarm(single, "tenancy-test-delta-db-free-storage").inputs["alarmDescription"]).toContain("storage autoscaling could not keep up");
         expect(alarm(single, "tenancy-test-delta-db-connections").inputs["threshold"]).toBe(Math.floor(0.8 * maxConnectionsForMemory(32)));
         expect(alarm(single, "tenancy-test-charlie-db-connections").inputs["threshold"]).toBe(Math.floor(0.8 * maxConnectionsForMemory(16)));
         expect(alarm(single, "tenancy-test-charlie-app-latency-p99").inputs["threshold"]).toBe(1500);
