@@ -123,13 +123,24 @@ export class SchemaDumpStore extends pulumi.ComponentResource {
                     conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
                 },
                 {
-                    // Every upload names this bucket's key (the job does): no object lands under another key or SSE-S3.
+                    // An upload that names a key must name this bucket's (the job does). IfExists: UploadPart is authorized
+                    // as s3:PutObject and carries no SSE header (plain StringNotEquals denied every multipart upload);
+                    // a request without the header gets the bucket's default encryption, the same key.
                     sid: "DenyUploadsNotUnderTheDumpKey",
                     effect: "Deny",
                     principals: [{ type: "*", identifiers: ["*"] }],
                     actions: ["s3:PutObject"],
                     resources: [pulumi.interpolate`${bucket.arn}/*`],
-                    conditions: [{ test: "StringNotEquals", variable: "s3:x-amz-server-side-encryption-aws-kms-key-id", values: [key.arn] }],
+                    conditions: [{ test: "StringNotEqualsIfExists", variable: "s3:x-amz-server-side-encryption-aws-kms-key-id", values: [key.arn] }],
+                },
+                {
+                    // And an upload that names an encryption names SSE-KMS: no SSE-S3 object (it carries no key id to check).
+                    sid: "DenyUploadsNotUnderKms",
+                    effect: "Deny",
+                    principals: [{ type: "*", identifiers: ["*"] }],
+                    actions: ["s3:PutObject"],
+                    resources: [pulumi.interpolate`${bucket.arn}/*`],
+                    conditions: [{ test: "StringNotEqualsIfExists", variable: "s3:x-amz-server-side-encryption", values: ["aws:kms"] }],
                 },
             ],
         }, child);
@@ -346,6 +357,8 @@ export class SchemaDumpJob extends pulumi.ComponentResource {
             PGSSLMODE: "verify-full",
             PGSSLROOTCERT: RDS_CA_BUNDLE,
             PGUSER: args.login.username,
+            // The root filesystem is read-only: pg_dump, psql and the AWS CLI write temporary files here.
+            TMPDIR: "/scratch",
         };
         const taskDefinition = new aws.ecs.TaskDefinition(`${name}-task`, {
             family,

@@ -4,6 +4,8 @@
  * Fargate task whose roles, security group rules, schedule and task definition give it exactly what backup/dump.sh
  * needs: read the cell as tenancy_backup, write under its own cell's prefix.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { record, type RecordedResource, type RecordResult } from "../../engine/recorder";
 import { main } from "../../stacks/program";
@@ -96,8 +98,13 @@ describe("the dump bucket (one per environment, beside the platform)", () => {
         expect(policy).toEqual([
             expect.objectContaining({ Sid: "DenyInsecureTransport", Effect: "Deny", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }),
             expect.objectContaining({
+                // IfExists: UploadPart is authorized as s3:PutObject and carries no SSE header; plain StringNotEquals denied every multipart upload.
                 Sid: "DenyUploadsNotUnderTheDumpKey", Effect: "Deny", Action: "s3:PutObject", Resource: `${arn}/*`,
-                Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": key.outputs["arn"] } },
+                Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": key.outputs["arn"] } },
+            }),
+            expect.objectContaining({
+                Sid: "DenyUploadsNotUnderKms", Effect: "Deny", Action: "s3:PutObject", Resource: `${arn}/*`,
+                Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
             }),
         ]);
         // Nothing in it allows anything: access comes from IAM (the jobs' task roles) only.
@@ -211,6 +218,28 @@ describe("each cell's dump job", () => {
         expect(Object.keys(env)).not.toContain("PGPASSWORD");
         const backupSecret = named(single, "aws:secretsmanager/secret:Secret", "cell-b-hardening-backup-secret");
         expect(container!["secrets"]).toEqual([{ name: "PGPASSWORD", valueFrom: `${backupSecret.outputs["arn"]}:password::` }]);
+    });
+
+    it("the image creates the task's scratch mount as a VOLUME owned by the task's user (a Fargate bind mount is root-only otherwise) and temp files go there", () => {
+        const task = inJob(single, "b", T.taskDefinition, "task");
+        const [container] = JSON.parse(task.inputs["containerDefinitions"] as string) as Record<string, unknown>[];
+        const [mount] = container!["mountPoints"] as { sourceVolume: string; containerPath: string; readOnly: boolean }[];
+        expect(task.inputs["volumes"]).toEqual([{ name: mount!.sourceVolume }]);
+        const dir = mount!.containerPath;
+        const env = Object.fromEntries((container!["environment"] as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+        expect(env).toMatchObject({ TMPDIR: dir, HOME: dir, DUMP_SCRATCH: dir });
+        // The official postgres image's postgres user and group are 999:999: the task's user.
+        expect(container!["user"]).toBe("999:999");
+        const lines = fs.readFileSync(path.join(__dirname, "..", "..", "backup", "Dockerfile"), "utf8").split("\n");
+        const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+        const esc = dir.replace(/[/]/g, "\\/");
+        const created = at(new RegExp(`^RUN .*mkdir -p ${esc} && chown postgres:postgres ${esc} && chmod 700 ${esc}\\b`));
+        const volume = at(new RegExp(`^VOLUME \\["${esc}"\\]$`));
+        const user = at(/^USER postgres$/);
+        expect([created, volume, user].every((i) => i >= 0), `Dockerfile lines for ${dir}: ${created} ${volume} ${user}`).toBe(true);
+        expect(created).toBeLessThan(volume);
+        expect(volume).toBeLessThan(user);
+        expect(lines.filter((l) => /^USER /.test(l))).toEqual(["USER postgres"]);
     });
 
     it("its security group admits nothing and reaches only its cell on 5432 and HTTPS; the cell admits it on 5432", () => {
