@@ -69,11 +69,29 @@ dump_schema() {
     file="$SCRATCH/$slug.dump"
     manifest="$SCRATCH/$slug.json"
 
+    # tenancy_backup owns no tenant table and cannot bypass row-level security (RDS's master cannot grant BYPASSRLS):
+    # pg_dump (row_security off) refuses such a table. Say which and what to do, rather than an error mid-dump.
+    local rls
+    rls=$(query "SELECT string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ' ORDER BY c.relname)
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = '$schema' AND c.relkind IN ('r', 'p') AND c.relrowsecurity
+                   AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+                   AND NOT (SELECT r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)") \
+        || { log "$slug: could not check for row-level security"; return 1; }
+    if [ -n "$rls" ]; then
+        log "$slug: row-level security on $rls: $role can neither dump nor count it (not its owner, no BYPASSRLS); see README \"Logical backups of shared tenants\", row-level security"
+        return 1
+    fi
+
     # A read-only REPEATABLE READ transaction exports its snapshot; it stays open (idle) until pg_dump has finished.
-    coproc SNAP { psql -X -q -w -At -v ON_ERROR_STOP=1 -v schema="$schema" 2>&1; }
-    printf '%s\n' "SET idle_in_transaction_session_timeout = 0;" "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" \
-        "SELECT pg_catalog.pg_export_snapshot();" >&"${SNAP[1]}"
-    IFS= read -r -t 120 snapshot <&"${SNAP[0]}" || snapshot=""
+    # Only its stdout is read: its stderr (a NOTICE, WARNING or error) goes to the job's log, never taken for the
+    # snapshot id or the counts. row_security off, as pg_dump's: a table under RLS fails the count instead of shortening it.
+    coproc SNAP { psql -X -q -w -At -v ON_ERROR_STOP=1 -v schema="$schema"; }
+    # Once a failed session has ended, bash unsets SNAP: every use below tolerates that (set -u) and fails the tenant.
+    local snap_pid=${SNAP_PID:-}
+    printf '%s\n' "SET idle_in_transaction_session_timeout = 0;" "SET row_security = off;" "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" \
+        "SELECT pg_catalog.pg_export_snapshot();" >&"${SNAP[1]:-}" 2>/dev/null
+    IFS= read -r -t 120 snapshot <&"${SNAP[0]:-}" 2>/dev/null || snapshot=""
     if [[ ! $snapshot =~ ^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$ ]]; then
         log "$slug: could not export a snapshot: $snapshot"
         rc=1
@@ -84,8 +102,8 @@ dump_schema() {
                      (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint)
                    ORDER BY c.relname)
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = :'schema' AND c.relkind = 'r'), '[]'::jsonb)::text;" >&"${SNAP[1]}"
-        IFS= read -r -t 3600 counts <&"${SNAP[0]}" || counts=""
+            WHERE n.nspname = :'schema' AND c.relkind = 'r'), '[]'::jsonb)::text;" >&"${SNAP[1]:-}" 2>/dev/null
+        IFS= read -r -t 3600 counts <&"${SNAP[0]:-}" 2>/dev/null || counts=""
         server_version=${counts%%$'\t'*}
         tables=${counts#*$'\t'}
         if [[ $counts != *$'\t'* || $server_version != \"*\" || $tables != \[*\] ]]; then
@@ -98,8 +116,8 @@ dump_schema() {
             finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
         fi
     fi
-    printf '%s\n' "COMMIT;" '\q' >&"${SNAP[1]}" 2>/dev/null
-    wait "$SNAP_PID" 2>/dev/null
+    printf '%s\n' "COMMIT;" '\q' >&"${SNAP[1]:-}" 2>/dev/null
+    [ -z "$snap_pid" ] || wait "$snap_pid" 2>/dev/null
 
     if [ "$rc" = 0 ] && ! pg_restore --list "$file" >/dev/null; then
         log "$slug: the dump does not read back"

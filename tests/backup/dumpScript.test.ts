@@ -217,6 +217,29 @@ describe("backup/dump.sh when something goes wrong", () => {
         }
     });
 
+    it("server messages (NOTICE, WARNING, DEBUG) on the snapshot session are logged, never read as its snapshot id or counts", () => {
+        // debug5: the server sends DEBUG lines on every statement of every session, the snapshot session's included.
+        const run = runDump({ PGOPTIONS: "-c client_min_messages=debug5" });
+        expect(run.stderr).not.toMatch(/FAILED|could not/);
+        expect(run.status, run.stderr).toBe(0);
+        expect(keys(run.s3)).toHaveLength(4);
+    });
+
+    it("a tenant table under row-level security fails its tenant with the table and the remedy named, rather than a short count", async () => {
+        const owner = await pg.connect(tenantOwnerRoleName("acme"), passwords[tenantOwnerRoleName("acme")]!, "tenancy");
+        try {
+            await owner.query(`ALTER TABLE ${tenantSchemaName("acme")}.invoices ENABLE ROW LEVEL SECURITY`);
+            const run = runDump();
+            expect(run.status, run.stderr).toBe(1);
+            expect(run.stderr).toMatch(/acme: row-level security on t_acme\.invoices: .*README/);
+            expect(run.stderr.match(/FAILED \(/g), run.stderr).toHaveLength(1);
+            expect(keys(run.s3).filter((k) => k.startsWith("main/acme/"))).toEqual([]);
+            expect(keys(run.s3).filter((k) => k.startsWith("main/globex/"))).toHaveLength(2);
+        } finally {
+            await owner.query(`ALTER TABLE ${tenantSchemaName("acme")}.invoices DISABLE ROW LEVEL SECURITY`).finally(() => owner.end());
+        }
+    });
+
     it("a pg_dump of another major than the server's is refused before any dump, with exit status 2", () => {
         const fake = path.join(work, "pg16bin");
         fs.mkdirSync(fake, { recursive: true });
