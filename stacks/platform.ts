@@ -53,7 +53,7 @@ export function declarePlatform(config: StackConfig, appSecretKey: pulumi.Output
         lock: config.backup.vaultLock,
         tags: ownershipTags({ stack: config.stack, tier: "platform" }),
     }, { parent: shared });
-    const dumps = declareSchemaDumps(config, { parent: shared });
+    const dumps = declareSchemaDumps(config, shared.key.arn, { parent: shared });
     return { shared, backup, ...(dumps ? { dumps } : {}) };
 }
 
@@ -68,7 +68,7 @@ export function cellMajors(config: StackConfig): string[] {
 }
 
 /** The environment's schema dump store (README "Logical backups of shared tenants"); none when disabled. */
-function declareSchemaDumps(config: StackConfig, opts: pulumi.ComponentResourceOptions): SchemaDumpStore | undefined {
+function declareSchemaDumps(config: StackConfig, repositoryKeyArn: pulumi.Input<string>, opts: pulumi.ComponentResourceOptions): SchemaDumpStore | undefined {
     const dumps = config.backup.shared;
     if (!dumps.enabled) return undefined;
     // The image tag follows the program's content, so a changed script is a new tag in the immutable repository.
@@ -80,6 +80,7 @@ function declareSchemaDumps(config: StackConfig, opts: pulumi.ComponentResourceO
         ...(dumps.infrequentAccessAfterDays !== undefined ? { infrequentAccessAfterDays: dumps.infrequentAccessAfterDays } : {}),
         images: cellMajors(config).map((major) => ({ major, tag: schemaDumpImageTag(major, program) })),
         ...(dumps.buildImage ? { buildContext: SCHEMA_DUMP_CONTEXT } : {}),
+        repositoryKeyArn,
         protect: config.protect,
         tags: ownershipTags({ stack: config.stack, tier: "platform" }),
     }, opts);

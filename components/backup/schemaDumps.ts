@@ -51,7 +51,9 @@ export interface SchemaDumpStoreArgs {
     images: { major: string; tag: string }[];
     /** Build and push the images from this directory (backup/) with @pulumi/docker. Defaults to none: the images are expected in the repository. */
     buildContext?: string;
-    /** Protect the key, the bucket and the repository; a protected bucket is never emptied by Pulumi. */
+    /** KMS key of the image repository: the platform's, not the dump key (whoever may decrypt dumps needs nothing else). */
+    repositoryKeyArn: pulumi.Input<string>;
+    /** Protect the key, the bucket and the repository; a protected bucket is never emptied by Pulumi, nor its repository. */
     protect: boolean;
     tags: Record<string, string>;
 }
@@ -151,8 +153,10 @@ export class SchemaDumpStore extends pulumi.ComponentResource {
             name: schemaDumpRepositoryName(args.env),
             imageTagMutability: "IMMUTABLE",
             imageScanningConfiguration: { scanOnPush: true },
-            encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: key.arn }],
-            forceDelete: false,
+            // Not the dump key: README keeps that key for dumps alone, so a restore operator's Decrypt grant opens nothing else.
+            encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.repositoryKeyArn }],
+            // Images are rebuilt from backup/: a dev stack's destroy may delete them; a protected stack's never.
+            forceDelete: !protect,
             tags,
         }, { parent: this, protect });
         new aws.ecr.LifecyclePolicy(`${name}-repo-lifecycle`, {

@@ -134,6 +134,15 @@ describe("the dump bucket (one per environment, beside the platform)", () => {
         const dev = named(single, T.bucket, "shared-schema-dumps-bucket");
         expect(dev.options.protect).toBe(false);
         expect(dev.inputs["forceDestroy"]).toBe(true);
+        // The repository likewise: a dev stack's destroy deletes its images, a protected stack's repository keeps them.
+        expect(named(protectedStack, "aws:ecr/repository:Repository", "shared-schema-dumps-repo").inputs["forceDelete"]).toBe(false);
+        expect(named(single, "aws:ecr/repository:Repository", "shared-schema-dumps-repo").inputs["forceDelete"]).toBe(true);
+    });
+
+    it("the image repository is encrypted with the platform's key, not the dump key (which opens dumps and nothing else)", () => {
+        const repository = named(single, "aws:ecr/repository:Repository", "shared-schema-dumps-repo");
+        expect(repository.inputs["encryptionConfigurations"]).toEqual([{ encryptionType: "KMS", kmsKey: named(single, T.key, "shared-platform-key").outputs["arn"] }]);
+        expect(named(single, T.key, "shared-platform-key").outputs["arn"]).not.toBe(named(single, T.key, "shared-schema-dumps-kms-key").outputs["arn"]);
     });
 
     it("the platform output names the bucket, its key, the ECS cluster and one image per PostgreSQL major, at the end", () => {
