@@ -3,7 +3,7 @@
  * (every cell) and a fleet's cell stack (`<env>.cell-<name>`, one cell) both declare; `cellOutputs` is the cell stack's
  * `cell` output, which the cell's tenant stacks read by StackReference (`cellRefsFromOutput`).
  */
-import type * as aws from "@pulumi/aws";
+import * as aws from "@pulumi/aws";
 import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { postgresMajor, SchemaDumpJob } from "../components/backup/schemaDumps";
@@ -65,6 +65,8 @@ export interface CellDumpInputs {
     bucket: { name: pulumi.Input<string>; arn: pulumi.Input<string>; keyArn: pulumi.Input<string> };
     /** The dump image of the cell's PostgreSQL major. */
     image: pulumi.Input<string>;
+    /** The environment's alarm topic in the stack's region (PlatformOutputs `alarmTopics`); no alarm without it (monitoring off). */
+    alarmTopicArn?: pulumi.Input<string>;
 }
 
 /** Logical name of a cell's dump job in every layout: `cell-<name>-dumps`, beside the cell. */
@@ -75,7 +77,7 @@ export function cellDumpsName(cell: string): string {
 /** The scheduled schema dump of `cell` (README "Logical backups of shared tenants"), a child of the stack beside the cell. */
 export function declareCellDumps(config: StackConfig, cell: string, component: DatabaseCell, platform: CellDumpInputs, opts?: pulumi.ComponentResourceOptions): SchemaDumpJob {
     const dumps = config.backup.shared;
-    return new SchemaDumpJob(cellDumpsName(cell), {
+    const job = new SchemaDumpJob(cellDumpsName(cell), {
         env: config.stack,
         cell,
         image: platform.image,
@@ -95,6 +97,27 @@ export function declareCellDumps(config: StackConfig, cell: string, component: D
         logRetentionDays: config.logRetentionDays,
         tags: ownershipTags({ stack: config.stack, tier: "platform" }),
     }, opts);
+    if (platform.alarmTopicArn !== undefined) {
+        // backup/dump.sh puts Failures (tenants that failed, 1 when the job could not start) after every run: any
+        // failure alarms; no run means no data, which this alarm does not see (README "Known limitations").
+        new aws.cloudwatch.MetricAlarm(`${cellDumpsName(cell)}-failed`, {
+            name: `tenancy-${config.stack}-${cellDumpsName(cell)}-failed`,
+            alarmDescription: `Schema dumps of cell ${cell} (${config.stack}): a run failed for at least one shared tenant; its log group names them (README "Logical backups of shared tenants")`,
+            namespace: "Tenancy/SchemaDumps",
+            metricName: "Failures",
+            dimensions: { Stack: config.stack, Cell: cell },
+            statistic: "Maximum",
+            period: 3600,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [platform.alarmTopicArn],
+            okActions: [platform.alarmTopicArn],
+            tags: ownershipTags({ stack: config.stack, tier: "platform" }),
+        }, { parent: job });
+    }
+    return job;
 }
 
 /** The major version of a cell's engine: which dump image its job runs. */
@@ -211,6 +234,13 @@ export function cellProgram(
             ecsClusterArn: dumpField("ecsClusterArn"),
             bucket: { name: dumpField("schemaBackupBucket"), arn: dumpField("schemaBackupBucketArn"), keyArn: dumpField("schemaBackupKeyArn") },
             image: dumpField("schemaBackupImages").apply((images) => images[cellMajor(config, cell)]!),
+            ...(config.monitoring.enabled ? {
+                alarmTopicArn: platform.apply((p) => {
+                    const topic = p.alarmTopics?.[config.region];
+                    if (!topic) throw new Error(`the platform stack ${config.stack} has no output platform.alarmTopics.${config.region}: deploy it first (tenancy:monitoring.enabled)`);
+                    return topic;
+                }),
+            } : {}),
         }, { providers: [provider] });
     }
     return { cell: cellOutputs(component, config, cell, true) };

@@ -35,6 +35,7 @@ export async function singleProgram(config: StackConfig, tenants: readonly Tenan
                 ecsClusterArn: platform.ecsClusterArn,
                 bucket: { name: dumps.bucketName, arn: dumps.bucketArn, keyArn: dumps.keyArn },
                 image: dumps.images[cellMajor(config, name)]!,
+                ...(monitoring ? { alarmTopicArn: monitoring.alarmTopics.apply((t) => t[config.region]!) } : {}),
             });
         }
     }

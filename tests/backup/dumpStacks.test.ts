@@ -294,6 +294,18 @@ describe("each cell's dump job", () => {
         ].sort());
     });
 
+    it.each(["main", "b"])("cell %s: a run that fails (a tenant or the whole job) alarms to the environment's topic of the cell's region", (cell) => {
+        const alarm = inJob(single, cell, "aws:cloudwatch/metricAlarm:MetricAlarm", "failed");
+        const topic = ofType(single, "aws:sns/topic:Topic").find((t) => t.inputs["name"] === "tenancy-test-alarms" && t.inputs["region"] === "us-east-1")!;
+        expect(alarm.inputs).toMatchObject({
+            name: `tenancy-test-cell-${cell}-dumps-failed`,
+            namespace: "Tenancy/SchemaDumps", metricName: "Failures", dimensions: { Stack: "test", Cell: cell },
+            statistic: "Maximum", comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1, evaluationPeriods: 1,
+            treatMissingData: "notBreaching", alarmActions: [topic.outputs["arn"]], okActions: [topic.outputs["arn"]],
+        });
+        expect(alarm.inputs["tags"]).toMatchObject({ "tenancy:stack": "test", "tenancy:tier": "platform" });
+    });
+
     it("a cell on PostgreSQL 15 runs the pg15 image; the schedule, time zone and task size follow the config", () => {
         const r = protectedStack;
         const images = (r.outputs["platform"] as Record<string, Record<string, string>>)["schemaBackupImages"]!;
