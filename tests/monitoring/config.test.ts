@@ -2,20 +2,11 @@
  * `tenancy:monitoring` and a tenant file's `monitoring:`: thresholds by size preset with the stack's and the tenant's
  * overrides, and every mistake reported at its field, all at once.
  */
-import * as fs from "fs";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_THRESHOLDS, placementThresholds } from "../../stacks/monitoringConfig";
-import { loadRegistry } from "../../tenants/registry";
-import { baseStackConfig, makeRepo, registryProblems, sharedTenant } from "../tenants/fixtures";
+import { baseStackConfig, loadFixtureRegistry, registryProblems, sharedTenant } from "../tenants/fixtures";
 
-function load(files: Record<string, string>, config = baseStackConfig()) {
-    const root = makeRepo(files, config);
-    try {
-        return loadRegistry({ root, stack: "test" });
-    } finally {
-        fs.rmSync(root, { recursive: true, force: true });
-    }
-}
+const load = loadFixtureRegistry;
 
 const DEDICATED = "tier: dedicated\nnetwork: {cidr: 10.60.0.0/16}\nsize: large\n";
 

@@ -58,6 +58,16 @@ export function hostOfLength(length: number, suffix = "example.com"): string {
 }
 
 /** Validates a temporary repo of `files` under `config` and returns the formatted problems (empty when valid). */
+/** Loads a test repo of `files` under `config` (stack `test`) and returns its registry; throws its RegistryError. */
+export function loadFixtureRegistry(files: Record<string, string>, config = baseStackConfig()): ReturnType<typeof loadRegistry> {
+    const root = makeRepo(files, config);
+    try {
+        return loadRegistry({ root, stack: "test" });
+    } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+    }
+}
+
 export function registryProblems(files: Record<string, string>, config = baseStackConfig()): string[] {
     const root = makeRepo(files, config);
     try {

@@ -1,20 +1,12 @@
-import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadRegistry } from "../../tenants/registry";
 import { fixtureRepo, type FixtureRepo } from "../support/fixtureRepo";
-import { baseStackConfig, makeRepo, sharedTenant, registryProblems } from "./fixtures";
+import { baseStackConfig, loadFixtureRegistry, sharedTenant, registryProblems } from "./fixtures";
 
 /** Loads a test repo and returns the formatted problems (empty when valid). */
 const problems = registryProblems;
 
-function load(files: Record<string, string>, config = baseStackConfig()) {
-    const root = makeRepo(files, config);
-    try {
-        return loadRegistry({ root, stack: "test" });
-    } finally {
-        fs.rmSync(root, { recursive: true, force: true });
-    }
-}
+const load = loadFixtureRegistry;
 
 describe("the fixture stacks (tests/support/fixtureRepo.ts)", () => {
     let fixture: FixtureRepo;
