@@ -233,7 +233,12 @@ export function cellProgram(
             keyArn: platform.apply((p) => p.keyArn),
             ecsClusterArn: dumpField("ecsClusterArn"),
             bucket: { name: dumpField("schemaBackupBucket"), arn: dumpField("schemaBackupBucketArn"), keyArn: dumpField("schemaBackupKeyArn") },
-            image: dumpField("schemaBackupImages").apply((images) => images[cellMajor(config, cell)]!),
+            image: dumpField("schemaBackupImages").apply((images) => {
+                const image = images[cellMajor(config, cell)];
+                // A cell moved to a new major before the platform stack was deployed with it.
+                if (!image) throw new Error(`the platform stack ${config.stack} has no dump image for PostgreSQL ${cellMajor(config, cell)} (platform.schemaBackupImages): deploy it first`);
+                return image;
+            }),
             ...(config.monitoring.enabled ? {
                 alarmTopicArn: platform.apply((p) => {
                     const topic = p.alarmTopics?.[config.region];
